@@ -1,0 +1,1 @@
+"""trialwatch application: config, orchestration, delivery, commands and service."""

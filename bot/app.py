@@ -1,0 +1,162 @@
+"""The composition root: builds the store, HTTP client, watchers and deliverers from config."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from slack_sdk import WebClient
+
+from bot.config import LoadedConfig, Settings
+from bot.delivery import ConsoleDelivery, Deliverer, DeliveryReport, SlackDelivery
+from bot.delivery import build_slack_client as _build_slack_client
+from bot.pipeline import PollSummary, poll_once
+from bot.sources import build_watchers
+from state.store import Destinations, Store
+from watchers.base import Watcher
+from watchers.http import Http, build_client
+from watchers.model import Topic
+
+__all__ = ["App", "CheckReport", "UnknownTopicError", "open_app", "topics_from_settings"]
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock; everything else receives a clock instead of calling now()."""
+    return datetime.now(UTC)
+
+
+class UnknownTopicError(LookupError):
+    """A name that is neither a topic, an alias, nor a trial id known to any topic."""
+
+
+def _stdout_write(text: str) -> None:
+    # Looked up at each write so a redirected stdout (tests, pipes) is honoured.
+    sys.stdout.write(text)
+
+
+def topics_from_settings(settings: Settings) -> list[Topic]:
+    """Topics as the watchers see them."""
+    return [
+        Topic(
+            name=t.name,
+            aliases=t.aliases,
+            trials=t.trials,
+            conditions=t.conditions,
+            slack_channel=t.slack_channel,
+        )
+        for t in settings.topics
+    ]
+
+
+@dataclass
+class CheckReport:
+    """What one `check` run did."""
+
+    polls: list[PollSummary] = field(default_factory=list)
+    deliveries: list[DeliveryReport] = field(default_factory=list)
+
+
+@dataclass
+class App:
+    """Everything a command needs, built once from the configuration."""
+
+    config: LoadedConfig
+    store: Store
+    watchers: list[Watcher]
+    topics: list[Topic]
+    deliverers: list[Deliverer]
+    clock: Clock
+
+    @property
+    def uses_slack(self) -> bool:
+        return any(d.destination == "slack" for d in self.deliverers)
+
+    def destinations_for(self, topic: Topic) -> Destinations:
+        """Where a topic's new alerts go: its Slack channel (or the default), else the console."""
+        if self.uses_slack:
+            return {"slack": topic.slack_channel or self.config.settings.slack.channel}
+        return {"console": None}
+
+    def resolve_topic(self, name: str) -> Topic:
+        """A topic by its name, an alias or a trial id (case-insensitive)."""
+        wanted = name.strip().casefold()
+        for topic in self.topics:
+            if wanted in {n.casefold() for n in (*topic.names, *topic.trials)}:
+                return topic
+        for topic in self.topics:
+            if wanted.upper() in self.store.snapshot(topic.name, "clinicaltrials"):
+                return topic
+        raise UnknownTopicError(name)
+
+    def poll_all(self, on_poll: Callable[[PollSummary], None] | None = None) -> list[PollSummary]:
+        """Poll every enabled source for every topic once; a failing source never stops others."""
+        summaries = []
+        for topic in self.topics:
+            for watcher in self.watchers:
+                summary = poll_once(
+                    watcher, topic, self.store, self.clock, self.destinations_for(topic)
+                )
+                summaries.append(summary)
+                if on_poll:
+                    on_poll(summary)
+        return summaries
+
+    def deliver(self) -> list[DeliveryReport]:
+        """Drain the outbox to every destination."""
+        return [d.flush() for d in self.deliverers]
+
+    def check(self, on_poll: Callable[[PollSummary], None] | None = None) -> CheckReport:
+        """Poll everything once, then deliver what is pending."""
+        return CheckReport(polls=self.poll_all(on_poll), deliveries=self.deliver())
+
+
+@contextmanager
+def open_app(
+    config: LoadedConfig,
+    *,
+    clock: Clock = utc_now,
+    http_client: httpx.Client | None = None,
+    slack_client: WebClient | None = None,
+    write: Callable[[str], None] | None = None,
+) -> Iterator[App]:
+    """Build the App and close what it opened when done."""
+    settings, secrets = config.settings, config.secrets
+    store = Store.open(
+        settings.storage.url, failures_before_alert=settings.health.failures_before_alert
+    )
+    client = http_client or build_client(timeout=settings.http.timeout)
+    http = Http(
+        client,
+        min_interval=settings.http.min_interval,
+        max_retries=settings.http.max_retries,
+        backoff=settings.http.backoff,
+        max_body_bytes=int(settings.http.max_body_mb * 1024 * 1024),
+    )
+    deliverers: list[Deliverer] = []
+    if slack_client is None and secrets.slack_bot_token is not None:
+        slack_client = _build_slack_client(
+            secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
+        )
+    if slack_client is not None:
+        deliverers.append(SlackDelivery(slack_client, store, clock))
+    else:
+        deliverers.append(ConsoleDelivery(store, clock, write or _stdout_write))
+    try:
+        yield App(
+            config=config,
+            store=store,
+            watchers=build_watchers(settings, secrets, http),
+            topics=topics_from_settings(settings),
+            deliverers=deliverers,
+            clock=clock,
+        )
+    finally:
+        if http_client is None:
+            client.close()
+        store.close()

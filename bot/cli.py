@@ -1,0 +1,132 @@
+"""`trialwatch ...`: the command-line entry point."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.app import App, CheckReport, UnknownTopicError, open_app
+from bot.config import ConfigError, LoadedConfig, load_settings
+from bot.logs import configure_logging
+from bot.pipeline import PollSummary
+from bot.status_view import status_text
+from state.fields import source_label
+from state.types import PollOutcome
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="trialwatch: watches trial registries, regulators and news for your drug programmes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOption = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="TOML config file (default: $TRIALWATCH_CONFIG, else ./trialwatch.toml, "
+        "else the embedded example).",
+    ),
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log each poll to stderr.")]
+
+
+def _load(config: str | None, verbose: bool) -> LoadedConfig:
+    try:
+        loaded = load_settings(config)
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(logging.INFO if verbose else logging.WARNING, loaded.secrets.values())
+    if loaded.secrets.slack_bot_token is not None and not loaded.settings.slack.channel:
+        missing = [t.name for t in loaded.settings.topics if not t.slack_channel]
+        if missing:
+            typer.echo(
+                f"configuration error: {loaded.source}: SLACK_BOT_TOKEN is set but topic(s) "
+                f"{', '.join(missing)} have no slack_channel and [slack].channel is not set",
+                err=True,
+            )
+            raise typer.Exit(2)
+    return loaded
+
+
+@app.command()
+def check(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
+    """Poll every enabled source for every topic once, store, then deliver pending alerts."""
+    loaded = _load(config, verbose)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    with open_app(loaded) as application:
+        total = len(application.topics) * len(application.watchers)
+        err.print(f"trialwatch: config {loaded.source}; {total} poll(s) to run", highlight=False)
+
+        def progress(summary: PollSummary) -> None:
+            if err.is_terminal:
+                err.print(f"  {source_label(summary.source)} / {summary.topic}: {summary.outcome}")
+
+        report = application.check(progress)
+        _print_summary(application, report)
+
+
+def _print_summary(application: App, report: CheckReport) -> None:
+    out = Console(highlight=False, soft_wrap=True)
+    table = Table(title="trialwatch check", title_justify="left")
+    for column in ("source", "topic", "outcome", "alerts", "time"):
+        table.add_column(column)
+    for poll in report.polls:
+        table.add_row(
+            source_label(poll.source),
+            poll.topic,
+            poll.outcome.value,
+            str(poll.alerts),
+            f"{poll.duration_s:.2f}s",
+        )
+    out.print(table)
+    failed = [p for p in report.polls if p.outcome is PollOutcome.FAILED]
+    ok = len(report.polls) - len(failed)
+    alerts = sum(p.alerts for p in report.polls)
+    out.print(f"sources: {ok} ok, {len(failed)} failed; new alerts: {alerts}")
+    for failure in failed:
+        out.print(f"  FAILED {source_label(failure.source)} ({failure.topic}): {failure.error}")
+    for delivery in report.deliveries:
+        line = f"delivered to {delivery.destination}: {delivery.sent}"
+        if delivery.failed or delivery.still_pending:
+            line += f"; failed: {delivery.failed}; still pending: {delivery.still_pending}"
+        out.print(line)
+        for error in delivery.errors:
+            out.print(f"  {error}")
+    if not application.watchers:
+        out.print("no source is enabled: add a [sources.*] section to the config")
+
+
+@app.command()
+def status(
+    name: Annotated[str, typer.Argument(help="A topic, one of its aliases, or an NCT id.")],
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Show a topic's trials, latest alerts and source health from stored state (no polling)."""
+    loaded = _load(config, verbose)
+    with open_app(loaded) as application:
+        try:
+            topic = application.resolve_topic(name)
+        except UnknownTopicError:
+            known = ", ".join(t.name for t in application.topics)
+            typer.echo(f"unknown topic {name!r}; known topics: {known}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(status_text(topic, application.store.status(topic.name)))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="trialwatch")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

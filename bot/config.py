@@ -1,0 +1,321 @@
+"""Typed settings: a TOML file validated once at start-up, secrets only from the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from datetime import time as time_of_day
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "ConfigError",
+    "LoadedConfig",
+    "Secrets",
+    "Settings",
+    "load_settings",
+    "parse_duration",
+    "resolve_config_path",
+]
+
+CONFIG_ENV = "TRIALWATCH_CONFIG"
+DEFAULT_CONFIG_NAME = "trialwatch.toml"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file, the key and the expectation."""
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from an int/float or a string like "90", "15m", "1h", "2d"."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 900, '15m' or '1h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "s").lower()]
+    else:
+        raise ValueError("expected a duration such as 900, '15m' or '1h'")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("expected an http:// or https:// URL")
+    return value
+
+
+HttpUrl = Annotated[str, BeforeValidator(lambda v: _http_url(str(v)) if isinstance(v, str) else v)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageSettings(_Strict):
+    url: str = "sqlite:///trialwatch.db"
+    # Superseded poll-run rows older than this are pruned; alerts and deliveries are kept.
+    retention_days: int = Field(default=90, ge=1)
+
+
+class TopicSettings(_Strict):
+    name: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    trials: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    slack_channel: str | None = None
+
+    @field_validator("trials")
+    @classmethod
+    def _nct_ids(cls, trials: tuple[str, ...]) -> tuple[str, ...]:
+        for trial in trials:
+            if not re.fullmatch(r"NCT\d{8}", trial.strip().upper()):
+                raise ValueError(f"{trial!r} is not an NCT id like NCT04768972")
+        return tuple(t.strip().upper() for t in trials)
+
+
+class _Source(_Strict):
+    enabled: bool = True
+    interval: Duration | None = None
+
+
+class ClinicalTrialsSettings(_Source):
+    base_url: HttpUrl = "https://clinicaltrials.gov/api/v2"
+    page_size: int = Field(default=100, ge=1, le=1000)
+
+
+class OpenFdaSettings(_Source):
+    base_url: HttpUrl = "https://api.fda.gov"
+
+
+class GoogleNewsSettings(_Source):
+    base_url: HttpUrl = "https://news.google.com/rss/search"
+
+
+class PubMedSettings(_Source):
+    base_url: HttpUrl = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+
+
+class EmaMedicinesSettings(_Source):
+    url: HttpUrl = "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines_json-report_en.json"
+
+
+class FeedSettings(_Source):
+    name: str = Field(min_length=1)
+    url: HttpUrl
+    authority: Literal["FDA", "EMA", "company", "news"] = "news"
+
+
+class SourcesSettings(_Strict):
+    clinicaltrials: ClinicalTrialsSettings | None = None
+    openfda: OpenFdaSettings | None = None
+    google_news: GoogleNewsSettings | None = None
+    pubmed: PubMedSettings | None = None
+    ema_medicines: EmaMedicinesSettings | None = None
+    feeds: tuple[FeedSettings, ...] = ()
+
+
+class SlackSettings(_Strict):
+    api_url: HttpUrl = "https://slack.com/api/"
+    channel: str | None = None
+
+
+class DigestSettings(_Strict):
+    to: tuple[str, ...] = ()
+    sender: str = "trialwatch@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = False
+    ssl: bool = False
+    time: time_of_day = time_of_day(8, 0)
+    timezone: str = "UTC"
+    send_when_quiet: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{zone!r} is not an IANA time zone like 'Europe/Zurich'") from None
+        return zone
+
+
+class ServerSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class HealthSettings(_Strict):
+    failures_before_alert: int = Field(default=3, ge=1)
+
+
+class HttpSettings(_Strict):
+    timeout: Duration = 20.0
+    min_interval: Duration = 1.0  # seconds between two requests to the same host
+    max_retries: int = Field(default=3, ge=0, le=10)
+    backoff: Duration = 1.0  # first retry delay; doubles each attempt (Retry-After wins)
+    max_body_mb: float = Field(default=20.0, gt=0)
+
+
+class Settings(_Strict):
+    """The whole validated configuration (secrets excluded: see Secrets)."""
+
+    storage: StorageSettings = StorageSettings()
+    topics: tuple[TopicSettings, ...] = Field(min_length=1)
+    sources: SourcesSettings = SourcesSettings()
+    slack: SlackSettings = SlackSettings()
+    digest: DigestSettings | None = None
+    server: ServerSettings = ServerSettings()
+    health: HealthSettings = HealthSettings()
+    http: HttpSettings = HttpSettings()
+
+    @model_validator(mode="after")
+    def _unique_topics(self) -> Settings:
+        seen: dict[str, str] = {}
+        for topic in self.topics:
+            for name in (topic.name, *topic.aliases):
+                other = seen.setdefault(name.casefold(), topic.name)
+                if other != topic.name:
+                    raise ValueError(
+                        f"name {name!r} is used by topics {other!r} and {topic.name!r}"
+                    )
+        return self
+
+
+class Secrets(BaseModel):
+    """Secrets read from the environment only; SecretStr keeps them out of reprs and logs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    smtp_username: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+    openfda_api_key: SecretStr | None = None
+    ncbi_api_key: SecretStr | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Secrets:
+        """Read every known secret variable; empty values count as unset."""
+        values = {name: env.get(name.upper()) or None for name in cls.model_fields}
+        return cls.model_validate(values)
+
+    def values(self) -> list[str]:
+        """Every secret that is set, for log redaction."""
+        found = [getattr(self, name) for name in type(self).model_fields]
+        return [s.get_secret_value() for s in found if s is not None]
+
+
+class LoadedConfig(BaseModel):
+    """Settings plus where they came from and the secrets of this process."""
+
+    model_config = ConfigDict(frozen=True)
+
+    settings: Settings
+    secrets: Secrets
+    source: str
+
+
+def resolve_config_path(cli_path: str | None, env: Mapping[str, str], cwd: Path) -> Path | None:
+    """--config, else $TRIALWATCH_CONFIG, else ./trialwatch.toml; None: the embedded defaults."""
+    if cli_path:
+        return Path(cli_path)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    local = cwd / DEFAULT_CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def load_settings(
+    cli_path: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> LoadedConfig:
+    """Find, read and validate the configuration; raise ConfigError with a precise message."""
+    env = os.environ if env is None else env
+    path = resolve_config_path(cli_path, env, cwd or Path.cwd())
+    if path is None:
+        label = "embedded defaults (bot/default_config.toml)"
+        text = resources.files("bot").joinpath("default_config.toml").read_text("utf-8")
+    else:
+        label = str(path)
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{label}: cannot read the config file ({exc.strerror})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: not valid TOML ({exc})") from None
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(label, exc)) from None
+    return LoadedConfig(settings=settings, secrets=Secrets.from_env(env), source=label)
+
+
+def _describe(label: str, exc: ValidationError) -> str:
+    lines = [f"{label}: invalid configuration"]
+    for error in exc.errors():
+        loc = error["loc"]
+        key = ".".join(str(part) for part in loc) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            allowed = ", ".join(sorted(_fields_at(loc[:-1]))) or "none"
+            lines.append(f"  {key}: unknown key (allowed here: {allowed})")
+        elif error["type"] == "missing":
+            lines.append(f"  {key}: required key is missing")
+        else:
+            lines.append(f"  {key}: {error['msg']} (got {error.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the model at `loc`, walking list indexes and Optional wrappers."""
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return []
+        model = _model_in(info.annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, tuple):
+        for arg in typing.get_args(annotation):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                return arg
+    return annotation

@@ -1,0 +1,124 @@
+"""Pure formatters: Slack Block Kit alerts and console alerts. Source text is always escaped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from state.fields import source_label
+from state.types import Alert, Change, ChangeKind, Severity
+
+__all__ = [
+    "HEADER_LIMIT",
+    "SECTION_LIMIT",
+    "alert_console_text",
+    "alert_fallback_text",
+    "alert_headline",
+    "mrkdwn_escape",
+    "mrkdwn_link",
+    "slack_alert_blocks",
+    "truncate",
+]
+
+# Block Kit limits (SOURCES.md 5): header plain_text <= 150 chars, section text <= 3000.
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
+
+SEVERITY_MARK = {Severity.HIGH: "🔴", Severity.NORMAL: "🟡", Severity.LOW: "⚪"}
+KIND_WORDS = {
+    ChangeKind.NEW: "new",
+    ChangeKind.UPDATED: "changed",
+    ChangeKind.REMOVED: "removed",
+    ChangeKind.SOURCE_DOWN: "source down",
+    ChangeKind.SOURCE_RECOVERED: "source recovered",
+}
+
+
+def mrkdwn_escape(text: str) -> str:
+    """Escape &, < and > so source text cannot mention @channel, a user, or forge a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn_link(url: str, text: str) -> str:
+    """A Slack link whose URL and label are both neutralised; plain escaped text without a URL."""
+    if not url.startswith(("https://", "http://")):
+        return mrkdwn_escape(text)
+    safe_url = mrkdwn_escape(url).replace("|", "%7C")
+    return f"<{safe_url}|{mrkdwn_escape(text).replace('|', '¦')}>"
+
+
+def truncate(text: str, limit: int, suffix: str = "…") -> str:
+    """Cut `text` to at most `limit` characters, marking the cut."""
+    return text if len(text) <= limit else text[: max(0, limit - len(suffix))] + suffix
+
+
+def alert_headline(change: Change) -> str:
+    """One line naming severity, topic, source and what happened."""
+    return (
+        f"{SEVERITY_MARK[change.severity]} {change.topic} · {source_label(change.source)} · "
+        f"{KIND_WORDS[change.kind]}"
+    )
+
+
+def _facts(change: Change) -> list[str]:
+    facts = [source_label(change.source)]
+    if change.kind not in (ChangeKind.SOURCE_DOWN, ChangeKind.SOURCE_RECOVERED):
+        facts.append(change.key)
+    if change.matched_alias:
+        facts.append(f"matched “{change.matched_alias}”")
+    facts.append(f"severity {change.severity.value}")
+    return facts
+
+
+def _body_lines(change: Change) -> list[str]:
+    lines = [fc.text for fc in change.field_changes]
+    if change.detail:
+        lines.append(change.detail)
+    return lines
+
+
+def slack_alert_blocks(alert: Alert) -> list[dict[str, Any]]:
+    """Block Kit blocks for one alert, within Slack's limits; long content is cut, not rejected."""
+    change = alert.change
+    link_suffix = f"\n… more at {mrkdwn_link(change.url, 'the record')}" if change.url else "\n…"
+    title = truncate(change.title, 500)
+    title_text = (
+        f"*{mrkdwn_link(change.url, title)}*" if change.url else f"*{mrkdwn_escape(title)}*"
+    )
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": truncate(alert_headline(change), HEADER_LIMIT)},
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": title_text}},
+    ]
+    body = "\n".join(f"• {mrkdwn_escape(line)}" for line in _body_lines(change))
+    if body:
+        if len(body) > SECTION_LIMIT:
+            body = truncate(body, SECTION_LIMIT - len(link_suffix), suffix="") + link_suffix
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
+    context = " · ".join(mrkdwn_escape(fact) for fact in _facts(change))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    return blocks
+
+
+def alert_fallback_text(alert: Alert) -> str:
+    """The plain-text fallback Slack shows in notifications; escaped like everything else."""
+    change = alert.change
+    lines = [alert_headline(change), change.title, *_body_lines(change)]
+    if change.url:
+        lines.append(change.url)
+    return truncate(mrkdwn_escape("\n".join(lines)), 3900)
+
+
+def alert_console_text(alert: Alert) -> str:
+    """A readable multi-line rendering for a terminal."""
+    change = alert.change
+    lines = [
+        f"{alert_headline(change)}  [{change.severity.value.upper()}]",
+        f"  {change.title}",
+    ]
+    lines += [f"  • {line}" for line in _body_lines(change)]
+    if change.url:
+        lines.append(f"  {change.url}")
+    lines.append("  " + " · ".join(_facts(change)))
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""The `status` card as terminal text, built from stored state only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from state.fields import field_label, format_value, source_label
+from state.types import SourceHealth, StoredObservation, TopicStatus
+from watchers.model import Topic
+
+__all__ = ["KEY_TRIAL_FIELDS", "format_time", "status_text"]
+
+# What a clinical team asks first about a trial, in the order they ask it.
+KEY_TRIAL_FIELDS = (
+    "overall_status",
+    "why_stopped",
+    "enrollment",
+    "start_date",
+    "primary_completion_date",
+    "completion_date",
+    "has_results",
+    "results_first_posted",
+)
+
+
+def format_time(value: datetime | None) -> str:
+    """A UTC time to the minute, or 'never'."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+def _trial_lines(stored: StoredObservation) -> list[str]:
+    obs = stored.observation
+    removed = f"  [REMOVED from the registry {format_time(stored.removed_at)}]"
+    lines = [f"  {obs.key}  {obs.title}" + (removed if stored.removed_at else "")]
+    for name in KEY_TRIAL_FIELDS:
+        value = obs.fields.get(name)
+        if value is None and name in ("why_stopped", "results_first_posted"):
+            continue
+        changed = stored.field_changed_at.get(name)
+        when = (
+            f"changed {format_time(changed)}"
+            if changed
+            else f"unchanged since first seen {format_time(stored.first_seen)}"
+        )
+        lines.append(f"    {field_label(name)}: {format_value(name, value)}  ({when})")
+    lines.append(f"    {obs.url}")
+    return lines
+
+
+def _health_line(health: SourceHealth) -> str:
+    state = "ok" if health.consecutive_failures == 0 else "FAILING"
+    line = (
+        f"  {source_label(health.source)}: {state}, last success {format_time(health.last_success)}"
+    )
+    if health.consecutive_failures:
+        line += (
+            f"; {health.consecutive_failures} failed poll(s) in a row, "
+            f"last error: {health.last_error}"
+        )
+    return line
+
+
+def status_text(topic: Topic, status: TopicStatus) -> str:
+    """The whole status card: trials, latest alerts, failed deliveries, source health."""
+    names = ", ".join(topic.aliases)
+    lines = [f"{topic.name}" + (f" (also: {names})" if names else ""), "", "Trials"]
+    if status.trials:
+        for stored in status.trials:
+            lines += _trial_lines(stored)
+    else:
+        lines.append("  none stored yet (run `trialwatch check`)")
+    lines += ["", "Latest alerts"]
+    if status.recent_alerts:
+        for alert in status.recent_alerts:
+            change = alert.change
+            summary = "; ".join(fc.text for fc in change.field_changes) or change.detail or ""
+            lines.append(
+                f"  {format_time(alert.created_at)}  [{change.severity.value}] {change.kind.value}"
+                f"  {source_label(change.source)}  {change.title}"
+                + (f" — {summary}" if summary else "")
+            )
+    else:
+        lines.append("  none yet")
+    if status.failed_deliveries:
+        lines += ["", "Failed deliveries (not retried)"]
+        for alert in status.failed_deliveries:
+            where = f"{alert.destination} {alert.channel or ''}".strip()
+            lines.append(f"  alert {alert.id} to {where}: {alert.last_error}")
+    lines += ["", "Sources (last successful check)"]
+    if status.health:
+        lines += [_health_line(h) for h in status.health]
+    else:
+        lines.append("  not checked yet")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""State: the only code that touches the database; pure diff of observations."""

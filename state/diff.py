@@ -1,0 +1,72 @@
+"""Pure diff of a poll result against the stored snapshot: what changed, in human words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from state.fields import BOOKKEEPING_FIELDS, describe_change, severity_for
+from state.types import Change, ChangeKind, FieldChange, StoredObservation
+from watchers.model import Observation, SourceResult
+
+__all__ = ["changed_fields", "diff"]
+
+
+def changed_fields(before: Observation, after: Observation) -> tuple[FieldChange, ...]:
+    """Every tracked (non-bookkeeping) field whose value differs, in a stable order."""
+    names = sorted((set(before.fields) | set(after.fields)) - BOOKKEEPING_FIELDS)
+    return tuple(
+        describe_change(name, before.fields.get(name), after.fields.get(name))
+        for name in names
+        if before.fields.get(name) != after.fields.get(name)
+    )
+
+
+def diff(previous: Mapping[str, StoredObservation], result: SourceResult) -> list[Change]:
+    """Changes between the stored snapshot of one (topic, source) and a successful poll.
+
+    A key missing from `result.observations` is NOT removed (searches drift); only keys the
+    source declared gone are. The caller handles the silent first-poll baseline.
+    """
+    if result.unchanged:
+        return []
+    changes: list[Change] = []
+    for obs in result.observations:
+        stored = previous.get(obs.key)
+        if stored is None or stored.removed_at is not None:
+            changes.append(_change(ChangeKind.NEW, obs, (), reappeared=stored is not None))
+            continue
+        fields = changed_fields(stored.observation, obs)
+        if fields:
+            changes.append(_change(ChangeKind.UPDATED, obs, fields))
+    for key in sorted(result.gone):
+        stored = previous.get(key)
+        if stored is not None and stored.removed_at is None:
+            changes.append(_change(ChangeKind.REMOVED, stored.observation, ()))
+    return changes
+
+
+def _change(
+    kind: ChangeKind,
+    obs: Observation,
+    fields: tuple[FieldChange, ...],
+    *,
+    reappeared: bool = False,
+) -> Change:
+    detail = None
+    if kind is ChangeKind.REMOVED:
+        detail = "The source no longer has this record."
+    elif reappeared:
+        detail = "Back in the source after it had been removed."
+    return Change(
+        kind=kind,
+        topic=obs.topic,
+        source=obs.source,
+        key=obs.key,
+        title=obs.title,
+        url=obs.url,
+        severity=severity_for(obs.source, kind, obs.fields, fields),
+        matched_alias=obs.matched_alias,
+        field_changes=fields,
+        published=obs.published,
+        detail=detail,
+    )

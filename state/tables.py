@@ -1,0 +1,110 @@
+"""SQLModel tables. Only state/store.py uses them; everything above sees state/types.py values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = ["AlertRow", "DeliveryRow", "PollRunRow", "PollStateRow", "SnapshotRow"]
+
+_TS = DateTime(timezone=True)
+
+
+class SnapshotRow(SQLModel, table=True):
+    """The latest observation per (topic, source, key)."""
+
+    __tablename__ = "snapshot"
+    __table_args__ = (UniqueConstraint("topic", "source", "key", name="uq_snapshot_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str = Field(index=True)
+    source: str
+    key: str
+    title: str = Field(sa_type=Text)
+    url: str = Field(sa_type=Text)
+    published: datetime | None = Field(default=None, sa_type=_TS)
+    matched_alias: str | None = None
+    fields_json: str = Field(sa_type=Text)
+    field_changed_at_json: str = Field(default="{}", sa_type=Text)
+    first_seen: datetime = Field(sa_type=_TS)
+    last_seen: datetime = Field(sa_type=_TS)
+    last_changed: datetime = Field(sa_type=_TS)
+    removed_at: datetime | None = Field(default=None, sa_type=_TS)
+
+
+class PollStateRow(SQLModel, table=True):
+    """Per (topic, source): baseline, health and the bookkeeping the next poll needs."""
+
+    __tablename__ = "poll_state"
+
+    topic: str = Field(primary_key=True)
+    source: str = Field(primary_key=True)
+    baseline_at: datetime | None = Field(default=None, sa_type=_TS)
+    last_attempt: datetime | None = Field(default=None, sa_type=_TS)
+    last_success: datetime | None = Field(default=None, sa_type=_TS)
+    last_failure: datetime | None = Field(default=None, sa_type=_TS)
+    consecutive_failures: int = 0
+    failing_since: datetime | None = Field(default=None, sa_type=_TS)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    down_alerted: bool = False
+    meta_json: str = Field(default="{}", sa_type=Text)
+
+
+class AlertRow(SQLModel, table=True):
+    """The outbox: one row per change a person should hear about."""
+
+    __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_topic_created", "topic", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=_TS)
+    kind: str
+    topic: str
+    source: str
+    key: str
+    title: str = Field(sa_type=Text)
+    url: str = Field(sa_type=Text)
+    severity: str
+    matched_alias: str | None = None
+    published: datetime | None = Field(default=None, sa_type=_TS)
+    detail: str | None = Field(default=None, sa_type=Text)
+    field_changes_json: str = Field(default="[]", sa_type=Text)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One alert's delivery to one destination (slack, console)."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "destination", name="uq_delivery_alert_destination"),
+        Index("ix_delivery_pending", "destination", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id")
+    destination: str
+    channel: str | None = None
+    state: str = "pending"
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=_TS)
+    delivered_at: datetime | None = Field(default=None, sa_type=_TS)
+    ref: str | None = None
+
+
+class PollRunRow(SQLModel, table=True):
+    """One poll of one source for one topic: what happened and how long it took."""
+
+    __tablename__ = "poll_run"
+    __table_args__ = (Index("ix_poll_run_started", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str
+    source: str
+    started_at: datetime = Field(sa_type=_TS)
+    duration_ms: int
+    outcome: str
+    alerts: int = 0
+    error: str | None = Field(default=None, sa_type=Text)

@@ -1,0 +1,130 @@
+"""Plain value types above the database: changes, alerts, status views. No ORM rows leak out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from watchers.model import FieldValue, Observation
+
+__all__ = [
+    "Alert",
+    "Change",
+    "ChangeKind",
+    "DeliveryState",
+    "FieldChange",
+    "PollOutcome",
+    "Severity",
+    "SourceHealth",
+    "StoredObservation",
+    "TopicStatus",
+]
+
+
+class ChangeKind(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    REMOVED = "removed"
+    SOURCE_DOWN = "source_down"
+    SOURCE_RECOVERED = "source_recovered"
+
+
+class Severity(StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class PollOutcome(StrEnum):
+    BASELINE = "baseline"
+    OK = "ok"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One tracked field that changed, with its human wording (`Status: A -> B`)."""
+
+    field: str
+    label: str
+    before: FieldValue
+    after: FieldValue
+    text: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something a person should hear about: a new record, a changed one, a source going down."""
+
+    kind: ChangeKind
+    topic: str
+    source: str
+    key: str
+    title: str
+    url: str
+    severity: Severity
+    matched_alias: str | None = None
+    field_changes: tuple[FieldChange, ...] = ()
+    published: datetime | None = None
+    detail: str | None = None  # plain-words note, e.g. the error behind source_down
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A stored Change with its outbox identity and one destination's delivery state."""
+
+    id: int
+    created_at: datetime
+    change: Change
+    delivery_id: int | None = None
+    destination: str | None = None
+    channel: str | None = None
+    state: DeliveryState | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    ref: str | None = None  # e.g. the Slack message ts once posted
+
+
+@dataclass(frozen=True)
+class StoredObservation:
+    """The latest stored view of one record plus when it, and each field, last changed."""
+
+    observation: Observation
+    first_seen: datetime
+    last_seen: datetime
+    last_changed: datetime
+    field_changed_at: dict[str, datetime] = field(default_factory=dict)
+    removed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """How one source has been answering for one topic."""
+
+    source: str
+    topic: str
+    last_attempt: datetime | None
+    last_success: datetime | None
+    last_failure: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    down_since: datetime | None
+
+
+@dataclass(frozen=True)
+class TopicStatus:
+    """Everything `status` shows for a topic, read from stored state only."""
+
+    topic: str
+    trials: tuple[StoredObservation, ...]
+    recent_alerts: tuple[Alert, ...]
+    health: tuple[SourceHealth, ...]
+    failed_deliveries: tuple[Alert, ...] = ()

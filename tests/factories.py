@@ -1,0 +1,63 @@
+"""Small builders for observations and results used across the test suite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from watchers.model import Observation, SourceResult, freeze_fields
+
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+TRIAL_FIELDS: dict[str, Any] = {
+    "brief_title": "FUSION: ION363 in FUS-ALS",
+    "overall_status": "ACTIVE_NOT_RECRUITING",
+    "why_stopped": None,
+    "phases": ("PHASE3",),
+    "enrollment": "95 (estimated)",
+    "start_date": "2021-06-14 (actual)",
+    "primary_completion_date": "2026-09 (estimated)",
+    "completion_date": "2028-12 (estimated)",
+    "has_results": False,
+    "results_first_posted": None,
+    "lead_sponsor": "Ionis Pharmaceuticals, Inc.",
+    "locations": ("Columbia University, New York, United States",),
+    "last_update_posted": "2025-08-22",
+}
+
+
+def trial(key: str = "NCT04768972", topic: str = "ulefnersen", **changes: Any) -> Observation:
+    """A ClinicalTrials.gov observation with the FUSION fields, overridden by `changes`."""
+    fields = {**TRIAL_FIELDS, **changes}
+    return Observation(
+        source="clinicaltrials",
+        key=key,
+        topic=topic,
+        title=str(fields["brief_title"]),
+        url=f"https://clinicaltrials.gov/study/{key}",
+        fields=freeze_fields(fields),
+        matched_alias="ION363",
+    )
+
+
+def result(
+    *observations: Observation, gone: frozenset[str] = frozenset(), **kw: Any
+) -> SourceResult:
+    """A successful clinicaltrials poll result for topic ulefnersen."""
+    return SourceResult(
+        source="clinicaltrials", topic="ulefnersen", observations=observations, gone=gone, **kw
+    )
+
+
+class Clock:
+    """A controllable tz-aware clock."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now

@@ -1,0 +1,466 @@
+"""ClinicalTrials.gov: parse recorded payloads (pure) and poll through a mocked API (respx)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from watchers.ctgov import FIELDS, ClinicalTrialsWatcher, parse_page, parse_study
+from watchers.http import Http
+from watchers.model import FetchError, ParseError, Topic
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ctgov"
+BASE = "https://clinicaltrials.gov/api/v2"
+FUSION = "NCT04768972"
+TOPIC = Topic(
+    "ulefnersen", aliases=("ION363", "jacifusen"), trials=(FUSION,), conditions=("FUS-ALS",)
+)
+SEARCH_ONLY = Topic("ulefnersen", aliases=("ION363", "jacifusen"))
+INTR_QUERY = '"ulefnersen" OR "ION363" OR "jacifusen"'
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def page(name: str) -> httpx.Response:
+    return httpx.Response(200, json=load(name))
+
+
+class FakeClock:
+    """Monotonic time that only moves when told to, or when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def mock() -> Iterator[respx.MockRouter]:
+    # assert_all_mocked (the default) makes any unmocked request fail the test.
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def watcher(clock: FakeClock) -> Iterator[ClinicalTrialsWatcher]:
+    with httpx.Client() as client:
+        http = Http(client, min_interval=0.0, sleep=clock.sleep, monotonic=clock.monotonic)
+        yield ClinicalTrialsWatcher(http, base_url=BASE)
+
+
+# --- parse: recorded payloads -------------------------------------------------------------
+
+
+def test_parse_example_study_fields() -> None:
+    observation = parse_study(load("ctgov_study.json"), TOPIC, by_id=True)
+    title = (
+        "FUSION: A Study to Evaluate the Efficacy, Safety, Pharmacokinetics and "
+        "Pharmacodynamics of ION363 in Amyotrophic Lateral Sclerosis Participants With "
+        "Fused in Sarcoma Mutations (FUS-ALS)"
+    )
+    assert (observation.source, observation.key, observation.topic) == (
+        "clinicaltrials",
+        FUSION,
+        "ulefnersen",
+    )
+    assert observation.title == title
+    assert observation.url == f"https://clinicaltrials.gov/study/{FUSION}"
+    assert observation.published is None
+    assert observation.matched_alias == "ulefnersen"  # in interventions[].otherNames
+    assert dict(observation.fields) == {
+        "brief_title": title,
+        "overall_status": "ACTIVE_NOT_RECRUITING",
+        "why_stopped": None,
+        "phases": ("PHASE3",),
+        "enrollment": "95 (estimated)",
+        "start_date": "2021-06-14 (actual)",
+        "primary_completion_date": "2026-09 (estimated)",
+        "completion_date": "2028-12 (estimated)",
+        "has_results": False,
+        "results_first_posted": None,
+        "lead_sponsor": "Ionis Pharmaceuticals, Inc.",
+        "locations": (
+            "Columbia University Irving Medical Center, New York, United States",
+            "King's College Hospital, London, United Kingdom",
+            "Stanford University, Palo Alto, United States",
+        ),
+        "last_update_posted": "2025-08-22",
+    }
+
+
+def test_parse_terminated_study_reads_why_stopped() -> None:
+    fields = parse_study(load("ctgov_study_terminated_derived.json"), TOPIC, by_id=True).fields
+    assert (fields["overall_status"], fields["why_stopped"]) == ("TERMINATED", "Sponsor decision")
+
+
+def test_parse_full_aact_record() -> None:
+    topic = Topic("unrelated", trials=("NCT06171568",))
+    observation = parse_study(load("ctgov_full_study_aact_NCT06171568.json"), topic, by_id=True)
+    assert observation.matched_alias == "NCT06171568"  # found by id, no name in its text
+    assert dict(observation.fields) == {
+        "brief_title": "Lariboisière Cognitive Assessment: Evaluation of the 1-year Outcomes",
+        "overall_status": "NOT_YET_RECRUITING",
+        "why_stopped": None,
+        "phases": (),  # observational: no phases key
+        "enrollment": "400 (estimated)",
+        "start_date": "2024-02-01 (estimated)",
+        "primary_completion_date": "2025-02-01 (estimated)",
+        "completion_date": "2025-02-01 (estimated)",
+        "has_results": False,
+        "results_first_posted": None,
+        "lead_sponsor": "Assistance Publique - Hôpitaux de Paris",
+        "locations": ("Neurosurgery - Lariboisière hospital, Paris, France",),
+        "last_update_posted": "2023-12-14",
+    }
+
+
+def test_parse_full_record_with_results() -> None:
+    study = load("ctgov_full_study_with_results_aact_NCT05594173.json")
+    fields = parse_study(study, Topic("x"), by_id=False).fields
+    assert fields["has_results"] is True
+    assert fields["results_first_posted"] == "2022-11-21"
+    assert fields["overall_status"] == "COMPLETED"
+    assert fields["enrollment"] == "20 (actual)"
+    assert fields["completion_date"] == "2020-12-20 (actual)"
+
+
+def test_derived_section_is_ignored() -> None:
+    study = load("ctgov_full_study_aact_NCT06171568.json")
+    changed = copy.deepcopy(study)
+    changed["derivedSection"]["miscInfoModule"]["versionHolder"] = "2099-01-01"
+    changed["derivedSection"]["conditionBrowseModule"]["browseLeaves"] = []
+    assert parse_study(changed, TOPIC, by_id=False) == parse_study(study, TOPIC, by_id=False)
+
+
+def test_parse_fields_limited_record_with_locations_and_other_names() -> None:
+    study = load("ctgov_study_fields_locations_biomcp_NCT02576665.json")
+    observation = parse_study(study, Topic("flucytosine", aliases=("5-FC",)), by_id=False)
+    assert observation.key == "NCT02576665"
+    assert observation.matched_alias == "flucytosine"  # otherNames, case-insensitive
+    fields = observation.fields
+    assert fields["overall_status"] == "TERMINATED"
+    assert fields["start_date"] == "2016-07"  # no type in this record
+    assert fields["completion_date"] == "2019-12-20"
+    assert fields["primary_completion_date"] is None
+    assert fields["enrollment"] == "21"
+    assert fields["lead_sponsor"] == "Tocagen Inc."
+    assert fields["has_results"] is False
+    assert fields["locations"] == (
+        "MD Anderson Cancer Center, Houston, United States",
+        "Sarah Cannon Research Institute, Denver, United States",
+        "University of Miami, Miami, United States",
+    )
+
+
+def test_locations_are_deduplicated_and_skip_empty_parts() -> None:
+    study = load("ctgov_study.json")
+    sites = study["protocolSection"]["contactsLocationsModule"]["locations"]
+    sites.append(copy.deepcopy(sites[0]))
+    sites.append({"city": "Paris", "country": "France"})
+    sites.append({"status": "RECRUITING"})
+    locations = parse_study(study, TOPIC, by_id=True).fields["locations"]
+    assert locations == (
+        "Columbia University Irving Medical Center, New York, United States",
+        "King's College Hospital, London, United Kingdom",
+        "Paris, France",
+        "Stanford University, Palo Alto, United States",
+    )
+
+
+def test_phases_are_sorted() -> None:
+    study = load("ctgov_study.json")
+    study["protocolSection"]["designModule"]["phases"] = ["PHASE3", "PHASE2"]
+    assert parse_study(study, TOPIC, by_id=True).fields["phases"] == ("PHASE2", "PHASE3")
+
+
+def test_parse_recorded_search_pages() -> None:
+    studies1, token1 = parse_page(load("ctgov_search_page1_biomcp_phelan.json"))
+    studies2, token2 = parse_page(load("ctgov_search_page2_biomcp_phelan.json"))  # no totalCount
+    assert token1 == "ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4dnDeTsPkw"
+    assert token2 == "ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4bmjeauvk_IQ"
+    assert len(studies1) == len(studies2) == 5
+    first = parse_study(studies1[0], Topic("x"), by_id=False)
+    assert first.key == "NCT02710084"
+    assert first.fields["phases"] == ("PHASE2",)
+    assert first.fields["enrollment"] == "18"
+    assert first.fields["start_date"] == "2016-04-29"
+    assert first.fields["has_results"] is False  # reduced capture: no hasResults key
+    assert first.matched_alias is None
+    keys = [parse_study(s, Topic("x"), by_id=False).key for s in studies1 + studies2]
+    assert len(set(keys)) == 10
+
+
+def test_parse_example_search_page_and_empty_pages() -> None:
+    studies, token = parse_page(load("ctgov_search_ulefnersen_page1.json"))
+    assert token is None
+    observation = parse_study(studies[0], SEARCH_ONLY, by_id=False)
+    assert (observation.key, observation.matched_alias) == (FUSION, "ulefnersen")
+    assert observation.fields["overall_status"] == "ACTIVE_NOT_RECRUITING"
+    assert observation.fields["locations"] == ()  # not in this page's fields
+    assert parse_page(load("ctgov_search_empty.json")) == ([], None)
+    studies, token = parse_page(load("ctgov_search_empty_with_token_derived.json"))
+    assert studies == []
+    assert token is not None
+
+
+BROKEN_PAGES = {
+    "not an object": ([],),
+    "no studies key": ({"totalCount": 3},),
+    "studies not a list": ({"studies": {"NCT1": {}}},),
+    "study not an object": ({"studies": ["NCT04768972"]},),
+    "study without nctId": ({"studies": [{"protocolSection": {"statusModule": {}}}]},),
+}
+
+
+@pytest.mark.parametrize("doc", [c[0] for c in BROKEN_PAGES.values()], ids=BROKEN_PAGES.keys())
+def test_parse_page_rejects_broken_pages(doc: Any) -> None:
+    with pytest.raises(ParseError):
+        parse_page(doc)
+
+
+ALIAS_CASES = {
+    "name in text wins over id": (TOPIC, True, False, "ulefnersen"),
+    "by id without name": (Topic("x", trials=(FUSION,)), True, False, FUSION),
+    "condition found in keywords": (Topic("x", conditions=("FUS-ALS",)), False, True, "FUS-ALS"),
+    "condition not literally present": (
+        Topic("x", conditions=("motor neurone disease", "MND")),
+        False,
+        True,
+        "motor neurone disease OR MND",
+    ),
+    "search hit without any name": (Topic("x"), False, False, None),
+}
+
+
+@pytest.mark.parametrize(
+    ("topic", "by_id", "by_condition", "expected"), ALIAS_CASES.values(), ids=ALIAS_CASES.keys()
+)
+def test_matched_alias_explains_why_the_study_belongs(
+    topic: Topic, by_id: bool, by_condition: bool, expected: str | None
+) -> None:
+    study = load("ctgov_study.json")
+    observation = parse_study(study, topic, by_id=by_id, by_condition=by_condition)
+    assert observation.matched_alias == expected
+
+
+# --- poll: through a mocked API ----------------------------------------------------------
+
+
+def test_poll_follows_pagination_to_the_end(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
+) -> None:
+    route = mock.get(f"{BASE}/studies")
+    route.side_effect = [
+        page("ctgov_search_page1_biomcp_phelan.json"),
+        page("ctgov_search_page2_biomcp_phelan.json"),
+        page("ctgov_search_empty_with_token_derived.json"),  # empty but not last
+        page("ctgov_search_empty.json"),
+    ]
+    result = watcher.poll(SEARCH_ONLY, {})
+    assert route.call_count == 4
+    sent = [call.request.url.params for call in route.calls]
+    assert [p.get("pageToken") for p in sent] == [
+        None,
+        "ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4dnDeTsPkw",
+        "ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4bmjeauvk_IQ",
+        "ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4bmjeauvk_IQ-derived3",
+    ]
+    assert [p.get("countTotal") for p in sent] == ["true", None, None, None]
+    assert {p["query.intr"] for p in sent} == {INTR_QUERY}
+    assert {p["fields"] for p in sent} == {FIELDS}
+    assert {p["pageSize"] for p in sent} == {"100"}
+    keys = [observation.key for observation in result.observations]
+    assert len(keys) == 10
+    assert keys == sorted(keys)
+    assert (result.source, result.topic, result.gone) == (
+        "clinicaltrials",
+        "ulefnersen",
+        frozenset(),
+    )
+
+
+def test_poll_merges_by_id_and_searches(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
+) -> None:
+    by_id = mock.get(f"{BASE}/studies/{FUSION}").mock(return_value=page("ctgov_study.json"))
+    mock.get(f"{BASE}/studies", params={"query.intr": INTR_QUERY}).mock(
+        return_value=page("ctgov_search_ulefnersen_page1.json")
+    )
+    # The condition search finds FUSION again plus a study with none of the names.
+    both = [load("ctgov_study.json"), load("ctgov_study_fields_locations_biomcp_NCT02576665.json")]
+    cond = mock.get(f"{BASE}/studies", params={"query.cond": '"FUS-ALS"'}).mock(
+        return_value=httpx.Response(200, json={"studies": both})
+    )
+    result = watcher.poll(TOPIC, {})
+    assert by_id.calls.last.request.url.params["fields"] == FIELDS
+    assert cond.called
+    assert [o.key for o in result.observations] == ["NCT02576665", FUSION]  # one per study
+    fusion = result.observations[1]
+    assert fusion.matched_alias == "ulefnersen"
+    locations = fusion.fields["locations"]
+    assert isinstance(locations, tuple)
+    assert len(locations) == 3  # the by-id record, not the slimmer search hit
+    other = result.observations[0]
+    assert other.matched_alias == "FUS-ALS"  # found only by the condition search
+    assert result.gone == frozenset()
+
+
+def test_poll_404_by_id_reports_gone(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
+) -> None:
+    mock.get(f"{BASE}/studies/{FUSION}").respond(404, text=f"Study not found: {FUSION}")
+    mock.get(f"{BASE}/studies").mock(return_value=page("ctgov_search_empty.json"))
+    result = watcher.poll(Topic("ulefnersen", trials=(FUSION.lower(),)), {})
+    assert result.gone == frozenset({FUSION})
+    assert result.observations == ()
+
+
+def test_poll_400_is_a_permanent_fetch_error(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher, clock: FakeClock
+) -> None:
+    body = (FIXTURES / "ctgov_error_400.txt").read_text(encoding="utf-8")
+    mock.get(f"{BASE}/studies").respond(400, text=body, headers={"Content-Type": "text/plain"})
+    with pytest.raises(FetchError) as caught:
+        watcher.poll(SEARCH_ONLY, {})
+    assert caught.value.transient is False
+    assert "clinicaltrials.gov answered HTTP 400 for /api/v2/studies" in str(caught.value)
+    assert "Error parsing query in Intervention / treatment" in str(caught.value)
+    assert clock.sleeps == []
+
+
+def test_poll_retries_500_then_succeeds(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher, clock: FakeClock
+) -> None:
+    mock.get(f"{BASE}/studies").side_effect = [
+        httpx.Response(500),
+        page("ctgov_search_ulefnersen_page1.json"),
+    ]
+    result = watcher.poll(SEARCH_ONLY, {})
+    assert [o.key for o in result.observations] == [FUSION]
+    assert clock.sleeps == [1.0]
+
+
+def test_poll_honours_retry_after_on_429(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher, clock: FakeClock
+) -> None:
+    mock.get(f"{BASE}/studies").side_effect = [
+        httpx.Response(429, headers={"Retry-After": "7"}),
+        page("ctgov_search_empty.json"),
+    ]
+    assert watcher.poll(SEARCH_ONLY, {}).observations == ()
+    assert clock.sleeps == [7.0]
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        pytest.param(
+            httpx.Response(
+                200,
+                text="<!DOCTYPE html><html><body>Just a moment...</body></html>",
+                headers={"Content-Type": "text/html"},
+            ),
+            "expected JSON from clinicaltrials.gov/api/v2/studies, got text/html",
+            id="html with 200",
+        ),
+        pytest.param(httpx.Response(200), "got an empty body", id="empty body"),
+        pytest.param(
+            httpx.Response(200, json={"totalCount": 1}), "no 'studies' list", id="no studies"
+        ),
+    ],
+)
+def test_poll_unreadable_answer_is_a_parse_error(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher, response: httpx.Response, message: str
+) -> None:
+    mock.get(f"{BASE}/studies").mock(return_value=response)
+    with pytest.raises(ParseError, match=re.escape(message)):
+        watcher.poll(SEARCH_ONLY, {})
+
+
+def test_poll_timeout_is_a_transient_fetch_error(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher, clock: FakeClock
+) -> None:
+    route = mock.get(f"{BASE}/studies/{FUSION}").mock(side_effect=httpx.ConnectTimeout("slow"))
+    with pytest.raises(FetchError, match=r"clinicaltrials\.gov did not answer") as caught:
+        watcher.poll(TOPIC, {})
+    assert caught.value.transient is True
+    assert route.call_count == 4
+    assert clock.sleeps == [1.0, 2.0, 4.0]
+
+
+def test_poll_stops_a_search_that_is_too_broad(mock: respx.MockRouter, clock: FakeClock) -> None:
+    route = mock.get(f"{BASE}/studies").mock(
+        return_value=page("ctgov_search_page1_biomcp_phelan.json")
+    )
+    with httpx.Client() as client:
+        http = Http(client, min_interval=0.0, sleep=clock.sleep, monotonic=clock.monotonic)
+        watcher = ClinicalTrialsWatcher(http, base_url=BASE, page_size=5, max_pages=3)
+        with pytest.raises(FetchError, match="more than 3 pages of 5: too broad") as caught:
+            watcher.poll(SEARCH_ONLY, {})
+    assert caught.value.transient is False
+    assert route.call_count == 3
+
+
+def test_poll_sends_our_user_agent(mock: respx.MockRouter, watcher: ClinicalTrialsWatcher) -> None:
+    route = mock.get(f"{BASE}/studies").mock(return_value=page("ctgov_search_empty.json"))
+    watcher.poll(SEARCH_ONLY, {})
+    agent = route.calls.last.request.headers["User-Agent"]
+    assert "trialwatch/" in agent
+    assert "python-httpx" in agent
+
+
+def test_poll_paces_requests_to_the_same_host(mock: respx.MockRouter, clock: FakeClock) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        clock.now += 0.4  # the registry takes 0.4 s to answer
+        if request.url.path.endswith(FUSION):
+            return page("ctgov_study.json")
+        return page("ctgov_search_empty.json")
+
+    mock.get(url__startswith=BASE).mock(side_effect=answer)
+    with httpx.Client() as client:
+        http = Http(client, min_interval=1.0, sleep=clock.sleep, monotonic=clock.monotonic)
+        ClinicalTrialsWatcher(http, base_url=BASE).poll(Topic("x", trials=(FUSION,)), {})
+    assert clock.sleeps == [pytest.approx(0.6)]  # by id, then the search 0.6 s later
+
+
+def test_poll_through_a_mirror_keeps_public_study_urls(
+    mock: respx.MockRouter, clock: FakeClock
+) -> None:
+    mirror = "https://ctgov-mirror.internal.example/api/v2/"
+    mock.get("https://ctgov-mirror.internal.example/api/v2/studies").mock(
+        return_value=page("ctgov_search_ulefnersen_page1.json")
+    )
+    with httpx.Client() as client:
+        http = Http(client, min_interval=0.0, sleep=clock.sleep, monotonic=clock.monotonic)
+        result = ClinicalTrialsWatcher(http, base_url=mirror).poll(SEARCH_ONLY, {})
+    assert result.observations[0].url == f"https://clinicaltrials.gov/study/{FUSION}"
+
+
+def test_poll_rejects_a_malformed_trial_id_without_asking(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
+) -> None:
+    with pytest.raises(FetchError, match="lists trial 'NCT-123', which is not an NCT id") as e:
+        watcher.poll(Topic("x", trials=("NCT-123",)), {})
+    assert e.value.transient is False
+    assert not mock.calls

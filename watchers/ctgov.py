@@ -1,0 +1,303 @@
+"""ClinicalTrials.gov API v2: fetch studies by id and by search (I/O), parse them (pure).
+
+Format reference: shared/formats/SOURCES.md section 1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from watchers.http import Http, decode_json
+from watchers.match import find_alias_in
+from watchers.model import (
+    FetchError,
+    FieldValue,
+    Observation,
+    ParseError,
+    SourceResult,
+    Topic,
+    freeze_fields,
+)
+
+__all__ = ["FIELDS", "SOURCE", "ClinicalTrialsWatcher", "parse_page", "parse_study"]
+
+SOURCE = "clinicaltrials"
+# Only what we read; every poll (by id and by search) asks for the same modules so a study
+# looks the same whichever way it was found. derivedSection is left out on purpose: it
+# changes on registry housekeeping (SOURCES.md 1, "Diff note"). hasResults comes back anyway.
+FIELDS = (
+    "IdentificationModule|StatusModule|SponsorCollaboratorsModule|DesignModule|"
+    "ArmsInterventionsModule|ConditionsModule|ContactsLocationsModule|HasResults"
+)
+# The spec's pattern for /studies/{nctId} (SOURCES.md 1, "Endpoints").
+_NCT_ID = re.compile(r"NCT0*[1-9]\d{0,7}")
+_PUBLIC_STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
+
+
+@dataclass
+class _Found:
+    """A study payload and the ways it was found."""
+
+    study: Mapping[str, Any]
+    by_id: bool = False
+    by_condition: bool = False
+
+
+class ClinicalTrialsWatcher:
+    """Polls ClinicalTrials.gov for a topic's trials by id, intervention and condition."""
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        http: Http,
+        base_url: str = "https://clinicaltrials.gov/api/v2",
+        page_size: int = 100,
+        max_pages: int = 50,
+    ) -> None:
+        self._http = http
+        self._base = str(base_url).rstrip("/")
+        self._page_size = page_size
+        self._max_pages = max_pages
+
+    def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
+        """Fetch the topic's trials by id plus intervention/condition searches; merge by NCT id."""
+        # `meta` is not needed: change shows in the fields (lastUpdatePostDate among them).
+        found: dict[str, _Found] = {}
+        gone: set[str] = set()
+        for nct in _trial_ids(topic):
+            study = self._fetch_by_id(nct)
+            if study is None:
+                gone.add(nct)
+                continue
+            found[_nct_id(study)] = _Found(study, by_id=True)
+        for study in self._search("query.intr", topic.names):
+            found.setdefault(_nct_id(study), _Found(study))
+        if topic.conditions:
+            for study in self._search("query.cond", topic.conditions):
+                found.setdefault(_nct_id(study), _Found(study)).by_condition = True
+        observations = [
+            parse_study(item.study, topic, by_id=item.by_id, by_condition=item.by_condition)
+            for item in found.values()
+        ]
+        observations.sort(key=lambda observation: observation.key)
+        return SourceResult(SOURCE, topic.name, tuple(observations), gone=frozenset(gone))
+
+    def _fetch_by_id(self, nct: str) -> Mapping[str, Any] | None:
+        """One study, or None when the registry answers 404 (it no longer has that id)."""
+        # An alias id is answered with a 301 to the current id; the client follows it.
+        response = self._http.get(
+            f"{self._base}/studies/{nct}", params={"fields": FIELDS}, accept=(200, 404)
+        )
+        if response.status_code == 404:
+            return None
+        study = decode_json(response)
+        if not isinstance(study, Mapping):
+            raise ParseError(f"ClinicalTrials.gov study {nct}: expected a JSON object")
+        _nct_id(study)  # a study without an id is not a study
+        return study
+
+    def _search(self, param: str, terms: Iterable[str]) -> Iterator[Mapping[str, Any]]:
+        """Every study of a paged search, following nextPageToken to the last page."""
+        query = " OR ".join(f'"{term.replace(chr(34), " ").strip()}"' for term in terms)
+        params: dict[str, str | int] = {
+            param: query,
+            "fields": FIELDS,
+            "pageSize": self._page_size,
+            "countTotal": "true",  # totalCount comes on the first page only (SOURCES.md 1)
+        }
+        pages = 0
+        while True:
+            _, doc = self._http.get_json(f"{self._base}/studies", params=params)
+            studies, token = parse_page(doc)
+            yield from studies  # an empty page is allowed, even one with a token
+            pages += 1
+            if token is None:
+                return
+            if pages >= self._max_pages:
+                raise FetchError(
+                    f"ClinicalTrials.gov search {param}={query} has more than {self._max_pages} "
+                    f"pages of {self._page_size}: too broad to watch; "
+                    "narrow the topic's names or conditions",
+                    transient=False,
+                )
+            # Later pages repeat the same query with the token (SOURCES.md 1, "Paging").
+            params.pop("countTotal", None)
+            params["pageToken"] = token
+
+
+def parse_page(doc: Any) -> tuple[list[Mapping[str, Any]], str | None]:
+    """A search page's studies and its nextPageToken (None on the last page)."""
+    if not isinstance(doc, Mapping):
+        raise ParseError(f"ClinicalTrials.gov search page is not a JSON object: {_kind(doc)}")
+    studies = doc.get("studies")
+    if not isinstance(studies, list):
+        raise ParseError(
+            f"ClinicalTrials.gov search page has no 'studies' list (keys: {sorted(doc)})"
+        )
+    for index, study in enumerate(studies):
+        if not isinstance(study, Mapping):
+            raise ParseError(f"ClinicalTrials.gov search result {index} is not a JSON object")
+        _nct_id(study)
+    token = doc.get("nextPageToken")
+    return list(studies), token if isinstance(token, str) and token else None
+
+
+def parse_study(
+    study: Mapping[str, Any], topic: Topic, *, by_id: bool, by_condition: bool = False
+) -> Observation:
+    """One study (a v2 Study object) as an Observation for `topic`."""
+    nct = _nct_id(study)
+    protocol = _map(study.get("protocolSection"))
+    ident = _map(protocol.get("identificationModule"))
+    status = _map(protocol.get("statusModule"))
+    design = _map(protocol.get("designModule"))
+    arms = _map(protocol.get("armsInterventionsModule"))
+    conditions_module = _map(protocol.get("conditionsModule"))
+    sponsor = _map(_map(protocol.get("sponsorCollaboratorsModule")).get("leadSponsor"))
+    locations = _list(_map(protocol.get("contactsLocationsModule")).get("locations"))
+
+    title = _str(ident.get("briefTitle")) or _str(ident.get("officialTitle")) or nct
+    titles = [title, _str(ident.get("officialTitle")), _str(ident.get("acronym"))]
+    fields: dict[str, FieldValue] = {
+        "brief_title": title,
+        "overall_status": _str(status.get("overallStatus")),
+        "why_stopped": _str(status.get("whyStopped")),
+        "phases": tuple(sorted({p for p in _list(design.get("phases")) if isinstance(p, str)})),
+        "enrollment": _enrollment(_map(design.get("enrollmentInfo"))),
+        "start_date": _date(status.get("startDateStruct")),
+        "primary_completion_date": _date(status.get("primaryCompletionDateStruct")),
+        "completion_date": _date(status.get("completionDateStruct")),
+        "has_results": study.get("hasResults") is True,
+        "results_first_posted": _str(_map(status.get("resultsFirstPostDateStruct")).get("date")),
+        "lead_sponsor": _str(sponsor.get("name")),
+        "locations": tuple(sorted({place for place in map(_location, locations) if place})),
+        "last_update_posted": _str(_map(status.get("lastUpdatePostDateStruct")).get("date")),
+    }
+    return Observation(
+        source=SOURCE,
+        key=nct,
+        topic=topic.name,
+        title=title,
+        url=_PUBLIC_STUDY_URL.format(nct=nct),  # the public page, even behind a mirror
+        fields=freeze_fields(fields),
+        published=None,
+        matched_alias=_matched_alias(
+            nct,
+            topic,
+            names_in=[*_intervention_names(arms), *titles],
+            conditions_in=[
+                *_strs(conditions_module.get("conditions")),
+                *_strs(conditions_module.get("keywords")),
+                *titles,
+            ],
+            by_id=by_id,
+            by_condition=by_condition,
+        ),
+    )
+
+
+def _matched_alias(
+    nct: str,
+    topic: Topic,
+    *,
+    names_in: list[str | None],
+    conditions_in: list[str | None],
+    by_id: bool,
+    by_condition: bool,
+) -> str | None:
+    """Why this study belongs to the topic: a name in its text, its id, or a condition."""
+    alias = find_alias_in(names_in, topic.names)
+    if alias is not None:
+        return alias
+    if by_id:
+        return nct
+    if by_condition and topic.conditions:
+        # The registry also matches synonyms and MeSH terms, so the words may not appear;
+        # then all we know is that one of the searched conditions matched.
+        found = find_alias_in(conditions_in, topic.conditions)
+        return found if found is not None else " OR ".join(topic.conditions)
+    return None
+
+
+def _trial_ids(topic: Topic) -> list[str]:
+    """The topic's NCT ids, upper-cased and de-duplicated; a malformed one is a config error."""
+    ids: list[str] = []
+    for raw in topic.trials:
+        nct = raw.strip().upper()
+        if not _NCT_ID.fullmatch(nct):
+            raise FetchError(
+                f"topic {topic.name!r} lists trial {raw!r}, which is not an NCT id "
+                "(like NCT04768972)",
+                transient=False,
+            )
+        if nct not in ids:
+            ids.append(nct)
+    return ids
+
+
+def _nct_id(study: Mapping[str, Any]) -> str:
+    ident = _map(_map(study.get("protocolSection")).get("identificationModule"))
+    nct = _str(ident.get("nctId"))
+    if nct is None:
+        raise ParseError(
+            "ClinicalTrials.gov study has no protocolSection.identificationModule.nctId"
+        )
+    return nct.strip().upper()
+
+
+def _intervention_names(arms: Mapping[str, Any]) -> list[str]:
+    names: list[str] = []
+    for intervention in _list(arms.get("interventions")):
+        item = _map(intervention)
+        names.extend(_strs([item.get("name")]))
+        names.extend(_strs(item.get("otherNames")))
+    return names
+
+
+def _enrollment(info: Mapping[str, Any]) -> str | None:
+    count = info.get("count")
+    if isinstance(count, bool) or not isinstance(count, int):
+        return None
+    return _with_type(str(count), info.get("type"))
+
+
+def _date(struct: Any) -> str | None:
+    """`{date: "2026-09", type: "ESTIMATED"}` -> "2026-09 (estimated)"; type is sometimes absent."""
+    item = _map(struct)
+    date = _str(item.get("date"))
+    return None if date is None else _with_type(date, item.get("type"))
+
+
+def _with_type(value: str, kind: Any) -> str:
+    kind = _str(kind)
+    return f"{value} ({kind.lower()})" if kind else value
+
+
+def _location(raw: Any) -> str:
+    site = _map(raw)
+    parts = (_str(site.get(name)) for name in ("facility", "city", "country"))
+    return ", ".join(part.strip() for part in parts if part and part.strip())
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _strs(values: Any) -> list[str]:
+    return [value for value in _list(values) if isinstance(value, str) and value.strip()]
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__

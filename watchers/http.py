@@ -1,0 +1,272 @@
+"""HTTP for every watcher: headers, timeouts, retries with backoff, per-host pacing, body caps."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from watchers.model import FetchError, ParseError
+
+__all__ = ["USER_AGENT", "Http", "Params", "build_client", "decode_json"]
+
+
+def _package_version() -> str:
+    try:
+        return importlib.metadata.version("trialwatch")
+    except importlib.metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+# ClinicalTrials.gov's edge answers 403 when the UA looks like curl or a browser but accepts one
+# containing "python-httpx" (SOURCES.md 1, "User-Agent gotcha"), so keep that token in ours.
+USER_AGENT = (
+    f"trialwatch/{_package_version()} (+https://github.com/trialwatch/trialwatch) "
+    f"python-httpx/{httpx.__version__}"
+)
+
+Params = Mapping[str, str | int]
+
+# Worth another try: the network or the server may be fine a moment later.
+_RETRYABLE_ERRORS = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.ProxyError,
+    httpx.DecodingError,
+)
+_SECRET_PAIR = re.compile(
+    r"(?i)\b(api[_-]?key|key|token|access_token|password|secret)=[^&\s'\"<>]+"
+)
+_URL_QUERY = re.compile(r"(https?://[^\s?#'\"<>]*)\?[^\s'\"<>]*")
+_SNIPPET_LEN = 200
+
+
+def build_client(timeout: float = 20.0) -> httpx.Client:
+    """The shared client: our User-Agent, redirects followed, bounded timeouts."""
+    return httpx.Client(
+        follow_redirects=True,
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(timeout, connect=10),
+    )
+
+
+class Http:
+    """GET with per-host pacing, retries on 429/5xx/transport errors, and a body size cap."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        min_interval: float = 1.0,
+        host_intervals: Mapping[str, float] | None = None,
+        max_retries: int = 3,
+        backoff: float = 1.0,
+        max_retry_after: float = 120.0,
+        max_body_bytes: int = 20 * 1024 * 1024,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_time: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._min_interval = min_interval
+        self._host_intervals = dict(host_intervals or {})
+        self._max_retries = max_retries
+        self._backoff = backoff
+        self._max_retry_after = max_retry_after
+        self._max_body_bytes = max_body_bytes
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._wall_time = wall_time
+        self._next_slot: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self,
+        url: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (200,),
+    ) -> httpx.Response:
+        """GET `url`; return the response if its status is in `accept`, else raise FetchError."""
+        target = httpx.URL(url)
+        host, path = target.host, target.path
+        attempts = self._max_retries + 1
+        attempt = 0
+        while True:
+            attempt += 1
+            self._pace(host)
+            try:
+                response = self._read(target, params, headers)
+            except _RETRYABLE_ERRORS as exc:
+                if attempt < attempts:
+                    self._sleep(self._backoff * 2.0 ** (attempt - 1))
+                    continue
+                raise FetchError(
+                    f"{host} did not answer for {path} after {attempts} attempts: {_describe(exc)}"
+                ) from exc
+            except httpx.RequestError as exc:  # bad scheme, redirect loop: a retry cannot help
+                raise FetchError(
+                    f"request to {host}{path} failed: {_describe(exc)}", transient=False
+                ) from exc
+            status = response.status_code
+            if status in accept:
+                return response
+            if status == 429 or status >= 500:
+                if attempt < attempts:
+                    self._sleep(self._retry_delay(response, attempt, host, path))
+                    continue
+                raise FetchError(
+                    f"{host} answered HTTP {status} for {path} after {attempts} attempts"
+                )
+            raise FetchError(
+                f"{host} answered HTTP {status} for {path}{_error_detail(response)}",
+                transient=False,
+            )
+
+    def get_json(
+        self,
+        url: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (200,),
+    ) -> tuple[int, Any]:
+        """Like `get`, then decode the body as JSON (ParseError if it is not JSON)."""
+        response = self.get(url, params=params, headers=headers, accept=accept)
+        return response.status_code, decode_json(response)
+
+    def _pace(self, host: str) -> None:
+        # Reserve the next free slot for this host under the lock, then sleep outside it, so
+        # threads polling different hosts never wait on each other.
+        interval = self._host_intervals.get(host, self._min_interval)
+        with self._lock:
+            now = self._monotonic()
+            start = max(now, self._next_slot.get(host, now))
+            self._next_slot[host] = start + interval
+        if start > now:
+            self._sleep(start - now)
+
+    def _read(
+        self, target: httpx.URL, params: Params | None, headers: Mapping[str, str] | None
+    ) -> httpx.Response:
+        # Stream so an endless or huge body is refused before it is all in memory.
+        merged = {"User-Agent": USER_AGENT, **(headers or {})}
+        with self._client.stream("GET", target, params=params, headers=merged) as response:
+            where = f"{target.host}{target.path}"
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > self._max_body_bytes:
+                raise FetchError(self._too_big(where, f"announced {length} bytes"), transient=False)
+            chunks: list[bytes] = []
+            total = 0
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                if total > self._max_body_bytes:
+                    raise FetchError(self._too_big(where, "kept sending"), transient=False)
+                chunks.append(chunk)
+        # The body is already decoded, so drop the headers that would make httpx decode it again.
+        kept = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=kept,
+            content=b"".join(chunks),
+            request=response.request,
+            history=response.history,
+        )
+
+    def _too_big(self, where: str, what: str) -> str:
+        return f"{where} {what}, more than the {self._max_body_bytes} bytes we accept; not read"
+
+    def _retry_delay(self, response: httpx.Response, attempt: int, host: str, path: str) -> float:
+        wait = _retry_after_seconds(response, self._wall_time())
+        if wait is None:
+            return self._backoff * 2.0 ** (attempt - 1)
+        if wait > self._max_retry_after:
+            raise FetchError(
+                f"{host} answered HTTP {response.status_code} for {path} and asked us to wait "
+                f"{wait:.0f} s, longer than the {self._max_retry_after:.0f} s we wait"
+            )
+        return wait
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The response body as JSON; ParseError naming the URL and what came instead."""
+    where = f"{response.url.host}{response.url.path}"
+    body = response.content
+    if not body.strip():
+        raise ParseError(
+            f"expected JSON from {where}, got an empty body (HTTP {response.status_code})"
+        )
+    try:
+        return json.loads(body)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        ctype = response.headers.get("content-type", "").split(";")[0].strip()
+        seen = f"{ctype or 'no content type'} (starts {_start(body)!r})"
+        if "json" in ctype:  # the server meant JSON: say why it does not parse
+            seen += f" that does not parse: {exc}"
+        raise ParseError(f"expected JSON from {where}, got {seen}") from None
+
+
+def _retry_after_seconds(response: httpx.Response, now: float) -> float | None:
+    """Retry-After as seconds to wait: either a number or an HTTP-date (RFC 9110 10.2.3)."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        when = _as_utc(parsedate_to_datetime(value))
+    except (TypeError, ValueError):
+        return None
+    # Measure against the server's own Date header when it sends one: immune to our clock skew.
+    reference = datetime.fromtimestamp(now, UTC)
+    if server_date := response.headers.get("date"):
+        with contextlib.suppress(TypeError, ValueError):
+            reference = _as_utc(parsedate_to_datetime(server_date))
+    return max(0.0, (when - reference).total_seconds())
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _scrub(text: str) -> str:
+    """Remove query strings and key=value secrets so messages never leak an api_key."""
+    return _SECRET_PAIR.sub(r"\1=<redacted>", _URL_QUERY.sub(r"\1", text))
+
+
+def _describe(exc: Exception) -> str:
+    detail = _scrub(str(exc))
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def _start(body: bytes) -> str:
+    return " ".join(body[:60].decode("utf-8", errors="replace").split())[:40]
+
+
+def _error_detail(response: httpx.Response) -> str:
+    # Plain-text and JSON error bodies say what was wrong (CT.gov 400s are text/plain,
+    # SOURCES.md 1 "Errors"); HTML error pages are noise.
+    ctype = response.headers.get("content-type", "")
+    if not (ctype.startswith("text/plain") or "json" in ctype):
+        return ""
+    text = " ".join(response.content[:1000].decode("utf-8", errors="replace").split())
+    if not text:
+        return ""
+    if len(text) > _SNIPPET_LEN:
+        text = text[:_SNIPPET_LEN] + "…"
+    return f": {_scrub(text)}"

@@ -1,0 +1,95 @@
+"""Core value types shared by watchers, state and bot: topics, observations, results, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+__all__ = [
+    "FetchError",
+    "FieldValue",
+    "Observation",
+    "ParseError",
+    "SourceError",
+    "SourceResult",
+    "Topic",
+    "freeze_fields",
+]
+
+# A tracked field's value. Tuples hold sets (e.g. trial sites), kept sorted so equality is stable.
+FieldValue = str | int | bool | None | tuple[str, ...]
+
+
+def freeze_fields(fields: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
+    """Return a read-only copy so an Observation cannot be changed after it is made."""
+    return MappingProxyType(dict(fields))
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A watched drug programme: its name, aliases, trial ids, conditions and routing."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    trials: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    slack_channel: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The topic name followed by every alias: what a search or a matcher looks for."""
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One record as a source shows it now, normalized. `key` is stable per source."""
+
+    source: str
+    key: str
+    topic: str
+    title: str
+    url: str
+    fields: Mapping[str, FieldValue] = field(default_factory=dict, hash=False)
+    published: datetime | None = None
+    matched_alias: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one successful poll of a source for a topic saw.
+
+    `observations` is what the source shows now. A key absent from it is NOT gone: searches
+    drift. Only keys in `gone` (e.g. a trial fetched by id that the registry no longer has)
+    may be reported as removed. `unchanged=True` means the source said nothing changed since
+    the last poll (HTTP 304, same data timestamp): the stored snapshot stays as it is.
+    `meta` carries small source bookkeeping to store for the next poll (e.g. dataTimestamp).
+    """
+
+    source: str
+    topic: str
+    observations: tuple[Observation, ...] = ()
+    gone: frozenset[str] = frozenset()
+    unchanged: bool = False
+    meta: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+class SourceError(Exception):
+    """A poll that did not produce a trustworthy result. Never to be treated as an empty one."""
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class FetchError(SourceError):
+    """The source could not be reached or answered with an error (HTTP, timeout, quota)."""
+
+
+class ParseError(SourceError):
+    """The source answered, but not with something we can read (HTML error page, bad JSON)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
