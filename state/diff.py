@@ -12,8 +12,16 @@ __all__ = ["changed_fields", "diff"]
 
 
 def changed_fields(before: Observation, after: Observation) -> tuple[FieldChange, ...]:
-    """Every tracked (non-bookkeeping) field whose value differs, in a stable order."""
-    names = sorted((set(before.fields) | set(after.fields)) - BOOKKEEPING_FIELDS)
+    """Every tracked field whose value differs, in a stable order.
+
+    Bookkeeping fields and informational ones (named with a leading `_`, e.g. a news item's
+    `_outlet`) are stored and shown but never alerted on.
+    """
+    names = sorted(
+        name
+        for name in (set(before.fields) | set(after.fields)) - BOOKKEEPING_FIELDS
+        if not name.startswith("_")
+    )
     return tuple(
         describe_change(name, before.fields.get(name), after.fields.get(name))
         for name in names

@@ -104,6 +104,12 @@ CASES = [
         [],
     ),
     Case(
+        "informational _fields moved: nothing",
+        [stored(trial(_outlet="Reuters"))],
+        result(trial(_outlet="Reuters via Yahoo")),
+        [],
+    ),
+    Case(
         "new study found by search: one alert",
         [stored(trial())],
         result(trial(), trial("NCT09999999")),
