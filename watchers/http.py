@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -17,7 +18,7 @@ import httpx
 
 from watchers.model import FetchError, ParseError
 
-__all__ = ["USER_AGENT", "Http", "Params", "build_client", "decode_json"]
+__all__ = ["USER_AGENT", "Conditional", "Http", "Params", "build_client", "decode_json"]
 
 
 def _package_version() -> str:
@@ -58,6 +59,18 @@ def build_client(timeout: float = 20.0) -> httpx.Client:
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(timeout, connect=10),
     )
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """A conditional GET's outcome: the response, or None when the server said 304."""
+
+    response: httpx.Response | None
+    meta: dict[str, str]
+
+    @property
+    def not_modified(self) -> bool:
+        return self.response is None
 
 
 class Http:
@@ -145,6 +158,36 @@ class Http:
         """Like `get`, then decode the body as JSON (ParseError if it is not JSON)."""
         response = self.get(url, params=params, headers=headers, accept=accept)
         return response.status_code, decode_json(response)
+
+    def get_conditional(
+        self,
+        url: str,
+        meta: Mapping[str, str],
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Conditional:
+        """GET with If-None-Match / If-Modified-Since from `meta`; a 304 comes back as not modified.
+
+        The validators live in the poll's meta (keys `etag <url>` and `last-modified <url>`), so
+        they survive restarts; `Conditional.meta` holds the ones to store for next time.
+        """
+        key = str(httpx.URL(url, params=params)) if params else url
+        sent = dict(headers or {})
+        if etag := meta.get(f"etag {key}"):
+            sent["If-None-Match"] = etag
+        if modified := meta.get(f"last-modified {key}"):
+            sent["If-Modified-Since"] = modified
+        response = self.get(url, params=params, headers=sent, accept=(200, 304))
+        if response.status_code == 304:
+            kept = {k: v for k, v in meta.items() if k in (f"etag {key}", f"last-modified {key}")}
+            return Conditional(response=None, meta=kept)
+        fresh = {}
+        if etag := response.headers.get("ETag"):
+            fresh[f"etag {key}"] = etag
+        if modified := response.headers.get("Last-Modified"):
+            fresh[f"last-modified {key}"] = modified
+        return Conditional(response=response, meta=fresh)
 
     def _pace(self, host: str) -> None:
         # Reserve the next free slot for this host under the lock, then sleep outside it, so

@@ -295,3 +295,31 @@ def test_get_json_rejects_what_is_not_json(
         make_http(client, clock).get_json(URL)
     assert message in str(caught.value)
     assert caught.value.transient is False
+
+
+def test_conditional_get_sends_validators_and_treats_304_as_not_modified() -> None:
+    url = "https://www.ema.europa.eu/en/news.xml"
+    with respx.mock(assert_all_mocked=True) as router:
+        route = router.get(url)
+        route.side_effect = [
+            httpx.Response(
+                200,
+                text="<rss/>",
+                headers={"ETag": '"v1"', "Last-Modified": "Sat, 21 Nov 2026 08:00:00 GMT"},
+            ),
+            httpx.Response(304),
+        ]
+        http = Http(httpx.Client(), sleep=lambda _s: None, min_interval=0)
+        first = http.get_conditional(url, {})
+        assert first.response is not None and first.response.text == "<rss/>"
+        assert first.meta == {
+            f"etag {url}": '"v1"',
+            f"last-modified {url}": "Sat, 21 Nov 2026 08:00:00 GMT",
+        }
+        second = http.get_conditional(url, first.meta)
+        assert second.not_modified
+        assert second.meta == first.meta  # kept for the next poll
+        sent = route.calls[1].request.headers
+        assert sent["If-None-Match"] == '"v1"'
+        assert sent["If-Modified-Since"] == "Sat, 21 Nov 2026 08:00:00 GMT"
+        assert "If-None-Match" not in route.calls[0].request.headers
