@@ -73,6 +73,10 @@ def _body_lines(change: Change) -> list[str]:
     lines = [fc.text for fc in change.field_changes]
     if change.detail:
         lines.append(change.detail)
+    if change.claim_label:
+        lines.append(f"Claim check: {change.claim_label}")
+    if change.also_reported_by:
+        lines.append("Also reported by " + ", ".join(change.also_reported_by))
     return lines
 
 

@@ -140,6 +140,9 @@ def alert_from_rows(row: AlertRow, delivery: DeliveryRow | None = None) -> Alert
         field_changes=_load_field_changes(row.field_changes_json),
         published=aware(row.published),
         detail=row.detail,
+        claim_label=row.claim_label,
+        also_reported_by=tuple(json.loads(row.also_reported_by_json)),
+        thread_of=row.thread_of,
     )
     created = aware(row.created_at) or row.created_at
     if delivery is None:

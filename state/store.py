@@ -317,6 +317,9 @@ class Store:
             published=change.published,
             detail=change.detail,
             field_changes_json=dump_field_changes(change.field_changes),
+            claim_label=change.claim_label,
+            also_reported_by_json=json.dumps(list(change.also_reported_by)),
+            thread_of=change.thread_of,
         )
         session.add(row)
         session.flush()  # assigns row.id for the deliveries

@@ -71,6 +71,9 @@ class AlertRow(SQLModel, table=True):
     published: datetime | None = Field(default=None, sa_type=_TS)
     detail: str | None = Field(default=None, sa_type=Text)
     field_changes_json: str = Field(default="[]", sa_type=Text)
+    claim_label: str | None = Field(default=None, sa_type=Text)
+    also_reported_by_json: str = Field(default="[]", sa_type=Text)
+    thread_of: int | None = Field(default=None, foreign_key="alert.id")
 
 
 class DeliveryRow(SQLModel, table=True):

@@ -75,6 +75,12 @@ class Change:
     field_changes: tuple[FieldChange, ...] = ()
     published: datetime | None = None
     detail: str | None = None  # plain-words note, e.g. the error behind source_down
+    # Claim check of a news/feed headline: "confirmed by <record>" / "unconfirmed: ...".
+    claim_label: str | None = None
+    # Other outlets that carried the same story (one alert per story).
+    also_reported_by: tuple[str, ...] = ()
+    # A follow-up to an earlier alert (e.g. its claim got confirmed): post in that alert's thread.
+    thread_of: int | None = None
 
 
 @dataclass(frozen=True)

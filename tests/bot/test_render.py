@@ -90,3 +90,18 @@ def test_console_text_is_readable() -> None:
     assert "  • Status: Active, not recruiting → Completed" in text
     assert "https://clinicaltrials.gov/study/NCT04768972" in text
     assert "matched “ION363”" in text
+
+
+def test_claim_label_and_other_outlets_are_shown_escaped() -> None:
+    alert = make_alert(
+        kind=ChangeKind.NEW,
+        source="google_news",
+        severity=Severity.LOW,
+        field_changes=(),
+        claim_label="unconfirmed: no FDA/EMA record yet",
+        also_reported_by=("Fierce Biotech", "<!here> Daily"),
+    )
+    text = all_text(slack_alert_blocks(alert))
+    assert "Claim check: unconfirmed: no FDA/EMA record yet" in text
+    assert "Also reported by Fierce Biotech, &lt;!here&gt; Daily" in text
+    assert "Claim check: unconfirmed" in alert_console_text(alert)
