@@ -35,6 +35,13 @@ _LABELS = {
     "results_first_posted": "Results first posted",
     "lead_sponsor": "Lead sponsor",
     "locations": "Sites",
+    "submission_status": "FDA submission status",
+    "submission_status_date": "FDA status date",
+    "medicine_status": "EMA medicine status",
+    "opinion_status": "CHMP opinion",
+    "opinion_adopted_date": "CHMP opinion adopted",
+    "european_commission_decision_date": "European Commission decision",
+    "marketing_authorisation_date": "Marketing authorisation",
 }
 
 SOURCE_LABELS = {
@@ -43,6 +50,7 @@ SOURCE_LABELS = {
     "ema_medicines": "EMA medicines data",
     "google_news": "Google News",
     "pubmed": "PubMed",
+    "feed": "RSS feed",  # `feed:<name>` sources are labelled by their name (source_label)
 }
 
 _ENUM_WORDS = {
@@ -50,6 +58,9 @@ _ENUM_WORDS = {
     "EARLY_PHASE1": "Early Phase 1",
     "NA": "Not applicable",
 }
+
+# Drugs@FDA submission status codes (SOURCES.md 2b); the raw code stays visible in brackets.
+_SUBMISSION_STATUS_WORDS = {"AP": "Approved (AP)", "TA": "Tentatively approved (TA)"}
 
 # Trial statuses that end or halt a study: a clinical team must hear of these first.
 _HIGH_TRIAL_STATUSES = frozenset({"SUSPENDED", "TERMINATED", "WITHDRAWN", "COMPLETED"})
@@ -85,6 +96,8 @@ def format_value(field: str, value: FieldValue) -> str:
         return "/".join(humanize_enum(v) for v in value) if field == "phases" else "; ".join(value)
     if field == "overall_status" and isinstance(value, str):
         return humanize_enum(value)
+    if field == "submission_status" and isinstance(value, str):
+        return _SUBMISSION_STATUS_WORDS.get(value, value)
     return str(value)
 
 
@@ -120,7 +133,81 @@ def _trial_severity(
     return Severity.NORMAL
 
 
-_SEVERITY_RULES: dict[str, SeverityRule] = {"clinicaltrials": _trial_severity}
+def _fda_severity(
+    kind: ChangeKind, fields: Mapping[str, FieldValue], changes: tuple[FieldChange, ...]
+) -> Severity:
+    # An approval (AP), new or reached from another status, is what the team waits for.
+    if kind is ChangeKind.NEW and fields.get("submission_status") == "AP":
+        return Severity.HIGH
+    if any(c.field == "submission_status" and c.after == "AP" for c in changes):
+        return Severity.HIGH
+    return Severity.NORMAL
+
+
+# EMA milestones: a CHMP opinion, the Commission's decision, the marketing authorisation.
+_EMA_MILESTONE_DATES = frozenset(
+    {"opinion_adopted_date", "european_commission_decision_date", "marketing_authorisation_date"}
+)
+
+
+def _ema_severity(
+    kind: ChangeKind, fields: Mapping[str, FieldValue], changes: tuple[FieldChange, ...]
+) -> Severity:
+    del fields  # a new EMA record is high whatever it says
+    if kind is ChangeKind.NEW:
+        return Severity.HIGH
+    for change in changes:
+        if change.field == "medicine_status":
+            return Severity.HIGH
+        # A CHMP opinion, positive or negative, is a regulator's approval or rejection.
+        if change.field == "opinion_status" and change.after:
+            return Severity.HIGH
+        if change.field in _EMA_MILESTONE_DATES and not change.before and change.after:
+            return Severity.HIGH
+    return Severity.NORMAL
+
+
+# Claims (watchers.claims.ClaimKind values) that make an agency's own feed item loud.
+_REGULATORY_CLAIMS = frozenset(
+    {
+        "approval",
+        "marketing_authorisation",
+        "rejection",
+        "chmp_positive",
+        "chmp_negative",
+        "withdrawal",
+    }
+)
+
+
+def _feed_severity(
+    kind: ChangeKind, fields: Mapping[str, FieldValue], changes: tuple[FieldChange, ...]
+) -> Severity:
+    # An FDA/EMA item announcing a regulatory action or a safety communication is high;
+    # other agency and company items normal; news feeds low (feed items alert once, as new).
+    authority = fields.get("_authority")
+    if authority in ("FDA", "EMA"):
+        if fields.get("_claim") in _REGULATORY_CLAIMS or fields.get("_safety") is True:
+            return Severity.HIGH
+        return Severity.NORMAL
+    return Severity.NORMAL if authority == "company" else Severity.LOW
+
+
+def _news_severity(
+    kind: ChangeKind, fields: Mapping[str, FieldValue], changes: tuple[FieldChange, ...]
+) -> Severity:
+    # News and papers are low: a claim in them is only a claim until an official record backs it.
+    return Severity.LOW
+
+
+_SEVERITY_RULES: dict[str, SeverityRule] = {
+    "clinicaltrials": _trial_severity,
+    "openfda": _fda_severity,
+    "ema_medicines": _ema_severity,
+    "feed": _feed_severity,
+    "google_news": _news_severity,
+    "pubmed": _news_severity,
+}
 
 
 def severity_for(

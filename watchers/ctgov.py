@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from watchers.ctgov_version import QUERY_KEY, STAMP_KEY, data_timestamp, query_fingerprint
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in
 from watchers.model import (
@@ -57,18 +58,28 @@ class ClinicalTrialsWatcher:
         base_url: str = "https://clinicaltrials.gov/api/v2",
         page_size: int = 100,
         max_pages: int = 50,
+        version_probe: bool = True,
     ) -> None:
         self._http = http
         self._base = str(base_url).rstrip("/")
         self._page_size = page_size
         self._max_pages = max_pages
+        self._version_probe = version_probe
 
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
-        """Fetch the topic's trials by id plus intervention/condition searches; merge by NCT id."""
-        # `meta` is not needed: change shows in the fields (lastUpdatePostDate among them).
+        """Fetch the topic's trials by id plus intervention/condition searches; merge by NCT id.
+
+        First one request to /version: when its dataTimestamp is the one the last successful
+        poll of the same query saw, the registry has not refreshed and nothing else is asked.
+        """
+        ids = _trial_ids(topic)  # a malformed id is a config error: fail before any request
+        stamp = data_timestamp(self._http, self._base) if self._version_probe else None
+        query = query_fingerprint(topic)
+        if stamp is not None and meta.get(STAMP_KEY) == stamp and meta.get(QUERY_KEY) == query:
+            return SourceResult(SOURCE, topic.name, unchanged=True, meta=dict(meta))
         found: dict[str, _Found] = {}
         gone: set[str] = set()
-        for nct in _trial_ids(topic):
+        for nct in ids:
             study = self._fetch_by_id(nct)
             if study is None:
                 gone.add(nct)
@@ -84,7 +95,11 @@ class ClinicalTrialsWatcher:
             for item in found.values()
         ]
         observations.sort(key=lambda observation: observation.key)
-        return SourceResult(SOURCE, topic.name, tuple(observations), gone=frozenset(gone))
+        # Without a timestamp (probe failed) the stored meta stays: the next probe decides.
+        kept = {STAMP_KEY: stamp, QUERY_KEY: query} if stamp is not None else dict(meta)
+        return SourceResult(
+            SOURCE, topic.name, tuple(observations), gone=frozenset(gone), meta=kept
+        )
 
     def _fetch_by_id(self, nct: str) -> Mapping[str, Any] | None:
         """One study, or None when the registry answers 404 (it no longer has that id)."""

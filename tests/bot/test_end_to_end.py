@@ -34,6 +34,21 @@ class Registry:
         self.study: dict[str, Any] = json.loads((FIXTURES / "ctgov_study.json").read_text())
         self.failure: httpx.Response | None = None
         self.calls = 0
+        self.refreshes = 0
+        self._served = json.dumps(self.study, sort_keys=True)
+
+    def version(self, request: httpx.Request) -> httpx.Response:
+        # Like the real registry, dataTimestamp moves whenever the data changed: here, whenever
+        # the test changed the study since /version last answered (SOURCES.md 1, /version).
+        self.calls += 1
+        if self.failure is not None:
+            return self.failure
+        current = json.dumps(self.study, sort_keys=True)
+        if current != self._served:
+            self._served = current
+            self.refreshes += 1
+        stamp = f"2026-10-{14 + self.refreshes:02d}T09:00:21"
+        return httpx.Response(200, json={"apiVersion": "2.0.5", "dataTimestamp": stamp})
 
     def status(self, overall: str) -> None:
         self.study["protocolSection"]["statusModule"]["overallStatus"] = overall
@@ -55,6 +70,7 @@ class Registry:
 def registry() -> Iterator[Registry]:
     reg = Registry()
     with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        router.get(f"{CTGOV}/version").mock(side_effect=reg.version)
         router.get(f"{CTGOV}/studies/NCT04768972").mock(side_effect=reg.by_id)
         router.get(f"{CTGOV}/studies").mock(side_effect=reg.search)
         yield reg
@@ -136,9 +152,11 @@ def test_watch_loop_end_to_end(
     assert "ulefnersen" in post["text"]
     assert all(auth == f"Bearer {TOKEN}" for _, _, auth in slack.requests)
 
-    # 3. Unchanged rerun: nothing.
+    # 3. Unchanged rerun: nothing, and only the /version probe was asked.
+    calls = registry.calls
     run(*check)
     assert len(slack.posts) == 1
+    assert registry.calls == calls + 1
 
     # 4. Results get posted while Slack answers 500: nothing delivered, the alert is kept.
     registry.study["hasResults"] = True

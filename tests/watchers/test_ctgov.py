@@ -14,6 +14,7 @@ import pytest
 import respx
 
 from watchers.ctgov import FIELDS, ClinicalTrialsWatcher, parse_page, parse_study
+from watchers.ctgov_version import query_fingerprint
 from watchers.http import Http
 from watchers.model import FetchError, ParseError, Topic
 
@@ -25,6 +26,8 @@ TOPIC = Topic(
 )
 SEARCH_ONLY = Topic("ulefnersen", aliases=("ION363", "jacifusen"))
 INTR_QUERY = '"ulefnersen" OR "ION363" OR "jacifusen"'
+# The /version shape (SOURCES.md 1; examples/ctgov_version.json, SHAPE: the value is made up).
+VERSION = {"apiVersion": "2.0.5", "dataTimestamp": "2026-10-14T09:00:21"}
 
 
 def load(name: str) -> Any:
@@ -59,6 +62,8 @@ def clock() -> FakeClock:
 def mock() -> Iterator[respx.MockRouter]:
     # assert_all_mocked (the default) makes any unmocked request fail the test.
     with respx.mock(assert_all_called=False) as router:
+        # Every poll probes /version first; with no stored timestamp it then polls in full.
+        router.get(f"{BASE}/version").respond(200, json=VERSION)
         yield router
 
 
@@ -441,13 +446,15 @@ def test_poll_paces_requests_to_the_same_host(mock: respx.MockRouter, clock: Fak
     with httpx.Client() as client:
         http = Http(client, min_interval=1.0, sleep=clock.sleep, monotonic=clock.monotonic)
         ClinicalTrialsWatcher(http, base_url=BASE).poll(Topic("x", trials=(FUSION,)), {})
-    assert clock.sleeps == [pytest.approx(0.6)]  # by id, then the search 0.6 s later
+    # The /version probe, by id 1 s later, then the search 0.6 s after the 0.4 s answer.
+    assert clock.sleeps == [pytest.approx(1.0), pytest.approx(0.6)]
 
 
 def test_poll_through_a_mirror_keeps_public_study_urls(
     mock: respx.MockRouter, clock: FakeClock
 ) -> None:
     mirror = "https://ctgov-mirror.internal.example/api/v2/"
+    probe = mock.get(f"{mirror}version").respond(200, json=VERSION)
     mock.get("https://ctgov-mirror.internal.example/api/v2/studies").mock(
         return_value=page("ctgov_search_ulefnersen_page1.json")
     )
@@ -455,6 +462,7 @@ def test_poll_through_a_mirror_keeps_public_study_urls(
         http = Http(client, min_interval=0.0, sleep=clock.sleep, monotonic=clock.monotonic)
         result = ClinicalTrialsWatcher(http, base_url=mirror).poll(SEARCH_ONLY, {})
     assert result.observations[0].url == f"https://clinicaltrials.gov/study/{FUSION}"
+    assert probe.called  # the probe goes to the mirror too
 
 
 def test_poll_rejects_a_malformed_trial_id_without_asking(
@@ -464,3 +472,85 @@ def test_poll_rejects_a_malformed_trial_id_without_asking(
         watcher.poll(Topic("x", trials=("NCT-123",)), {})
     assert e.value.transient is False
     assert not mock.calls
+
+
+# --- the /version probe --------------------------------------------------------------------
+
+
+def fusion_registry(mock: respx.MockRouter) -> None:
+    """Study and search routes for TOPIC."""
+    mock.get(f"{BASE}/studies/{FUSION}").mock(return_value=page("ctgov_study.json"))
+    mock.get(f"{BASE}/studies").mock(return_value=page("ctgov_search_ulefnersen_page1.json"))
+
+
+def paths(mock: respx.MockRouter) -> list[str]:
+    return [call.request.url.path for call in mock.calls]
+
+
+def stored_meta(timestamp: str = VERSION["dataTimestamp"], topic: Topic = TOPIC) -> dict[str, str]:
+    return {"data_timestamp": timestamp, "query": query_fingerprint(topic)}
+
+
+def test_unchanged_data_timestamp_costs_one_request(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
+) -> None:
+    fusion_registry(mock)
+    result = watcher.poll(TOPIC, stored_meta())
+    assert result.unchanged
+    assert result.observations == ()
+    assert result.meta == stored_meta()  # kept whole for the next poll
+    assert paths(mock) == ["/api/v2/version"]
+
+
+def test_first_poll_and_new_data_timestamp_poll_in_full(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
+) -> None:
+    fusion_registry(mock)
+    for meta in ({}, stored_meta("2026-10-13T09:00:05")):
+        result = watcher.poll(TOPIC, meta)
+        assert not result.unchanged
+        assert [o.key for o in result.observations] == [FUSION]
+        assert result.meta == stored_meta()  # remembers the timestamp it has now seen
+
+
+def test_a_changed_topic_polls_in_full_despite_the_same_timestamp(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
+) -> None:
+    fusion_registry(mock)
+    before = stored_meta(topic=Topic("ulefnersen", aliases=("ION363", "jacifusen")))
+    result = watcher.poll(TOPIC, before)  # a trial and a condition were added since
+    assert not result.unchanged
+    assert [o.key for o in result.observations] == [FUSION]
+    assert result.meta == stored_meta()
+
+
+PROBE_FAILURES = {
+    "500": httpx.Response(500),
+    "404 from a mirror without /version": httpx.Response(404, text="Not Found"),
+    "html page": httpx.Response(200, html="<html>Just a moment...</html>"),
+    "no dataTimestamp (optional in the spec)": httpx.Response(200, json={"apiVersion": "2.0.5"}),
+}
+
+
+@pytest.mark.parametrize("answer", PROBE_FAILURES.values(), ids=PROBE_FAILURES.keys())
+def test_a_failed_probe_falls_back_to_the_full_poll(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher, answer: httpx.Response
+) -> None:
+    mock.get(f"{BASE}/version").mock(return_value=answer)
+    fusion_registry(mock)
+    result = watcher.poll(TOPIC, stored_meta())
+    assert not result.unchanged
+    assert [o.key for o in result.observations] == [FUSION]
+    assert f"/api/v2/studies/{FUSION}" in paths(mock)
+    assert result.meta == stored_meta()  # the stored meta stays; the next probe decides
+
+
+def test_the_probe_can_be_turned_off(mock: respx.MockRouter, clock: FakeClock) -> None:
+    fusion_registry(mock)
+    with httpx.Client() as client:
+        http = Http(client, min_interval=0.0, sleep=clock.sleep, monotonic=clock.monotonic)
+        result = ClinicalTrialsWatcher(http, base_url=BASE, version_probe=False).poll(
+            TOPIC, stored_meta()
+        )
+    assert not result.unchanged
+    assert "/api/v2/version" not in paths(mock)

@@ -1,0 +1,167 @@
+"""RSS/Atom bytes -> normalized feed items (pure). feedparser reads BYTES here, never a URL.
+
+Robust to what real feeds do (SOURCES.md 2a, 3, 4): FDA's Drupal `<pubDate>` wrapping a
+`<time datetime=...>` element, whitespace around links and guids, empty `<description/>`,
+zero items. An HTML page served with 200, truncated XML, or a DOCTYPE declaring entities is a
+ParseError, never an empty feed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import re
+import xml.sax
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser  # type: ignore[import-untyped]
+
+from watchers.model import ParseError
+from watchers.text import collapse, plain_text
+from watchers.urls import canonical_url
+
+__all__ = ["FeedItem", "parse_feed"]
+
+_FIRST_ELEMENT = re.compile(r"<[A-Za-z_]")
+_START_LEN = 40
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One feed entry: text collapsed, summary as plain text, links canonical, date in UTC."""
+
+    title: str
+    link: str | None
+    guid: str | None
+    summary: str
+    published: datetime | None
+    source_title: str | None = None  # the <source> element's text (Google News: the outlet)
+
+    @property
+    def key(self) -> str | None:
+        """The item's identity: its GUID if it has one, else its canonical link."""
+        return self.guid or self.link
+
+
+def parse_feed(body: bytes, where: str = "feed", base_url: str | None = None) -> list[FeedItem]:
+    """Every usable item of an RSS/Atom document; ParseError if `body` is not a whole feed."""
+    # `where` names the feed in errors; `base_url` resolves relative links (xml:base wins).
+    if not body.strip():
+        raise ParseError(f"{where}: expected an RSS or Atom feed, got an empty body")
+    _refuse_entity_declarations(body, where)
+    # A file-like object, not bytes: given bytes that spell a path, feedparser opens that
+    # local file and parses it instead (feedparser 6 `_open_resource`).
+    parsed = feedparser.parse(io.BytesIO(body), resolve_relative_uris=False)
+    _check(parsed, body, where)
+    items: dict[str, FeedItem] = {}
+    for entry in parsed.entries:
+        item = _item(entry, base_url)
+        if item is not None and item.key is not None:
+            items.setdefault(item.key, item)  # a feed listing an item twice: keep the first
+    return list(items.values())
+
+
+def _refuse_entity_declarations(body: bytes, where: str) -> None:
+    # No feed needs its own entities; they are how "billion laughs" and external-entity
+    # documents work. expat caps amplification and feedparser turns off external entities,
+    # but the cap still lets a bomb burn seconds of CPU and tens of MB first: refuse early.
+    text = _as_text(body)
+    first = _FIRST_ELEMENT.search(text)
+    prolog = text[: first.start()] if first else text
+    if "<!ENTITY" in prolog:
+        raise ParseError(f"{where}: the document declares XML entities; refused as unsafe")
+
+
+def _as_text(body: bytes) -> str:
+    """The body as text good enough to find markup, whatever its encoding."""
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:4]:
+        codec = "utf-16-le" if body[:2] == b"\xff\xfe" or body[1:2] == b"\x00" else "utf-16-be"
+        return body.decode(codec, errors="ignore")
+    return body.decode("latin-1")  # every byte maps; markup is ASCII in any 8-bit encoding
+
+
+def _check(parsed: Any, body: bytes, where: str) -> None:
+    if not parsed.get("version"):  # an HTML error page, JSON, plain text
+        start = " ".join(body[:200].decode("utf-8", errors="replace").split())[:_START_LEN]
+        raise ParseError(f"{where}: expected an RSS or Atom feed, got something else ({start!r})")
+    error = parsed.get("bozo_exception")
+    if error is not None and not _harmless(error):
+        raise ParseError(f"{where}: not a well-formed feed ({_describe(error)})")
+
+
+def _harmless(error: Exception) -> bool:
+    """Bozo reasons that leave the feed whole: a wrong declared encoding, an HTML entity."""
+    if isinstance(error, feedparser.CharacterEncodingOverride):
+        return True
+    # `&nbsp;` and friends are undefined in XML; the fallback parser decodes them. Entities a
+    # document declares itself were refused above, so nothing else can be behind this.
+    return isinstance(error, xml.sax.SAXParseException) and error.getMessage() == (
+        "undefined entity"
+    )
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, xml.sax.SAXParseException):
+        return f"{error.getMessage()} at line {error.getLineNumber()}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _item(entry: dict[str, Any], base_url: str | None) -> FeedItem | None:
+    title = _text(entry.get("title_detail"), entry.get("title"))
+    summary = _text(entry.get("summary_detail"), entry.get("summary"))
+    guid = _str(entry.get("id"))
+    link = _str(entry.get("link"))
+    if link is not None and entry.get("guidislink") and link == guid and not _is_web(link):
+        link = None  # feedparser copies a non-URL guid into `link` when there is no <link>
+    if link is not None:
+        link = canonical_url(urljoin(base_url, link) if base_url else link)
+    if guid is not None and _is_web(guid):
+        guid = canonical_url(guid)  # the same page however the feed spells its address
+    source = entry.get("source")
+    source_title = _str(source.get("title")) if isinstance(source, Mapping) else None
+    return FeedItem(
+        title=title or summary[:120] or "(untitled)",
+        link=link if link and _is_web(link) else None,
+        guid=guid,
+        summary=summary,
+        published=_published(entry),
+        source_title=collapse(source_title) if source_title else None,
+    )
+
+
+def _text(detail: Any, value: Any) -> str:
+    text = _str(value) or ""
+    if isinstance(detail, Mapping) and "html" in str(detail.get("type", "")):
+        return plain_text(text)
+    return collapse(text)
+
+
+def _published(entry: dict[str, Any]) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed"):
+        # dict.get: feedparser's own lookup of a missing published_parsed warns (issue 310).
+        parts = dict.get(entry, key)
+        if parts:  # feedparser has already converted it to UTC
+            return datetime.fromtimestamp(calendar.timegm(parts), UTC)
+    # FDA's Drupal feeds put `<time datetime="2019-05-03T19:21:28Z">Fri, 05/03/2019 - 15:21
+    # </time>` inside <pubDate>; the text has no zone, the attribute is exact (SOURCES.md 2a).
+    wrapped = dict.get(entry, "time")
+    stamp = _str(wrapped.get("datetime")) if isinstance(wrapped, Mapping) else None
+    if stamp is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _is_web(url: str) -> bool:
+    return urlsplit(url).scheme.lower() in ("http", "https")
+
+
+def _str(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
