@@ -1,0 +1,196 @@
+"""The HTTP surface: Slack slash commands (signature verified) and /healthz, served by uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+import anyio
+import anyio.to_thread
+import uvicorn
+from slack_sdk.signature import Clock, SignatureVerifier
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from state.store import Store
+
+__all__ = ["HttpServer", "create_asgi_app", "health_report"]
+
+log = logging.getLogger(__name__)
+
+# Slack gives up after 3 s ("Timeout was reached", SOURCES.md 5): answer something before that.
+ANSWER_BUDGET = 2.5
+# A slash-command body is a few hundred bytes; refuse to buffer anything much bigger.
+MAX_BODY = 64 * 1024
+BUSY = "trialwatch is slow to read its database right now; please try again in a minute."
+FAILED = "trialwatch could not read its status just now; the error is in its log."
+DISABLED = (
+    "Slack commands are disabled on this trialwatch server: SLACK_SIGNING_SECRET is not set, "
+    "so requests cannot be verified.\n"
+)
+
+
+def health_report(store: Store, sources: Sequence[str]) -> dict[str, Any]:
+    """Last successful poll per source and the failing ones; raises if the database is down."""
+    store.ping()
+    last: dict[str, datetime | None] = dict.fromkeys(sources)
+    failing: dict[str, list[str]] = {s: [] for s in sources}
+    for health in store.health():
+        seen = last.setdefault(health.source, None)
+        if health.last_success and (seen is None or health.last_success > seen):
+            last[health.source] = health.last_success
+        if health.consecutive_failures:
+            failing.setdefault(health.source, []).append(health.topic)
+    report = {
+        source: {
+            "last_success": when.isoformat() if when else None,
+            "failing_topics": failing.get(source, []),
+        }
+        for source, when in last.items()
+    }
+    return {
+        "status": "ok",
+        "database": "ok",
+        "sources": report,
+        "failing": sorted(s for s, topics in failing.items() if topics),
+    }
+
+
+def _verified(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:
+    try:
+        return verifier.is_valid_request(body, dict(request.headers))
+    except ValueError:  # a timestamp header that is not a number
+        return False
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The raw body (the signature covers exact bytes), or None when it exceeds MAX_BODY."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_asgi_app(
+    *,
+    answer: Callable[[str], dict[str, Any]],
+    health: Callable[[], dict[str, Any]],
+    signing_secret: str | None,
+    clock: Clock | None = None,
+    answer_budget: float = ANSWER_BUDGET,
+) -> Starlette:
+    """The Starlette app; `answer` turns a command's text into its ack payload (blocking is ok)."""
+    verifier = SignatureVerifier(signing_secret, clock or Clock()) if signing_secret else None
+
+    async def slack_commands(request: Request) -> Response:
+        if verifier is None:
+            return PlainTextResponse(DISABLED, status_code=503)
+        body = await _read_body(request)
+        if body is None:
+            return PlainTextResponse("request body too large\n", status_code=413)
+        if not _verified(verifier, body, request):
+            return PlainTextResponse("invalid or stale Slack signature\n", status_code=401)
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        text = form.get("text", [""])[0]
+        started = time.perf_counter()
+        payload: dict[str, Any] = {"response_type": "ephemeral", "text": BUSY}
+        with anyio.move_on_after(answer_budget):
+            try:
+                # Abandoned (not awaited) past the budget, so Slack still gets its answer in time.
+                payload = await anyio.to_thread.run_sync(answer, text, abandon_on_cancel=True)
+            except Exception:
+                log.exception("slash command %r failed", text)
+                payload = {"response_type": "ephemeral", "text": FAILED}
+        log.info(
+            "slack command=%s text=%r user=%s answered in %.0f ms",
+            form.get("command", ["?"])[0],
+            text,
+            form.get("user_id", ["?"])[0],
+            (time.perf_counter() - started) * 1000,
+        )
+        return JSONResponse(payload)
+
+    async def healthz(request: Request) -> Response:
+        try:
+            report = await anyio.to_thread.run_sync(health)
+        except Exception as exc:  # the database is down: say so, without its URL or password
+            log.warning("healthz: database unreachable (%s)", type(exc).__name__)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse(report)
+
+    return Starlette(
+        routes=[
+            Route("/slack/commands", slack_commands, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+class HttpServer:
+    """uvicorn serving an ASGI app from a background thread, on a socket bound up front."""
+
+    def __init__(self, app: Starlette, host: str, port: int) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on sockets that say they are TCP,
+        # and without it each response waits ~40 ms on Nagle + delayed ACK.
+        self._socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._socket.bind((host, port))  # raises OSError now, e.g. "address in use"
+        except OSError:
+            self._socket.close()
+            raise
+        self.host, self.port = host, int(self._socket.getsockname()[1])
+        config = uvicorn.Config(
+            app,
+            log_config=None,  # keep our handlers (JSON lines, secret redaction)
+            access_log=False,  # /healthz is probed every few seconds; commands log themselves
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="http", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server, e.g. http://127.0.0.1:8080."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Serve in the background; return once the server accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the HTTP server on {self.url} did not start")
+            time.sleep(0.01)
+
+    def request_stop(self) -> None:
+        """Stop accepting connections and finish the ones in flight (returns at once)."""
+        self._server.should_exit = True
+
+    def wait_stopped(self, timeout: float) -> bool:
+        """Wait for the server thread to end; True if it did."""
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self._socket.close()
+        return not self._thread.is_alive()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop and wait; True if the server ended within `timeout`."""
+        self.request_stop()
+        return self.wait_stopped(timeout)

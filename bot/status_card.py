@@ -1,0 +1,146 @@
+"""The `/status` card as Slack Block Kit, from stored state only; pure, all stored text escaped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.render import (
+    HEADER_LIMIT,
+    KIND_WORDS,
+    SECTION_LIMIT,
+    SEVERITY_MARK,
+    mrkdwn_escape,
+    mrkdwn_link,
+    truncate,
+)
+from bot.status_view import alert_summary, format_time, health_text, trial_facts
+from state.fields import format_value, source_label
+from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
+from watchers.model import Topic
+
+__all__ = ["MAX_BLOCKS", "MAX_TRIALS", "Block", "status_blocks", "status_fallback"]
+
+Block = dict[str, Any]
+
+# Slack rejects a message with more than 50 blocks (SOURCES.md 5, "Block Kit limits").
+MAX_BLOCKS = 50
+# Trials shown in full; a condition search can find dozens, the rest are listed by id.
+MAX_TRIALS = 8
+_TITLE_LIMIT = 200
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
+
+
+def _ordered_trials(topic: Topic, trials: tuple[StoredObservation, ...]) -> list[StoredObservation]:
+    """The topic's own trials in config order, then what searches found, latest change first."""
+    own = {key: i for i, key in enumerate(topic.trials)}
+    found = sorted(
+        (t for t in trials if t.observation.key not in own),
+        key=lambda t: t.last_changed,
+        reverse=True,
+    )
+    mine = sorted(
+        (t for t in trials if t.observation.key in own), key=lambda t: own[t.observation.key]
+    )
+    return mine + found
+
+
+def _trial_status(stored: StoredObservation) -> str:
+    return format_value("overall_status", stored.observation.fields.get("overall_status"))
+
+
+def _trial_block(stored: StoredObservation) -> Block:
+    obs = stored.observation
+    title = truncate(obs.title, _TITLE_LIMIT)
+    lines = [f"*{mrkdwn_link(obs.url, obs.key)}* {mrkdwn_escape(title)}"]
+    if stored.removed_at:
+        lines.append(f"*Removed from the registry* {format_time(stored.removed_at)}")
+    for label, value, when in trial_facts(stored):
+        lines.append(f"• {mrkdwn_escape(label)}: *{mrkdwn_escape(value)}*  _{when}_")
+    return _section("\n".join(lines))
+
+
+def _more_trials_block(rest: list[StoredObservation]) -> Block:
+    listed = ", ".join(
+        f"{mrkdwn_link(t.observation.url, t.observation.key)} ({mrkdwn_escape(_trial_status(t))})"
+        for t in rest
+    )
+    return _section(f"…and {len(rest)} more trial(s) found by searches: {listed}")
+
+
+def _alert_block(alert: Alert) -> Block:
+    change = alert.change
+    mark = SEVERITY_MARK.get(change.severity, "")
+    kind = KIND_WORDS.get(change.kind, change.kind.value)
+    head = (
+        f"{mark} *{change.severity.value}* · {mrkdwn_escape(kind)} · "
+        f"{mrkdwn_escape(source_label(change.source))} · {format_time(alert.created_at)}"
+    )
+    title = truncate(change.title, _TITLE_LIMIT)
+    lines = [head, mrkdwn_link(change.url, title) if change.url else mrkdwn_escape(title)]
+    if summary := alert_summary(alert):
+        lines.append(mrkdwn_escape(summary))
+    if change.claim_label:
+        lines.append(f"Claim check: _{mrkdwn_escape(change.claim_label)}_")
+    if change.also_reported_by:
+        lines.append("Also reported by " + mrkdwn_escape(", ".join(change.also_reported_by)))
+    return _section("\n".join(lines))
+
+
+def _health_line(health: SourceHealth) -> str:
+    failing = health.consecutive_failures > 0 or bool(health.stale)
+    return f"{'⚠️' if failing else '✅'} {mrkdwn_escape(health_text(health))}"
+
+
+def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[Block]:
+    """The whole card: trials with key dates, latest alerts, source health; at most 50 blocks."""
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": truncate(f"{topic.name} status", HEADER_LIMIT)},
+        }
+    ]
+    also = [*topic.aliases, *topic.trials]
+    if also:
+        blocks.append(_context("Also: " + mrkdwn_escape(", ".join(also))))
+    blocks.append(_section("*Trials*"))
+    trials = _ordered_trials(topic, status.trials)
+    if not trials:
+        blocks.append(_section("None stored yet: the first ClinicalTrials.gov poll has not run."))
+    blocks += [_trial_block(t) for t in trials[:MAX_TRIALS]]
+    if len(trials) > MAX_TRIALS:
+        blocks.append(_more_trials_block(trials[MAX_TRIALS:]))
+    blocks += [{"type": "divider"}, _section("*Latest alerts*")]
+    if status.recent_alerts:
+        blocks += [_alert_block(a) for a in status.recent_alerts]
+    else:
+        blocks.append(_section("None yet."))
+    blocks += [{"type": "divider"}]
+    sources = [_health_line(h) for h in status.health] or ["Not checked yet."]
+    blocks.append(_section("*Sources* (last successful check)\n" + "\n".join(sources)))
+    if status.failed_deliveries:
+        failed = [
+            f"• alert {a.id} to {mrkdwn_escape(a.channel or a.destination or '?')}: "
+            f"{mrkdwn_escape(a.last_error or 'unknown error')}"
+            for a in status.failed_deliveries
+        ]
+        blocks.append(_section("*Failed deliveries* (not retried)\n" + "\n".join(failed)))
+    footer = _context(f"From stored state at {format_time(now)} · `/status NAME public` shares it")
+    return [*blocks[: MAX_BLOCKS - 1], footer]
+
+
+def status_fallback(topic: Topic, status: TopicStatus) -> str:
+    """The plain-text line Slack shows in notifications and where blocks cannot render."""
+    trials = _ordered_trials(topic, status.trials)[:3]
+    parts = [f"{t.observation.key}: {_trial_status(t)}" for t in trials]
+    failing = [h for h in status.health if h.consecutive_failures]
+    parts.append(f"{len(status.recent_alerts)} recent alert(s)")
+    parts.append(f"{len(failing)} source(s) failing" if failing else "sources ok")
+    return truncate(mrkdwn_escape(f"{topic.name} status — " + "; ".join(parts)), 3000)
