@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from watchers.coerce import as_list, as_map, kind_name, nonblank, nonblanks
 from watchers.ctgov_version import QUERY_KEY, STAMP_KEY, data_timestamp, query_fingerprint
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in
@@ -147,7 +148,7 @@ class ClinicalTrialsWatcher:
 def parse_page(doc: Any) -> tuple[list[Mapping[str, Any]], str | None]:
     """A search page's studies and its nextPageToken (None on the last page)."""
     if not isinstance(doc, Mapping):
-        raise ParseError(f"ClinicalTrials.gov search page is not a JSON object: {_kind(doc)}")
+        raise ParseError(f"ClinicalTrials.gov search page is not a JSON object: {kind_name(doc)}")
     studies = doc.get("studies")
     if not isinstance(studies, list):
         raise ParseError(
@@ -166,31 +167,33 @@ def parse_study(
 ) -> Observation:
     """One study (a v2 Study object) as an Observation for `topic`."""
     nct = _nct_id(study)
-    protocol = _map(study.get("protocolSection"))
-    ident = _map(protocol.get("identificationModule"))
-    status = _map(protocol.get("statusModule"))
-    design = _map(protocol.get("designModule"))
-    arms = _map(protocol.get("armsInterventionsModule"))
-    conditions_module = _map(protocol.get("conditionsModule"))
-    sponsor = _map(_map(protocol.get("sponsorCollaboratorsModule")).get("leadSponsor"))
-    locations = _list(_map(protocol.get("contactsLocationsModule")).get("locations"))
+    protocol = as_map(study.get("protocolSection"))
+    ident = as_map(protocol.get("identificationModule"))
+    status = as_map(protocol.get("statusModule"))
+    design = as_map(protocol.get("designModule"))
+    arms = as_map(protocol.get("armsInterventionsModule"))
+    conditions_module = as_map(protocol.get("conditionsModule"))
+    sponsor = as_map(as_map(protocol.get("sponsorCollaboratorsModule")).get("leadSponsor"))
+    locations = as_list(as_map(protocol.get("contactsLocationsModule")).get("locations"))
 
-    title = _str(ident.get("briefTitle")) or _str(ident.get("officialTitle")) or nct
-    titles = [title, _str(ident.get("officialTitle")), _str(ident.get("acronym"))]
+    title = nonblank(ident.get("briefTitle")) or nonblank(ident.get("officialTitle")) or nct
+    titles = [title, nonblank(ident.get("officialTitle")), nonblank(ident.get("acronym"))]
     fields: dict[str, FieldValue] = {
         "brief_title": title,
-        "overall_status": _str(status.get("overallStatus")),
-        "why_stopped": _str(status.get("whyStopped")),
-        "phases": tuple(sorted({p for p in _list(design.get("phases")) if isinstance(p, str)})),
-        "enrollment": _enrollment(_map(design.get("enrollmentInfo"))),
+        "overall_status": nonblank(status.get("overallStatus")),
+        "why_stopped": nonblank(status.get("whyStopped")),
+        "phases": tuple(sorted({p for p in as_list(design.get("phases")) if isinstance(p, str)})),
+        "enrollment": _enrollment(as_map(design.get("enrollmentInfo"))),
         "start_date": _date(status.get("startDateStruct")),
         "primary_completion_date": _date(status.get("primaryCompletionDateStruct")),
         "completion_date": _date(status.get("completionDateStruct")),
         "has_results": study.get("hasResults") is True,
-        "results_first_posted": _str(_map(status.get("resultsFirstPostDateStruct")).get("date")),
-        "lead_sponsor": _str(sponsor.get("name")),
+        "results_first_posted": nonblank(
+            as_map(status.get("resultsFirstPostDateStruct")).get("date")
+        ),
+        "lead_sponsor": nonblank(sponsor.get("name")),
         "locations": tuple(sorted({place for place in map(_location, locations) if place})),
-        "last_update_posted": _str(_map(status.get("lastUpdatePostDateStruct")).get("date")),
+        "last_update_posted": nonblank(as_map(status.get("lastUpdatePostDateStruct")).get("date")),
     }
     return Observation(
         source=SOURCE,
@@ -205,8 +208,8 @@ def parse_study(
             topic,
             names_in=[*_intervention_names(arms), *titles],
             conditions_in=[
-                *_strs(conditions_module.get("conditions")),
-                *_strs(conditions_module.get("keywords")),
+                *nonblanks(conditions_module.get("conditions")),
+                *nonblanks(conditions_module.get("keywords")),
                 *titles,
             ],
             by_id=by_id,
@@ -255,8 +258,8 @@ def _trial_ids(topic: Topic) -> list[str]:
 
 
 def _nct_id(study: Mapping[str, Any]) -> str:
-    ident = _map(_map(study.get("protocolSection")).get("identificationModule"))
-    nct = _str(ident.get("nctId"))
+    ident = as_map(as_map(study.get("protocolSection")).get("identificationModule"))
+    nct = nonblank(ident.get("nctId"))
     if nct is None:
         raise ParseError(
             "ClinicalTrials.gov study has no protocolSection.identificationModule.nctId"
@@ -266,10 +269,10 @@ def _nct_id(study: Mapping[str, Any]) -> str:
 
 def _intervention_names(arms: Mapping[str, Any]) -> list[str]:
     names: list[str] = []
-    for intervention in _list(arms.get("interventions")):
-        item = _map(intervention)
-        names.extend(_strs([item.get("name")]))
-        names.extend(_strs(item.get("otherNames")))
+    for intervention in as_list(arms.get("interventions")):
+        item = as_map(intervention)
+        names.extend(nonblanks([item.get("name")]))
+        names.extend(nonblanks(item.get("otherNames")))
     return names
 
 
@@ -282,37 +285,17 @@ def _enrollment(info: Mapping[str, Any]) -> str | None:
 
 def _date(struct: Any) -> str | None:
     """`{date: "2026-09", type: "ESTIMATED"}` -> "2026-09 (estimated)"; type is sometimes absent."""
-    item = _map(struct)
-    date = _str(item.get("date"))
+    item = as_map(struct)
+    date = nonblank(item.get("date"))
     return None if date is None else _with_type(date, item.get("type"))
 
 
 def _with_type(value: str, kind: Any) -> str:
-    kind = _str(kind)
+    kind = nonblank(kind)
     return f"{value} ({kind.lower()})" if kind else value
 
 
 def _location(raw: Any) -> str:
-    site = _map(raw)
-    parts = (_str(site.get(name)) for name in ("facility", "city", "country"))
+    site = as_map(raw)
+    parts = (nonblank(site.get(name)) for name in ("facility", "city", "country"))
     return ", ".join(part.strip() for part in parts if part and part.strip())
-
-
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _strs(values: Any) -> list[str]:
-    return [value for value in _list(values) if isinstance(value, str) and value.strip()]
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__

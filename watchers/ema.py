@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from watchers.coerce import nonblank
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in
 from watchers.model import (
@@ -141,35 +142,35 @@ def parse_document(doc: Any) -> list[Mapping[str, Any]]:
 
 def parse_record(record: Mapping[str, Any], topic: Topic) -> Observation | None:
     """One human medicine as an Observation, or None when it is not the topic's (or not human)."""
-    category = _str(record.get("category"))
+    category = nonblank(record.get("category"))
     if category is None or category.casefold() != "human":
         return None
-    inn = _str(record.get("international_non_proprietary_name_common_name"))
-    substance = _str(record.get("active_substance"))
-    name = _str(record.get("name_of_medicine"))
+    inn = nonblank(record.get("international_non_proprietary_name_common_name"))
+    substance = nonblank(record.get("active_substance"))
+    name = nonblank(record.get("name_of_medicine"))
     alias = find_alias_in([inn, substance, name], topic.names)
     # ema_product_number arrived in Oct 2025 (SOURCES.md 3); older exports key on the name.
-    key = _str(record.get("ema_product_number")) or name
+    key = nonblank(record.get("ema_product_number")) or name
     if alias is None or key is None:
         return None
-    fields: dict[str, FieldValue] = {"medicine_status": _str(record.get("medicine_status"))}
+    fields: dict[str, FieldValue] = {"medicine_status": nonblank(record.get("medicine_status"))}
     if "opinion_status" in record:
-        fields["opinion_status"] = _str(record.get("opinion_status"))
+        fields["opinion_status"] = nonblank(record.get("opinion_status"))
     for date_field in (
         "opinion_adopted_date",
         "european_commission_decision_date",
         "marketing_authorisation_date",
     ):
-        fields[date_field] = _iso_date(_str(record.get(date_field)))
+        fields[date_field] = _iso_date(nonblank(record.get(date_field)))
     fields.update(
         {
             "_inn": inn,
             "_active_substance": substance,
-            "_holder": _str(record.get("marketing_authorisation_developer_applicant_holder")),
-            "_orphan": _str(record.get("orphan_medicine")),
-            "_conditional_approval": _str(record.get("conditional_approval")),
+            "_holder": nonblank(record.get("marketing_authorisation_developer_applicant_holder")),
+            "_orphan": nonblank(record.get("orphan_medicine")),
+            "_conditional_approval": nonblank(record.get("conditional_approval")),
             "_category": category,
-            "_last_updated": _iso_date(_str(record.get("last_updated_date"))),
+            "_last_updated": _iso_date(nonblank(record.get("last_updated_date"))),
         }
     )
     return Observation(
@@ -177,9 +178,9 @@ def parse_record(record: Mapping[str, Any], topic: Topic) -> Observation | None:
         key=key,
         topic=topic.name,
         title=_title(name, inn) or key,
-        url=_str(record.get("medicine_url")) or _FALLBACK_URL,
+        url=nonblank(record.get("medicine_url")) or _FALLBACK_URL,
         fields=freeze_fields(fields),
-        published=_moment(_str(record.get("first_published_date"))),
+        published=_moment(nonblank(record.get("first_published_date"))),
         matched_alias=alias,
     )
 
@@ -212,7 +213,3 @@ def _moment(value: str | None) -> datetime | None:
 def _validator_keys(url: str) -> tuple[str, str]:
     """The poll-meta keys Http.get_conditional keeps a URL's ETag and Last-Modified under."""
     return f"etag {url}", f"last-modified {url}"
-
-
-def _str(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None

@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser  # type: ignore[import-untyped]
 
+from watchers.coerce import nonblank
 from watchers.model import ParseError
 from watchers.text import collapse, plain_text
 from watchers.urls import canonical_url
@@ -113,8 +114,8 @@ def _describe(error: Exception) -> str:
 def _item(entry: dict[str, Any], base_url: str | None) -> FeedItem | None:
     title = _text(entry.get("title_detail"), entry.get("title"))
     summary = _text(entry.get("summary_detail"), entry.get("summary"))
-    guid = _str(entry.get("id"))
-    link = _str(entry.get("link"))
+    guid = nonblank(entry.get("id"))
+    link = nonblank(entry.get("link"))
     if link is not None and entry.get("guidislink") and link == guid and not _is_web(link):
         link = None  # feedparser copies a non-URL guid into `link` when there is no <link>
     if link is not None:
@@ -122,7 +123,7 @@ def _item(entry: dict[str, Any], base_url: str | None) -> FeedItem | None:
     if guid is not None and _is_web(guid):
         guid = canonical_url(guid)  # the same page however the feed spells its address
     source = entry.get("source")
-    source_title = _str(source.get("title")) if isinstance(source, Mapping) else None
+    source_title = nonblank(source.get("title")) if isinstance(source, Mapping) else None
     return FeedItem(
         title=title or summary[:120] or "(untitled)",
         link=link if link and _is_web(link) else None,
@@ -134,7 +135,7 @@ def _item(entry: dict[str, Any], base_url: str | None) -> FeedItem | None:
 
 
 def _text(detail: Any, value: Any) -> str:
-    text = _str(value) or ""
+    text = nonblank(value) or ""
     if isinstance(detail, Mapping) and "html" in str(detail.get("type", "")):
         return plain_text(text)
     return collapse(text)
@@ -149,7 +150,7 @@ def _published(entry: dict[str, Any]) -> datetime | None:
     # FDA's Drupal feeds put `<time datetime="2019-05-03T19:21:28Z">Fri, 05/03/2019 - 15:21
     # </time>` inside <pubDate>; the text has no zone, the attribute is exact (SOURCES.md 2a).
     wrapped = dict.get(entry, "time")
-    stamp = _str(wrapped.get("datetime")) if isinstance(wrapped, Mapping) else None
+    stamp = nonblank(wrapped.get("datetime")) if isinstance(wrapped, Mapping) else None
     if stamp is None:
         return None
     try:
@@ -161,7 +162,3 @@ def _published(entry: dict[str, Any]) -> datetime | None:
 
 def _is_web(url: str) -> bool:
     return urlsplit(url).scheme.lower() in ("http", "https")
-
-
-def _str(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from watchers.coerce import as_list, as_map, kind_name, nonblank, nonblanks
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in
 from watchers.model import (
@@ -143,7 +144,7 @@ def build_search(names: Iterable[str]) -> list[str]:
 def parse_page(doc: Any) -> list[Mapping[str, Any]]:
     """The applications of one Drugs@FDA answer (`{meta, results: [...]}`)."""
     if not isinstance(doc, Mapping):
-        raise ParseError(f"openFDA answer is not a JSON object: {_kind(doc)}")
+        raise ParseError(f"openFDA answer is not a JSON object: {kind_name(doc)}")
     results = doc.get("results")
     if not isinstance(results, list):
         raise ParseError(f"openFDA answer has no 'results' list (keys: {sorted(doc)})")
@@ -152,40 +153,44 @@ def parse_page(doc: Any) -> list[Mapping[str, Any]]:
 
 def parse_application(application: Mapping[str, Any], topic: Topic) -> list[Observation]:
     """Every submission of one Drugs@FDA application as an Observation for `topic`."""
-    number = _str(application.get("application_number"))
+    number = nonblank(application.get("application_number"))
     if number is None:  # without it there is no stable key and no page to link to
         return []
-    openfda = _map(application.get("openfda"))
-    products = [_map(product) for product in _list(application.get("products"))]
+    openfda = as_map(application.get("openfda"))
+    products = [as_map(product) for product in as_list(application.get("products"))]
     ingredients = [
-        _str(_map(ingredient).get("name"))
+        nonblank(as_map(ingredient).get("name"))
         for product in products
-        for ingredient in _list(product.get("active_ingredients"))
+        for ingredient in as_list(product.get("active_ingredients"))
     ]
-    brands = _unique([*_strs(openfda.get("brand_name")), *(p.get("brand_name") for p in products)])
-    generics = _unique([*_strs(openfda.get("generic_name")), *ingredients])
-    alias = find_alias_in([*brands, *generics, *_strs(openfda.get("substance_name"))], topic.names)
+    brands = _unique(
+        [*nonblanks(openfda.get("brand_name")), *(p.get("brand_name") for p in products)]
+    )
+    generics = _unique([*nonblanks(openfda.get("generic_name")), *ingredients])
+    alias = find_alias_in(
+        [*brands, *generics, *nonblanks(openfda.get("substance_name"))], topic.names
+    )
     label = _label(brands, generics)
     url = _OVERVIEW_URL.format(re.sub(r"\D", "", number))
     observations = []
     # Submissions are not sorted (SOURCES.md 2b); the caller sorts observations by key.
-    for raw in _list(application.get("submissions")):
-        submission = _map(raw)
+    for raw in as_list(application.get("submissions")):
+        submission = as_map(raw)
         kind = _code(submission.get("submission_type"))
         serial = _code(submission.get("submission_number"))
         if kind is None and serial is None:
             continue
         tag = f"{kind or '?'}-{serial or '?'}"
-        status_date = _str(submission.get("submission_status_date"))
+        status_date = nonblank(submission.get("submission_status_date"))
         fields: dict[str, FieldValue] = {
-            "submission_status": _str(submission.get("submission_status")),
+            "submission_status": nonblank(submission.get("submission_status")),
             "submission_status_date": _iso_date(status_date),
             "_application": number,
             "_brand_names": brands,
             "_generic_names": generics,
-            "_sponsor": _str(application.get("sponsor_name")),
+            "_sponsor": nonblank(application.get("sponsor_name")),
             "_submission_type": kind,
-            "_review_priority": _str(submission.get("review_priority")),
+            "_review_priority": nonblank(submission.get("review_priority")),
         }
         observations.append(
             Observation(
@@ -226,19 +231,19 @@ def _moment(value: str | None) -> datetime | None:
 
 
 def _total(doc: Mapping[str, Any]) -> int:
-    total = _map(_map(doc.get("meta")).get("results")).get("total")
+    total = as_map(as_map(doc.get("meta")).get("results")).get("total")
     return total if isinstance(total, int) and not isinstance(total, bool) else 0
 
 
 def _last_updated(doc: Mapping[str, Any]) -> str | None:
-    return _str(_map(doc.get("meta")).get("last_updated"))
+    return nonblank(as_map(doc.get("meta")).get("last_updated"))
 
 
 def _code(value: Any) -> str | None:
     """`submission_number` is a string in the data (SOURCES.md 2b); accept a number too."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    text = _str(value)
+    text = nonblank(value)
     return text.strip() if text else None
 
 
@@ -249,23 +254,3 @@ def _unique(values: Iterable[Any]) -> tuple[str, ...]:
         if isinstance(value, str) and value.strip():
             seen.setdefault(value.strip().casefold(), value.strip())
     return tuple(sorted(seen.values()))
-
-
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _strs(values: Any) -> list[str]:
-    return [value for value in _list(values) if isinstance(value, str) and value.strip()]
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__

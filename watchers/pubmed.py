@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watchers.claims import detect_claim
+from watchers.coerce import nonblank
 from watchers.http import Http
 from watchers.match import find_alias
 from watchers.model import (
@@ -135,7 +136,7 @@ def parse_esummary(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     records = []
     for uid in result["uids"]:
         record = result.get(str(uid))
-        if isinstance(record, Mapping) and "error" not in record and _str(record.get("uid")):
+        if isinstance(record, Mapping) and "error" not in record and nonblank(record.get("uid")):
             records.append(record)
     return records
 
@@ -143,14 +144,14 @@ def parse_esummary(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def parse_summary(record: Mapping[str, Any], topic: Topic) -> Observation:
     """One esummary record as an Observation for `topic`."""
     pmid = str(record["uid"]).strip()
-    raw_title = _str(record.get("title")) or f"PMID {pmid}"
+    raw_title = nonblank(record.get("title")) or f"PMID {pmid}"
     title = plain_text(raw_title) if "<" in raw_title else collapse(raw_title)
-    journal = _str(record.get("source"))
+    journal = nonblank(record.get("source"))
     claim = detect_claim(title)
     fields: dict[str, FieldValue] = {
         "_authority": "literature",
         "_outlet": journal,
-        "_journal": _str(record.get("fulljournalname")) or journal,
+        "_journal": nonblank(record.get("fulljournalname")) or journal,
         "_doi": _doi(record),
         "_summary": _citation(record) or None,
         "_claim": claim.kind.value if claim else None,
@@ -172,7 +173,7 @@ def parse_summary(record: Mapping[str, Any], topic: Topic) -> Observation:
 def _doi(record: Mapping[str, Any]) -> str | None:
     for article_id in record.get("articleids") or ():
         if isinstance(article_id, Mapping) and article_id.get("idtype") == "doi":
-            return _str(article_id.get("value"))
+            return nonblank(article_id.get("value"))
     return None
 
 
@@ -181,10 +182,10 @@ def _citation(record: Mapping[str, Any]) -> str:
     names = [
         author["name"].strip()
         for author in record.get("authors") or ()
-        if isinstance(author, Mapping) and _str(author.get("name"))
+        if isinstance(author, Mapping) and nonblank(author.get("name"))
     ]
     authors = ", ".join(names[:3]) + (" et al" if len(names) > 3 else "")
-    parts = [part for part in (authors, _str(record.get("pubdate"))) if part]
+    parts = [part for part in (authors, nonblank(record.get("pubdate"))) if part]
     return clip(". ".join(parts) + "." if parts else "")
 
 
@@ -194,7 +195,3 @@ def _sort_date(value: Any) -> datetime | None:
         return datetime.strptime(str(value).strip(), "%Y/%m/%d %H:%M").replace(tzinfo=UTC)
     except ValueError:
         return None
-
-
-def _str(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
