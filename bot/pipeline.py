@@ -1,21 +1,28 @@
-"""Poll one source for one topic: fetch and parse, then diff and store in one transaction."""
+"""Poll one source for one topic: take its lease, fetch and parse, then diff and store at once."""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from state.leases import DEFAULT_POLL_LEASE
 from state.store import Destinations, Store
 from state.types import PollOutcome
 from watchers.base import Watcher
 from watchers.model import SourceError, Topic
 
-__all__ = ["PollSummary", "poll_once"]
+__all__ = ["PROCESS_OWNER", "PollSummary", "poll_once"]
 
 log = logging.getLogger(__name__)
+
+# Who holds a poll lease: readable in the database when someone asks which process polls.
+PROCESS_OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -36,13 +43,39 @@ def poll_once(
     store: Store,
     clock: Callable[[], datetime],
     destinations: Destinations,
+    *,
+    owner: str = PROCESS_OWNER,
+    lease_ttl: timedelta = DEFAULT_POLL_LEASE,
+    min_gap: timedelta | None = None,
 ) -> PollSummary:
     """Poll, then commit the result or record the failure. Never raises for a source's fault.
 
     A failure changes nothing in the snapshot: it is recorded as source health only, so it can
     neither cause "removed" alerts nor a flood of "new" ones when the source comes back.
+    The poll is skipped when another process holds the pair's lease, or (with `min_gap`) when
+    the pair was polled less than `min_gap` ago: two processes never poll it twice.
     """
     started, tick = clock(), time.perf_counter()
+    name, source = topic.name, watcher.source
+    if not store.take_poll_lease(
+        name, source, owner=owner, at=started, ttl=lease_ttl, min_gap=min_gap
+    ):
+        return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick)
+    try:
+        return _poll(watcher, topic, store, clock, destinations, started, tick)
+    finally:  # after the commit (or if anything escaped): the next poller need not wait
+        store.release_poll_lease(name, source, owner=owner)
+
+
+def _poll(
+    watcher: Watcher,
+    topic: Topic,
+    store: Store,
+    clock: Callable[[], datetime],
+    destinations: Destinations,
+    started: datetime,
+    tick: float,
+) -> PollSummary:
     try:
         result = watcher.poll(topic, store.poll_meta(topic.name, watcher.source))
     except SourceError as exc:

@@ -1,0 +1,69 @@
+"""The last guard before Slack: clamp any Block Kit payload to Slack's limits (SOURCES.md 5).
+
+bot/render.py already cuts long content with a link to the record; this catches what it cannot
+foresee (a feed's 5,000-character URL, a huge GUID in the context line), so an alert is cut,
+never refused with `invalid_blocks`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+__all__ = ["MAX_BLOCKS", "cut_mrkdwn", "fit_blocks"]
+
+MAX_BLOCKS = 50
+_HEADER, _TEXT, _FIELD, _ELEMENTS, _FIELDS = 150, 3000, 2000, 10, 10
+_ELLIPSIS = "…"
+
+
+def cut_mrkdwn(text: str, limit: int, tail: str = _ELLIPSIS) -> str:
+    """Cut mrkdwn to `limit` characters with `tail`, never inside a `<link>` or an `&entity;`."""
+    if len(text) <= limit:
+        return text
+    if len(tail) >= limit:
+        tail = _ELLIPSIS
+    cut = text[: limit - len(tail)]
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]  # the link would lose its closing bracket: drop it whole
+    amp = cut.rfind("&")
+    if amp > cut.rfind(";") and amp >= len(cut) - 6:
+        cut = cut[:amp]  # half an escape such as "&am" would show as text
+    return cut + tail
+
+
+def _fit_text(obj: Any, limit: int, tail: str) -> None:
+    if isinstance(obj, dict) and isinstance(obj.get("text"), str):
+        if obj.get("type") == "plain_text":
+            if len(obj["text"]) > limit:
+                obj["text"] = obj["text"][: limit - 1] + _ELLIPSIS
+        else:
+            obj["text"] = cut_mrkdwn(obj["text"], limit, tail)
+
+
+def fit_blocks(blocks: list[dict[str, Any]], *, tail: str = _ELLIPSIS) -> list[dict[str, Any]]:
+    """A copy of `blocks` within Slack's limits; cut mrkdwn ends with `tail` (e.g. a link)."""
+    fitted = copy.deepcopy(blocks)
+    if len(fitted) > MAX_BLOCKS:
+        dropped = len(fitted) - (MAX_BLOCKS - 1)
+        note = f"{_ELLIPSIS} {dropped} more block(s) not shown {tail}".strip()
+        fitted = [
+            *fitted[: MAX_BLOCKS - 1],
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
+        ]
+    for block in fitted:
+        kind = block.get("type")
+        if kind == "header":
+            _fit_text(block.get("text"), _HEADER, tail)
+        elif kind == "section":
+            _fit_text(block.get("text"), _TEXT, tail)
+            if isinstance(block.get("fields"), list):
+                block["fields"] = block["fields"][:_FIELDS]
+                for item in block["fields"]:
+                    _fit_text(item, _FIELD, _ELLIPSIS)
+        elif kind == "context" and isinstance(block.get("elements"), list):
+            block["elements"] = block["elements"][:_ELEMENTS]
+            for element in block["elements"]:
+                _fit_text(element, _TEXT, _ELLIPSIS)
+    return fitted
