@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
-from sqlmodel import SQLModel
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -110,7 +110,9 @@ def main() -> None:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         if args.db:
             engine = create_store_engine(url)
-            SQLModel.metadata.drop_all(engine)
+            with engine.begin() as connection:  # start empty, the migration history included
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
             engine.dispose()
         config = LoadedConfig(
             settings=Settings.model_validate({"storage": {"url": url}, "topics": TOPICS}),

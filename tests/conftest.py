@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import SQLModel
+from sqlalchemy import text
 
 from state.store import create_store_engine
 
@@ -31,7 +31,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if url is None:
         pytest.skip(f"set {PG_ENV} to run against PostgreSQL")
     engine = create_store_engine(url)
-    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:  # every table, the migration history included
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     yield url
 
