@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from slack_sdk import WebClient
@@ -14,8 +16,10 @@ from slack_sdk import WebClient
 from bot.config import LoadedConfig, Settings
 from bot.delivery import ConsoleDelivery, Deliverer, DeliveryReport, SlackDelivery
 from bot.delivery import build_slack_client as _build_slack_client
+from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
-from bot.sources import build_watchers
+from bot.redact import RedactingWatcher, Redactor
+from bot.sources import build_watchers, source_intervals
 from state.store import Destinations, Store
 from watchers.base import Watcher
 from watchers.http import Http, build_client
@@ -24,6 +28,8 @@ from watchers.model import Topic
 __all__ = ["App", "CheckReport", "UnknownTopicError", "open_app", "topics_from_settings"]
 
 Clock = Callable[[], datetime]
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -72,6 +78,9 @@ class App:
     topics: list[Topic]
     deliverers: list[Deliverer]
     clock: Clock
+    # One outbox flush at a time in this process: the service flushes after every poll and
+    # every minute, and two flushes reading the same pending rows would post them twice.
+    _deliver_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
     def uses_slack(self) -> bool:
@@ -107,13 +116,54 @@ class App:
                     on_poll(summary)
         return summaries
 
+    def poll_source(self, source: str, stop: threading.Event | None = None) -> list[PollSummary]:
+        """Poll one source for every topic, then flush the outbox; stops early once `stop` is set.
+
+        A poll cut short by `stop` is dropped before anything is stored (not a source failure);
+        one already committing finishes, and its alerts stay in the outbox for the next flush.
+        """
+        watcher = next((w for w in self.watchers if w.source == source), None)
+        if watcher is None:
+            raise KeyError(f"no enabled watcher for source {source!r}")
+        stop = stop or threading.Event()
+        stoppable = StoppableWatcher(watcher, stop)
+        # Another `trialwatch run` on the same database may have just polled this pair: half an
+        # interval apart counts as "just", so two processes share the work instead of doubling it.
+        interval = source_intervals(self.config.settings).get(source)
+        min_gap = timedelta(seconds=interval / 2) if interval else None
+        summaries = []
+        for topic in self.topics:
+            if stop.is_set():
+                break
+            destinations = self.destinations_for(topic)
+            try:
+                summaries.append(
+                    poll_once(
+                        stoppable,
+                        topic,
+                        self.store,
+                        self.clock,
+                        destinations,
+                        min_gap=min_gap,
+                    )
+                )
+            except PollAbandoned:
+                log.info("poll source=%s topic=%s abandoned: shutting down", source, topic.name)
+                break
+        if not stop.is_set():
+            self.deliver()
+        return summaries
+
     def deliver(self) -> list[DeliveryReport]:
         """Drain the outbox to every destination."""
-        return [d.flush() for d in self.deliverers]
+        with self._deliver_lock:
+            return [d.flush() for d in self.deliverers]
 
     def check(self, on_poll: Callable[[PollSummary], None] | None = None) -> CheckReport:
-        """Poll everything once, then deliver what is pending."""
-        return CheckReport(polls=self.poll_all(on_poll), deliveries=self.deliver())
+        """Poll everything once, prune what is past retention, then deliver what is pending."""
+        polls = self.poll_all(on_poll)
+        self.store.prune(self.clock())
+        return CheckReport(polls=polls, deliveries=self.deliver())
 
 
 @contextmanager
@@ -124,11 +174,19 @@ def open_app(
     http_client: httpx.Client | None = None,
     slack_client: WebClient | None = None,
     write: Callable[[str], None] | None = None,
+    migrate: bool = True,
 ) -> Iterator[App]:
-    """Build the App and close what it opened when done."""
+    """Build the App and close what it opened when done.
+
+    `migrate`: apply pending schema migrations (False, `run --no-migrate`: refuse to start
+    with SchemaOutOfDateError instead).
+    """
     settings, secrets = config.settings, config.secrets
     store = Store.open(
-        settings.storage.url, failures_before_alert=settings.health.failures_before_alert
+        settings.storage.url,
+        failures_before_alert=settings.health.failures_before_alert,
+        retention_days=settings.storage.retention_days,
+        migrate=migrate,
     )
     client = http_client or build_client(timeout=settings.http.timeout)
     http = Http(
@@ -144,14 +202,19 @@ def open_app(
             secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
         )
     if slack_client is not None:
-        deliverers.append(SlackDelivery(slack_client, store, clock))
+        deliverers.append(
+            SlackDelivery(slack_client, store, clock, default_channel=settings.slack.channel)
+        )
     else:
         deliverers.append(ConsoleDelivery(store, clock, write or _stdout_write))
     try:
         yield App(
             config=config,
             store=store,
-            watchers=build_watchers(settings, secrets, http),
+            watchers=[
+                RedactingWatcher(watcher, Redactor(secrets.values()))
+                for watcher in build_watchers(settings, secrets, http)
+            ],
             topics=topics_from_settings(settings),
             deliverers=deliverers,
             clock=clock,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+from datetime import date
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -11,10 +14,21 @@ from rich.table import Table
 
 from bot.app import App, CheckReport, UnknownTopicError, open_app
 from bot.config import ConfigError, LoadedConfig, load_settings
+from bot.digest_job import (
+    DigestStatus,
+    build_digest,
+    digest_job_for,
+    digest_retry_job_for,
+    preview_note,
+    send_digest,
+)
+from bot.digest_render import digest_subject, render_text
 from bot.logs import configure_logging
 from bot.pipeline import PollSummary
+from bot.service import ServiceError, run_service
 from bot.status_view import status_text
 from state.fields import source_label
+from state.migrate import SchemaOutOfDateError
 from state.types import PollOutcome
 
 __all__ = ["app", "main"]
@@ -89,9 +103,11 @@ def _print_summary(application: App, report: CheckReport) -> None:
         )
     out.print(table)
     failed = [p for p in report.polls if p.outcome is PollOutcome.FAILED]
-    ok = len(report.polls) - len(failed)
+    skipped = sum(p.outcome is PollOutcome.SKIPPED for p in report.polls)
+    ok = len(report.polls) - len(failed) - skipped
     alerts = sum(p.alerts for p in report.polls)
-    out.print(f"sources: {ok} ok, {len(failed)} failed; new alerts: {alerts}")
+    held = f", {skipped} skipped (polled by another trialwatch just now)" if skipped else ""
+    out.print(f"sources: {ok} ok, {len(failed)} failed{held}; new alerts: {alerts}")
     for failure in failed:
         out.print(f"  FAILED {source_label(failure.source)} ({failure.topic}): {failure.error}")
     for delivery in report.deliveries:
@@ -121,6 +137,98 @@ def status(
             typer.echo(f"unknown topic {name!r}; known topics: {known}", err=True)
             raise typer.Exit(1) from None
         typer.echo(status_text(topic, application.store.status(topic.name)))
+
+
+@app.command()
+def digest(
+    send: Annotated[
+        bool, typer.Option("--send", help="Mail it now (once a day per recipient list).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --send: send even if it was already sent.")
+    ] = False,
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--day",
+            metavar="YYYY-MM-DD",
+            help="The digest of this day (default: the last one due at [digest].time).",
+        ),
+    ] = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Print the daily email digest that would be sent (text version); --send mails it."""
+    loaded = _load(config, verbose)
+    if force and not send:
+        typer.echo("--force only applies together with --send", err=True)
+        raise typer.Exit(2)
+    try:
+        wanted = date.fromisoformat(day) if day else None
+    except ValueError:
+        typer.echo(f"--day {day!r} is not a date like 2026-11-22", err=True)
+        raise typer.Exit(2) from None
+    with open_app(loaded) as application:
+        now = application.clock()
+        if not send:
+            built = build_digest(application, now=now, day=wanted)
+            typer.echo(f"Subject: {digest_subject(built)}\n\n{render_text(built)}", nl=False)
+            if note := preview_note(application, built.day):
+                typer.echo(f"note: {note}", err=True)
+            return
+        outcome = send_digest(application, now=now, force=force, day=wanted)
+        failed = outcome.status in (DigestStatus.FAILED, DigestStatus.NOT_CONFIGURED)
+        typer.echo(outcome.message, err=failed)
+        if outcome.status is DigestStatus.NOT_CONFIGURED:
+            raise typer.Exit(2)
+        if failed:
+            raise typer.Exit(1)
+
+
+class LogFormat(StrEnum):
+    PLAIN = "plain"
+    JSON = "json"
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--log-format", help="plain lines, or one JSON object per line."),
+    ] = LogFormat.PLAIN,
+    no_migrate: Annotated[
+        bool,
+        typer.Option(
+            "--no-migrate",
+            help="Do not apply pending database migrations at start-up; refuse to start instead.",
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logs (scheduler and HTTP details).")
+    ] = False,
+) -> None:
+    """Run the service: poll on schedule, deliver alerts, answer /status and /healthz."""
+    loaded = _load(config, verbose)
+    level = logging.DEBUG if verbose else logging.INFO
+    configure_logging(level, loaded.secrets.values(), json_lines=log_format is LogFormat.JSON)
+    # APScheduler logs every job start and end at INFO; the poll lines already say what happened.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    try:
+        clean = run_service(
+            loaded,
+            migrate=not no_migrate,
+            make_digest_job=digest_job_for,
+            make_digest_retry_job=digest_retry_job_for,
+        )
+    except (ServiceError, SchemaOutOfDateError) as exc:
+        typer.echo(f"trialwatch run: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if not clean:
+        # A job thread is stuck past the deadline (e.g. a Slack post hanging): the outbox keeps
+        # anything unmarked, so leave without waiting for it to be joined at interpreter exit.
+        logging.shutdown()
+        os._exit(0)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "DigestStatus",
     "build_digest",
     "digest_job_for",
+    "digest_retry_job_for",
     "digest_settings",
     "preview_note",
     "retry_failed_digest",
@@ -174,6 +175,11 @@ def preview_note(app: App, day: date) -> str | None:
 def digest_job_for(app: App) -> Callable[[], DigestOutcome]:
     """The scheduler's daily cron job: send today's digest (a no-op once it was sent)."""
     return lambda: send_digest(app, now=app.clock())
+
+
+def digest_retry_job_for(app: App) -> Callable[[], DigestOutcome | None]:
+    """The housekeeping hook: resend today's digest if its last attempt failed."""
+    return lambda: retry_failed_digest(app, now=app.clock())
 
 
 def retry_failed_digest(

@@ -30,6 +30,7 @@ KIND_WORDS = {
     ChangeKind.REMOVED: "removed",
     ChangeKind.SOURCE_DOWN: "source down",
     ChangeKind.SOURCE_RECOVERED: "source recovered",
+    ChangeKind.CONFIRMED: "claim confirmed",
 }
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "FIRST_POLL_DELAY",
     "FIRST_POLL_STAGGER",
     "FLUSH_INTERVAL",
+    "HOUSEKEEPING_INTERVAL",
     "build_scheduler",
     "jitter_for",
 ]
@@ -33,6 +34,8 @@ FALLBACK_INTERVAL = 1800.0
 FIRST_POLL_DELAY = 5.0
 FIRST_POLL_STAGGER = 15.0
 FLUSH_INTERVAL = 60.0
+# Pruning and digest retries need no hurry; twice an hour keeps both timely.
+HOUSEKEEPING_INTERVAL = 1800.0
 # Jitter spreads polls of many processes (and of many sources) over time; capped at 5 minutes.
 _JITTER_SHARE, _JITTER_CAP = 0.1, 300.0
 # Never two runs of one job at once; runs missed while busy or asleep collapse into one.
@@ -52,6 +55,7 @@ def build_scheduler(
     flush_job: Callable[[], object],
     now: datetime,
     digest_job: Callable[[], object] | None = None,
+    housekeeping_job: Callable[[], object] | None = None,
     next_due: Mapping[str, datetime] | None = None,
 ) -> BackgroundScheduler:
     """A scheduler (not started) with every job; `next_due` is when each source is due again."""
@@ -85,6 +89,15 @@ def build_scheduler(
         **_ONCE,
         misfire_grace_time=int(FLUSH_INTERVAL),
     )
+    if housekeeping_job is not None:
+        scheduler.add_job(
+            housekeeping_job,
+            IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL, start_date=now),
+            id="housekeeping",
+            name="prune old rows, retry a failed digest",
+            **_ONCE,
+            misfire_grace_time=int(HOUSEKEEPING_INTERVAL),
+        )
     if digest_job is not None and settings.digest is not None:
         digest = settings.digest
         scheduler.add_job(

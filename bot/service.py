@@ -163,12 +163,14 @@ def run_service(
     stop: threading.Event | None = None,
     handle_signals: bool = True,
     make_digest_job: Callable[[App], Callable[[], object]] | None = None,
+    make_digest_retry_job: Callable[[App], Callable[[], object]] | None = None,
     socket_factory: Callable[[], SocketClient] | None = None,
     on_ready: Callable[[HttpServer], None] | None = None,
 ) -> bool:
     """Run until `stop` is set (or SIGTERM/SIGINT); True if everything stopped in time.
 
-    `make_digest_job(app)` gives the daily digest job, scheduled at [digest].time.
+    `make_digest_job(app)` gives the daily digest job, scheduled at [digest].time;
+    `make_digest_retry_job(app)` resends a failed one from the half-hourly housekeeping job.
     """
     stop = stop or threading.Event()
     settings, secrets = config.settings, config.secrets
@@ -188,6 +190,13 @@ def run_service(
         except OSError as exc:
             raise ServiceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         digest = make_digest_job(app) if make_digest_job else None
+        retry_digest = make_digest_retry_job(app) if make_digest_retry_job else None
+
+        def housekeeping() -> None:
+            app.store.prune(app.clock())
+            if retry_digest is not None:
+                retry_digest()
+
         now = app.clock()
         scheduler = build_scheduler(
             settings,
@@ -196,6 +205,7 @@ def run_service(
             flush_job=service.flush,
             now=now,
             digest_job=service.tracked(digest, "digest") if digest else None,
+            housekeeping_job=service.tracked(housekeeping, "housekeeping"),
             next_due=service.next_due(now),
         )
         received: list[str] = []

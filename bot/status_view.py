@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from state.fields import field_label, format_value, source_label
-from state.types import SourceHealth, StoredObservation, TopicStatus
+from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
 
-__all__ = ["KEY_TRIAL_FIELDS", "format_time", "status_text"]
+__all__ = [
+    "KEY_TRIAL_FIELDS",
+    "alert_summary",
+    "format_time",
+    "health_text",
+    "status_text",
+    "trial_facts",
+]
 
 # What a clinical team asks first about a trial, in the order they ask it.
 KEY_TRIAL_FIELDS = (
@@ -28,12 +35,11 @@ def format_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
 
-def _trial_lines(stored: StoredObservation) -> list[str]:
-    obs = stored.observation
-    removed = f"  [REMOVED from the registry {format_time(stored.removed_at)}]"
-    lines = [f"  {obs.key}  {obs.title}" + (removed if stored.removed_at else "")]
+def trial_facts(stored: StoredObservation) -> list[tuple[str, str, str]]:
+    """(label, value, when it last changed) for each key field of a stored trial."""
+    facts = []
     for name in KEY_TRIAL_FIELDS:
-        value = obs.fields.get(name)
+        value = stored.observation.fields.get(name)
         if value is None and name in ("why_stopped", "results_first_posted"):
             continue
         changed = stored.field_changed_at.get(name)
@@ -42,21 +48,41 @@ def _trial_lines(stored: StoredObservation) -> list[str]:
             if changed
             else f"unchanged since first seen {format_time(stored.first_seen)}"
         )
-        lines.append(f"    {field_label(name)}: {format_value(name, value)}  ({when})")
+        facts.append((field_label(name), format_value(name, value), when))
+    return facts
+
+
+def alert_summary(alert: Alert) -> str:
+    """What an alert said, on one line: its field changes, else its note."""
+    change = alert.change
+    return "; ".join(fc.text for fc in change.field_changes) or change.detail or ""
+
+
+def _trial_lines(stored: StoredObservation) -> list[str]:
+    obs = stored.observation
+    removed = f"  [REMOVED from the registry {format_time(stored.removed_at)}]"
+    lines = [f"  {obs.key}  {obs.title}" + (removed if stored.removed_at else "")]
+    lines += [f"    {label}: {value}  ({when})" for label, value, when in trial_facts(stored)]
     lines.append(f"    {obs.url}")
     return lines
 
 
 def _health_line(health: SourceHealth) -> str:
+    return f"  {health_text(health)}"
+
+
+def health_text(health: SourceHealth) -> str:
+    """One source's health in words: ok or FAILING, last success, failures, last error."""
     state = "ok" if health.consecutive_failures == 0 else "FAILING"
-    line = (
-        f"  {source_label(health.source)}: {state}, last success {format_time(health.last_success)}"
-    )
+    last = format_time(health.last_success)
+    line = f"{source_label(health.source)}: {state}, last success {last}"
     if health.consecutive_failures:
         line += (
             f"; {health.consecutive_failures} failed poll(s) in a row, "
             f"last error: {health.last_error}"
         )
+    if health.stale:
+        line += f"; STALE: {health.stale}"
     return line
 
 
@@ -73,7 +99,7 @@ def status_text(topic: Topic, status: TopicStatus) -> str:
     if status.recent_alerts:
         for alert in status.recent_alerts:
             change = alert.change
-            summary = "; ".join(fc.text for fc in change.field_changes) or change.detail or ""
+            summary = alert_summary(alert)
             lines.append(
                 f"  {format_time(alert.created_at)}  [{change.severity.value}] {change.kind.value}"
                 f"  {source_label(change.source)}  {change.title}"

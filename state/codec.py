@@ -156,12 +156,13 @@ def alert_from_rows(row: AlertRow, delivery: DeliveryRow | None = None) -> Alert
         channel=delivery.channel,
         state=DeliveryState(delivery.state),
         attempts=delivery.attempts,
+        meant_for=delivery.meant_for,
         last_error=delivery.last_error,
         ref=delivery.ref,
     )
 
 
-def health_from_row(row: PollStateRow) -> SourceHealth:
+def health_from_row(row: PollStateRow, *, stale: str | None = None) -> SourceHealth:
     """A poll-state row as the SourceHealth people see."""
     return SourceHealth(
         source=row.source,
@@ -172,4 +173,5 @@ def health_from_row(row: PollStateRow) -> SourceHealth:
         consecutive_failures=row.consecutive_failures,
         last_error=row.last_error,
         down_since=aware(row.failing_since) if row.down_alerted else None,
+        stale=stale,
     )

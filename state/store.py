@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, or_, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 
+from state import digest_log, leases, retention
 from state.codec import (
     alert_from_rows,
+    aware,
     dump_field_changes,
     dump_fields,
     dump_times,
@@ -23,7 +25,14 @@ from state.codec import (
     observation_from_row,
 )
 from state.diff import changed_fields, diff
+from state.digest_log import DigestClaim, DigestRun
+from state.enrich import enrich_changes
 from state.fields import source_label
+from state.leases import DEFAULT_POLL_LEASE
+from state.migrate import upgrade
+from state.outbox import Outbox
+from state.retention import PruneReport
+from state.staleness import stale_note
 from state.tables import AlertRow, DeliveryRow, PollRunRow, PollStateRow, SnapshotRow
 from state.types import (
     Alert,
@@ -75,22 +84,64 @@ def create_store_engine(url: str) -> Engine:
 class Store:
     """Snapshots, the alert outbox, deliveries, source health and poll runs."""
 
-    def __init__(self, engine: Engine, *, failures_before_alert: int = 3) -> None:
+    def __init__(
+        self, engine: Engine, *, failures_before_alert: int = 3, retention_days: int = 90
+    ) -> None:
         self.engine = engine
         self.failures_before_alert = failures_before_alert
+        self.retention = timedelta(days=retention_days)
 
     @classmethod
-    def open(cls, url: str, *, failures_before_alert: int = 3) -> Store:
-        """Open (and create the tables of) the database at `url`."""
-        store = cls(create_store_engine(url), failures_before_alert=failures_before_alert)
-        SQLModel.metadata.create_all(store.engine)
+    def open(
+        cls,
+        url: str,
+        *,
+        failures_before_alert: int = 3,
+        retention_days: int = 90,
+        migrate: bool = True,
+    ) -> Store:
+        """Open the database at `url`, applying pending migrations (migrate=False: refuse them)."""
+        store = cls(
+            create_store_engine(url),
+            failures_before_alert=failures_before_alert,
+            retention_days=retention_days,
+        )
+        try:
+            upgrade(store.engine, apply=migrate)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
         """Release pooled connections."""
         self.engine.dispose()
 
+    def ping(self) -> None:
+        """Run a trivial query; raises (SQLAlchemyError) when the database cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
     # -- polls ---------------------------------------------------------------------------------
+
+    def take_poll_lease(
+        self,
+        topic: str,
+        source: str,
+        *,
+        owner: str,
+        at: datetime,
+        ttl: timedelta = DEFAULT_POLL_LEASE,
+        min_gap: timedelta | None = None,
+    ) -> bool:
+        """Take the poll lease of (topic, source) (state/leases.py); False: skip this poll."""
+        return leases.take_poll_lease(
+            self.engine, topic, source, owner=owner, at=at, ttl=ttl, min_gap=min_gap
+        )
+
+    def release_poll_lease(self, topic: str, source: str, *, owner: str) -> None:
+        """Give the poll lease back once the poll is committed."""
+        leases.release_poll_lease(self.engine, topic, source, owner=owner)
 
     def snapshot(self, topic: str, source: str) -> dict[str, StoredObservation]:
         """The stored observations of one (topic, source), by key."""
@@ -117,6 +168,9 @@ class Store:
             changes = [] if baseline else diff(previous, result)
             if not result.unchanged:
                 self._write_snapshot(session, result, previous, at)
+            if changes:
+                session.flush()  # the claim check reads this poll's official records too
+                changes = enrich_changes(session, changes, result.observations, at)
             if state.down_alerted:
                 changes.append(_health_change(ChangeKind.SOURCE_RECOVERED, state, at))
             for change in changes:
@@ -169,46 +223,26 @@ class Store:
             session.commit()
         return PollReport(outcome=PollOutcome.FAILED, changes=tuple(changes))
 
-    # -- outbox --------------------------------------------------------------------------------
+    # -- outbox (leases and outcomes in state/outbox.py) ----------------------------------------
+
+    @property
+    def outbox(self) -> Outbox:
+        """The alert outbox: due deliveries, leases, outcomes, re-routes, thread parents."""
+        return Outbox(self.engine)
 
     def pending(self, destination: str, *, limit: int = 200) -> list[Alert]:
-        """Alerts not yet delivered to `destination`, oldest first."""
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(AlertRow, DeliveryRow)
-                .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
-                .where(DeliveryRow.destination == destination)
-                .where(DeliveryRow.state == DeliveryState.PENDING.value)
-                .order_by(col(AlertRow.id))
-                .limit(limit)
-            ).all()
-            return [alert_from_rows(a, d) for a, d in rows]
+        """Alerts not yet delivered to `destination` (pending or in flight), oldest first."""
+        return self.outbox.pending(destination, limit=limit)
 
     def mark_sent(self, delivery_id: int, *, at: datetime, ref: str | None = None) -> None:
         """A delivery succeeded: never send it again."""
-        with Session(self.engine) as session:
-            row = session.get_one(DeliveryRow, delivery_id)
-            row.state = DeliveryState.SENT.value
-            row.attempts += 1
-            row.delivered_at = row.last_attempt_at = at
-            row.ref = ref
-            row.last_error = None
-            session.add(row)
-            session.commit()
+        self.outbox.mark_sent(delivery_id, at=at, ref=ref)
 
     def mark_attempt_failed(
         self, delivery_id: int, *, at: datetime, error: str, permanent: bool = False
     ) -> None:
         """A delivery attempt failed: stays pending for the next run unless `permanent`."""
-        with Session(self.engine) as session:
-            row = session.get_one(DeliveryRow, delivery_id)
-            row.attempts += 1
-            row.last_attempt_at = at
-            row.last_error = error
-            if permanent:
-                row.state = DeliveryState.FAILED.value
-            session.add(row)
-            session.commit()
+        self.outbox.mark_attempt_failed(delivery_id, at=at, error=error, permanent=permanent)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -229,7 +263,13 @@ class Store:
             failed = session.exec(
                 select(AlertRow, DeliveryRow)
                 .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
-                .where(AlertRow.topic == topic, DeliveryRow.state == DeliveryState.FAILED.value)
+                .where(AlertRow.topic == topic)
+                .where(  # re-routed ones too: their own channel refused them for good
+                    or_(
+                        col(DeliveryRow.state) == DeliveryState.FAILED.value,
+                        col(DeliveryRow.meant_for).is_not(None),
+                    )
+                )
                 .order_by(col(AlertRow.id).desc())
                 .limit(alerts)
             ).all()
@@ -246,6 +286,48 @@ class Store:
         with Session(self.engine) as session:
             return self._health(session, topic)
 
+    # -- retention (rules in state/retention.py) -----------------------------------------------
+
+    def prune(self, at: datetime) -> PruneReport:
+        """Drop poll runs and long-gone event items older than the retention; never alerts."""
+        with Session(self.engine) as session:
+            report = retention.prune(session, at, self.retention)
+            session.commit()
+        return report
+
+    # -- email digest (SQL in state/digest_log.py) -------------------------------------------
+
+    def alerts_between(self, start: datetime, end: datetime) -> list[Alert]:
+        """Alerts created in [start, end), oldest first, each with its Slack delivery state."""
+        with Session(self.engine) as session:
+            return digest_log.alerts_between(session, start, end)
+
+    def digest_run(self, day: date, recipients: Iterable[str]) -> DigestRun | None:
+        """The send ledger entry of `day`'s digest to this recipient list, if any."""
+        with Session(self.engine) as session:
+            return digest_log.digest_run(session, day, recipients)
+
+    def claim_digest(
+        self, day: date, recipients: Iterable[str], *, at: datetime, force: bool = False
+    ) -> DigestClaim:
+        """Claim the once-a-day send (committed before sending: at-most-once)."""
+        with Session(self.engine) as session:
+            return digest_log.claim_digest(session, day, recipients, at=at, force=force)
+
+    def mark_digest_sent(
+        self, day: date, recipients: Iterable[str], *, at: datetime, alerts: int, message_id: str
+    ) -> None:
+        """The SMTP server accepted `day`'s digest."""
+        with Session(self.engine) as session:
+            digest_log.mark_digest_sent(
+                session, day, recipients, at=at, alerts=alerts, message_id=message_id
+            )
+
+    def mark_digest_failed(self, day: date, recipients: Iterable[str], *, error: str) -> None:
+        """Sending `day`'s digest failed; it may be claimed again."""
+        with Session(self.engine) as session:
+            digest_log.mark_digest_failed(session, day, recipients, error=error)
+
     # -- internals -----------------------------------------------------------------------------
 
     @staticmethod
@@ -253,7 +335,7 @@ class Store:
         query = select(PollStateRow).order_by(col(PollStateRow.topic), col(PollStateRow.source))
         if topic is not None:
             query = query.where(PollStateRow.topic == topic)
-        return [health_from_row(r) for r in session.exec(query).all()]
+        return [_health_of(r) for r in session.exec(query).all()]
 
     @staticmethod
     def _snapshot(session: Session, topic: str, source: str) -> dict[str, StoredObservation]:
@@ -371,7 +453,8 @@ def _new_snapshot_row(obs: Observation, at: datetime) -> SnapshotRow:
 def _health_change(kind: ChangeKind, state: PollStateRow, at: datetime) -> Change:
     label = source_label(state.source)
     if kind is ChangeKind.SOURCE_DOWN:
-        since = state.failing_since.isoformat(timespec="minutes") if state.failing_since else "?"
+        failing = aware(state.failing_since)
+        since = failing.isoformat(timespec="minutes") if failing else "?"
         title = f"{label} is not answering ({state.consecutive_failures} failed polls)"
         detail = f"Failing since {since}. Last error: {state.last_error}"
     else:
@@ -387,3 +470,8 @@ def _health_change(kind: ChangeKind, state: PollStateRow, at: datetime) -> Chang
         severity=Severity.NORMAL,
         detail=detail,
     )
+
+
+def _health_of(row: PollStateRow) -> SourceHealth:
+    stale = stale_note(row.source, json.loads(row.meta_json), aware(row.last_success))
+    return health_from_row(row, stale=stale)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["AlertRow", "DeliveryRow", "PollRunRow", "PollStateRow", "SnapshotRow"]
+__all__ = [
+    "AlertRow",
+    "DeliveryRow",
+    "DigestRunRow",
+    "PollRunRow",
+    "PollStateRow",
+    "SnapshotRow",
+]
 
 _TS = DateTime(timezone=True)
 
@@ -50,6 +57,9 @@ class PollStateRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     down_alerted: bool = False
     meta_json: str = Field(default="{}", sa_type=Text)
+    # The poll lease (state/leases.py): who is polling this pair now, and until when at most.
+    lease_owner: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_type=_TS)
 
 
 class AlertRow(SQLModel, table=True):
@@ -95,6 +105,15 @@ class DeliveryRow(SQLModel, table=True):
     last_attempt_at: datetime | None = Field(default=None, sa_type=_TS)
     delivered_at: datetime | None = Field(default=None, sa_type=_TS)
     ref: str | None = None
+    # The outbox lease (state/outbox.py): the deliverer holding this row, and until when.
+    lease_token: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_type=_TS)
+    # Set before posting, cleared once the outcome is known: a post may have reached Slack
+    # since then, so channel history is checked before posting again.
+    posting_since: datetime | None = Field(default=None, sa_type=_TS)
+    channel_id: str | None = None  # Slack's id of `channel`, learnt from a successful post
+    # Re-routed to the default channel: the channel that refused it (its reason: last_error).
+    meant_for: str | None = None
 
 
 class PollRunRow(SQLModel, table=True):
@@ -110,4 +129,26 @@ class PollRunRow(SQLModel, table=True):
     duration_ms: int
     outcome: str
     alerts: int = 0
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class DigestRunRow(SQLModel, table=True):
+    """One day's email digest to one recipient list: claimed before sending, marked after."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (
+        # The once-a-day guarantee: a second claim of the same (day, recipients) cannot insert.
+        UniqueConstraint("day", "recipients_key", name="uq_digest_run_day_recipients"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    recipients_key: str  # sha256 of the normalised address list (fixed length, indexable)
+    recipients: str = Field(sa_type=Text)
+    state: str  # sending | sent | failed
+    attempts: int = 0
+    claimed_at: datetime = Field(sa_type=_TS)
+    sent_at: datetime | None = Field(default=None, sa_type=_TS)
+    alerts: int = 0
+    message_id: str | None = Field(default=None, sa_type=Text)
     error: str | None = Field(default=None, sa_type=Text)

@@ -28,6 +28,7 @@ class ChangeKind(StrEnum):
     REMOVED = "removed"
     SOURCE_DOWN = "source_down"
     SOURCE_RECOVERED = "source_recovered"
+    CONFIRMED = "confirmed"  # an earlier claim is now backed by an official record
 
 
 class Severity(StrEnum):
@@ -38,6 +39,7 @@ class Severity(StrEnum):
 
 class DeliveryState(StrEnum):
     PENDING = "pending"
+    IN_FLIGHT = "in_flight"  # taken by a deliverer that may be posting it right now
     SENT = "sent"
     FAILED = "failed"
 
@@ -47,6 +49,7 @@ class PollOutcome(StrEnum):
     OK = "ok"
     UNCHANGED = "unchanged"
     FAILED = "failed"
+    SKIPPED = "skipped"  # another process holds this poll's lease, or polled it moments ago
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class Alert:
     attempts: int = 0
     last_error: str | None = None
     ref: str | None = None  # e.g. the Slack message ts once posted
+    # Re-routed here (the default channel) because posting to this channel failed for good.
+    meant_for: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,8 @@ class SourceHealth:
     consecutive_failures: int
     last_error: str | None
     down_since: datetime | None
+    # Answers, but its data is older than expected (plain words; state/staleness.py).
+    stale: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import open_app
 from bot.config import Settings
-from bot.scheduler import FALLBACK_INTERVAL, FLUSH_INTERVAL, build_scheduler, jitter_for
+from bot.scheduler import (
+    FALLBACK_INTERVAL,
+    FLUSH_INTERVAL,
+    HOUSEKEEPING_INTERVAL,
+    build_scheduler,
+    jitter_for,
+)
 from bot.service import Service
 from tests.bot.service_helpers import TOPICS, loaded_config
 from tests.factories import T0, Clock, trial
@@ -121,6 +127,16 @@ def test_digest_cron_at_its_local_time() -> None:
     assert calls.digests == 1
 
 
+def test_housekeeping_twice_an_hour_when_given() -> None:
+    calls = Calls()
+    assert "housekeeping" not in jobs_of(settings(), [], calls)
+    job = jobs_of(settings(), [], calls, housekeeping_job=calls.flush)["housekeeping"]
+    assert job.trigger.interval == timedelta(seconds=HOUSEKEEPING_INTERVAL)
+    assert (job.max_instances, job.coalesce) == (1, True)
+    job.func()
+    assert calls.flushes == 1
+
+
 def test_no_digest_job_without_one_or_without_a_digest_section() -> None:
     calls = Calls()
     assert "digest" not in jobs_of(settings(digest={"to": ["a@b.org"]}), [], calls)
@@ -216,3 +232,18 @@ def test_a_crashing_job_is_logged_and_the_scheduler_goes_on(
     svc.tracked(boom, "digest")()  # does not raise
     assert "digest job failed" in caplog.text
     assert svc.wait_idle(0)
+
+
+def test_a_pair_polled_within_half_its_interval_is_skipped_not_polled_again(
+    service: tuple[Service, FakeWatcher, list[str], Clock],
+) -> None:
+    """Two `run` processes on one database share the work: the later one skips a fresh pair."""
+    svc, watcher, _printed, clock = service
+    svc.poll("clinicaltrials")
+    clock.advance(minutes=10)  # ClinicalTrials.gov polls hourly: 10 minutes is too soon
+    outcomes = [s.outcome.value for s in svc.app.poll_source("clinicaltrials")]
+    assert outcomes == ["skipped", "skipped"]
+    assert watcher.polled == ["ulefnersen", "tofersen"]
+    clock.advance(minutes=25)
+    svc.app.poll_source("clinicaltrials")
+    assert watcher.polled == ["ulefnersen", "tofersen"] * 2
