@@ -6,46 +6,39 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, event, or_, text
-from sqlalchemy.engine import make_url
-from sqlmodel import Session, col, create_engine, select
+from sqlalchemy import Engine, or_, text
+from sqlmodel import Session, col, select
 
 from state import digest_log, leases, retention
 from state.codec import (
     alert_from_rows,
     aware,
-    dump_field_changes,
-    dump_fields,
-    dump_times,
     health_from_row,
-    load_times,
     observation_from_row,
 )
-from state.diff import changed_fields, diff
+from state.diff import diff
 from state.digest_log import DigestClaim, DigestRun
+from state.engine import create_store_engine
 from state.enrich import enrich_changes
-from state.fields import source_label
 from state.leases import DEFAULT_POLL_LEASE
 from state.migrate import upgrade
 from state.outbox import Outbox
+from state.poll_writes import add_alert, add_run, health_change, write_snapshot
 from state.retention import PruneReport
 from state.staleness import stale_note
-from state.tables import AlertRow, DeliveryRow, PollRunRow, PollStateRow, SnapshotRow
+from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
 from state.types import (
     Alert,
     Change,
     ChangeKind,
     DeliveryState,
     PollOutcome,
-    Severity,
     SourceHealth,
     StoredObservation,
     TopicStatus,
 )
-from watchers.model import Observation, SourceResult
+from watchers.model import SourceResult
 
 __all__ = ["Destinations", "PollReport", "Store", "create_store_engine"]
 
@@ -59,26 +52,6 @@ class PollReport:
 
     outcome: PollOutcome
     changes: tuple[Change, ...]
-
-
-def create_store_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets its directory created, WAL mode and a busy timeout."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    return engine
 
 
 class Store:
@@ -167,14 +140,14 @@ class Store:
             baseline = state.baseline_at is None
             changes = [] if baseline else diff(previous, result)
             if not result.unchanged:
-                self._write_snapshot(session, result, previous, at)
+                write_snapshot(session, result, previous, at)
             if changes:
                 session.flush()  # the claim check reads this poll's official records too
                 changes = enrich_changes(session, changes, result.observations, at)
             if state.down_alerted:
-                changes.append(_health_change(ChangeKind.SOURCE_RECOVERED, state, at))
+                changes.append(health_change(ChangeKind.SOURCE_RECOVERED, state, at))
             for change in changes:
-                self._add_alert(session, change, at, destinations)
+                add_alert(session, change, at, destinations)
             state.baseline_at = state.baseline_at or at
             state.last_attempt = state.last_success = at
             state.consecutive_failures = 0
@@ -190,7 +163,7 @@ class Store:
                 if result.unchanged
                 else PollOutcome.OK
             )
-            self._add_run(session, topic, source, started, at, outcome, len(changes), None)
+            add_run(session, topic, source, started, at, outcome, len(changes), None)
             session.commit()
         return PollReport(outcome=outcome, changes=tuple(changes))
 
@@ -216,10 +189,10 @@ class Store:
             changes: list[Change] = []
             if state.consecutive_failures >= self.failures_before_alert and not state.down_alerted:
                 state.down_alerted = True
-                changes.append(_health_change(ChangeKind.SOURCE_DOWN, state, at))
-                self._add_alert(session, changes[0], at, destinations)
+                changes.append(health_change(ChangeKind.SOURCE_DOWN, state, at))
+                add_alert(session, changes[0], at, destinations)
             session.add(state)
-            self._add_run(session, topic, source, started, at, PollOutcome.FAILED, 0, error)
+            add_run(session, topic, source, started, at, PollOutcome.FAILED, 0, error)
             session.commit()
         return PollReport(outcome=PollOutcome.FAILED, changes=tuple(changes))
 
@@ -343,133 +316,6 @@ class Store:
             select(SnapshotRow).where(SnapshotRow.topic == topic, SnapshotRow.source == source)
         ).all()
         return {row.key: observation_from_row(row) for row in rows}
-
-    @staticmethod
-    def _write_snapshot(
-        session: Session,
-        result: SourceResult,
-        previous: Mapping[str, StoredObservation],
-        at: datetime,
-    ) -> None:
-        rows = {
-            row.key: row
-            for row in session.exec(
-                select(SnapshotRow).where(
-                    SnapshotRow.topic == result.topic, SnapshotRow.source == result.source
-                )
-            ).all()
-        }
-        for obs in result.observations:
-            row = rows.get(obs.key)
-            if row is None:
-                session.add(_new_snapshot_row(obs, at))
-                continue
-            stored = previous[obs.key]
-            changed = [fc.field for fc in changed_fields(stored.observation, obs)]
-            if changed or row.removed_at is not None:
-                times = load_times(row.field_changed_at_json) | dict.fromkeys(changed, at)
-                row.field_changed_at_json = dump_times(times)
-                row.last_changed = at
-            row.title, row.url, row.matched_alias = obs.title, obs.url, obs.matched_alias
-            row.published = obs.published
-            row.fields_json = dump_fields(obs.fields)
-            row.last_seen = at
-            row.removed_at = None
-            session.add(row)
-        for key in result.gone:
-            gone_row = rows.get(key)
-            if gone_row is not None and gone_row.removed_at is None:
-                gone_row.removed_at = gone_row.last_changed = at
-                session.add(gone_row)
-
-    @staticmethod
-    def _add_alert(
-        session: Session, change: Change, at: datetime, destinations: Destinations
-    ) -> None:
-        row = AlertRow(
-            created_at=at,
-            kind=change.kind.value,
-            topic=change.topic,
-            source=change.source,
-            key=change.key,
-            title=change.title,
-            url=change.url,
-            severity=change.severity.value,
-            matched_alias=change.matched_alias,
-            published=change.published,
-            detail=change.detail,
-            field_changes_json=dump_field_changes(change.field_changes),
-            claim_label=change.claim_label,
-            also_reported_by_json=json.dumps(list(change.also_reported_by)),
-            thread_of=change.thread_of,
-        )
-        session.add(row)
-        session.flush()  # assigns row.id for the deliveries
-        assert row.id is not None
-        for destination, channel in destinations.items():
-            session.add(DeliveryRow(alert_id=row.id, destination=destination, channel=channel))
-
-    @staticmethod
-    def _add_run(
-        session: Session,
-        topic: str,
-        source: str,
-        started: datetime,
-        at: datetime,
-        outcome: PollOutcome,
-        alerts: int,
-        error: str | None,
-    ) -> None:
-        duration_ms = max(0, int((at - started).total_seconds() * 1000))
-        session.add(
-            PollRunRow(
-                topic=topic,
-                source=source,
-                started_at=started,
-                duration_ms=duration_ms,
-                outcome=outcome.value,
-                alerts=alerts,
-                error=error,
-            )
-        )
-
-
-def _new_snapshot_row(obs: Observation, at: datetime) -> SnapshotRow:
-    return SnapshotRow(
-        topic=obs.topic,
-        source=obs.source,
-        key=obs.key,
-        title=obs.title,
-        url=obs.url,
-        published=obs.published,
-        matched_alias=obs.matched_alias,
-        fields_json=dump_fields(obs.fields),
-        first_seen=at,
-        last_seen=at,
-        last_changed=at,
-    )
-
-
-def _health_change(kind: ChangeKind, state: PollStateRow, at: datetime) -> Change:
-    label = source_label(state.source)
-    if kind is ChangeKind.SOURCE_DOWN:
-        failing = aware(state.failing_since)
-        since = failing.isoformat(timespec="minutes") if failing else "?"
-        title = f"{label} is not answering ({state.consecutive_failures} failed polls)"
-        detail = f"Failing since {since}. Last error: {state.last_error}"
-    else:
-        title = f"{label} is answering again"
-        detail = f"Recovered at {at.isoformat(timespec='minutes')}."
-    return Change(
-        kind=kind,
-        topic=state.topic,
-        source=state.source,
-        key=state.source,
-        title=title,
-        url="",
-        severity=Severity.NORMAL,
-        detail=detail,
-    )
 
 
 def _health_of(row: PollStateRow) -> SourceHealth:

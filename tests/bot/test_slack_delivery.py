@@ -18,6 +18,7 @@ from bot.delivery import SlackDelivery
 from bot.slack_client import build_slack_client
 from bot.status_view import status_text
 from state.outbox import DEFAULT_DELIVERY_LEASE
+from state.poll_writes import add_alert
 from state.store import Store
 from state.types import Alert, DeliveryState
 from tests.factories import Clock, result, trial
@@ -79,7 +80,7 @@ def follow_up(store: Store, clock: Clock, parent: Alert) -> Alert:
     """A follow-up alert in the parent's thread (as the claim confirmation writes them)."""
     change = replace(parent.change, title="Confirmed by the registry", thread_of=parent.id)
     with Session(store.engine) as session:
-        Store._add_alert(session, change, clock(), {"slack": TOPIC_CHANNEL})
+        add_alert(session, change, clock(), {"slack": TOPIC_CHANNEL})
         session.commit()
     return store.pending("slack")[-1]
 

@@ -16,6 +16,7 @@ from bot.render import slack_alert_blocks
 from bot.slack_client import build_slack_client
 from bot.slack_limits import cut_mrkdwn, fit_blocks
 from state.fields import describe_change
+from state.poll_writes import add_alert
 from state.store import Store
 from state.types import Alert, Change, ChangeKind, FieldChange, Severity
 from tests.factories import T0, Clock
@@ -124,7 +125,7 @@ def test_huge_alerts_are_posted_cut_never_refused(
     store, clock = Store.open(sqlite_url), Clock()
     try:
         with Session(store.engine) as session:
-            Store._add_alert(session, huge_change(url), clock(), {"slack": "#fus-als-watch"})
+            add_alert(session, huge_change(url), clock(), {"slack": "#fus-als-watch"})
             session.commit()
         client = build_slack_client(TOKEN, slack.base_url, sleep=lambda _s: None)
         report = SlackDelivery(client, store, clock).flush()
