@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import respx
 
+from tests.fakes.clock import FakeClock
 from watchers.base import Watcher
 from watchers.ctgov import ClinicalTrialsWatcher
 from watchers.ema import EmaMedicinesWatcher
@@ -288,22 +289,7 @@ def serving(sources: list[FakeSource]) -> Iterator[respx.MockRouter]:
         yield router
 
 
-class FakeTime:
-    """Monotonic time that moves only when something sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-def make_http(client: httpx.Client, time: FakeTime, *, max_body_bytes: int) -> Http:
+def make_http(client: httpx.Client, time: FakeClock, *, max_body_bytes: int) -> Http:
     """An Http that never really sleeps, retries twice, and caps bodies at `max_body_bytes`."""
     return Http(
         client,

@@ -23,11 +23,11 @@ from bot.sources import build_watchers
 from state.store import Store
 from state.types import Alert, ChangeKind, PollOutcome
 from tests.factories import Clock
+from tests.fakes.clock import FakeClock
 from tests.reliability.sources import (
     TOPIC,
     CtGovSource,
     FakeSource,
-    FakeTime,
     all_sources,
     make_http,
     serving,
@@ -92,7 +92,7 @@ class Harness:
     def __init__(self, store: Store, client: httpx.Client, names: list[str] | None = None) -> None:
         self.store = store
         self.clock = Clock()
-        self.time = FakeTime()
+        self.time = FakeClock(0.0)
         self.sources = [fake for fake in all_sources() if names is None or fake.source in names]
         for fake in self.sources:
             if isinstance(fake, CtGovSource):
@@ -260,7 +260,7 @@ def test_every_registered_source_is_in_the_matrix() -> None:
         }
     )
     with httpx.Client() as client:
-        http = make_http(client, FakeTime(), max_body_bytes=CAP)
+        http = make_http(client, FakeClock(0.0), max_body_bytes=CAP)
         built = {w.source.partition(":")[0] for w in build_watchers(settings, Secrets(), http)}
     covered = {name.partition(":")[0] for name in SOURCES}
     assert built - covered == set(), "add these sources to tests/reliability/sources.py"

@@ -16,7 +16,8 @@ from state.staleness import stale_note
 from state.store import Store
 from state.types import ChangeKind
 from tests.factories import Clock, result, trial
-from tests.reliability.sources import TOPIC, CtGovSource, FakeTime, make_http, serving
+from tests.fakes.clock import FakeClock
+from tests.reliability.sources import TOPIC, CtGovSource, make_http, serving
 from watchers.model import FetchError, Observation, SourceResult, Topic
 
 CONSOLE = {"console": None}
@@ -188,7 +189,7 @@ def test_a_registry_that_stopped_refreshing_is_reported_stale(store: Store) -> N
     ctgov = CtGovSource(data_timestamp=lambda: "2026-10-27T09:00:21")
     clock = Clock()  # 2026-11-01 08:00 UTC: the data is almost 5 days old
     with serving([ctgov]), httpx.Client() as client:
-        watcher = ctgov.watcher(make_http(client, FakeTime(), max_body_bytes=1 << 20))
+        watcher = ctgov.watcher(make_http(client, FakeClock(0.0), max_body_bytes=1 << 20))
         poll_once(watcher, TOPIC, store, clock, CONSOLE)
         [health] = store.health(TOPIC.name)
         assert health.consecutive_failures == 0

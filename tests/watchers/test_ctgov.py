@@ -13,6 +13,7 @@ import httpx
 import pytest
 import respx
 
+from tests.fakes.clock import FakeClock
 from watchers.ctgov import FIELDS, ClinicalTrialsWatcher, parse_page, parse_study
 from watchers.ctgov_version import query_fingerprint
 from watchers.http import Http
@@ -36,21 +37,6 @@ def load(name: str) -> Any:
 
 def page(name: str) -> httpx.Response:
     return httpx.Response(200, json=load(name))
-
-
-class FakeClock:
-    """Monotonic time that only moves when told to, or when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -10,25 +10,11 @@ import httpx
 import pytest
 import respx
 
+from tests.fakes.clock import FakeClock
 from watchers.http import USER_AGENT, Http, build_client
 from watchers.model import FetchError, ParseError
 
 URL = "https://api.example.org/v1/things"
-
-
-class FakeClock:
-    """Monotonic time that only moves when told to, or when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 @pytest.fixture

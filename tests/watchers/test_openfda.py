@@ -15,6 +15,7 @@ import respx
 from state.diff import diff
 from state.types import ChangeKind, Severity, StoredObservation
 from tests.factories import T0
+from tests.fakes.clock import FakeClock
 from watchers.http import Http
 from watchers.model import FetchError, ParseError, Topic
 from watchers.openfda import OpenFdaWatcher, build_search, parse_application
@@ -41,19 +42,6 @@ def qalsody(**submission: Any) -> dict[str, Any]:
     doc = load("openfda_drugsfda_qalsody.json")
     doc["results"][0]["submissions"][0].update(submission)
     return doc
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 @pytest.fixture
