@@ -27,6 +27,7 @@ import httpx
 import respx
 from slack_sdk import WebClient
 
+import state.store
 from bot.app import open_app
 from bot.config import load_settings
 from bot.pipeline import poll_once
@@ -93,13 +94,14 @@ def arm(step: str) -> None:
     if step == "after_fetch":
         _after(ClinicalTrialsWatcher, "poll")
     elif step == "during_commit":
-        original = Store._add_run
+        # The poll run is the last row written before the commit: die with it unflushed.
+        original = state.store.add_run
 
         def add_run(*args: Any, **kwargs: Any) -> None:
             original(*args, **kwargs)
             die()
 
-        Store._add_run = staticmethod(add_run)  # type: ignore[method-assign]
+        state.store.add_run = add_run
     elif step == "after_commit":
         _after(Store, "apply_poll")
     elif step == "after_take":
