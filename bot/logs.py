@@ -6,27 +6,23 @@ import json
 import logging
 from collections.abc import Iterable
 
+from bot.redact import Redactor
+
 __all__ = ["RedactingFilter", "configure_logging"]
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces secret values wherever they would appear in a formatted log line."""
+    """Replaces secret values (also URL-encoded) wherever they would appear in a log line."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 4]
+        self.redact = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, None
-            if record.exc_info and record.exc_info[1] is not None:
-                text = logging.Formatter().formatException(record.exc_info)
-                for secret in self.secrets:
-                    text = text.replace(secret, "[redacted]")
-                record.exc_text, record.exc_info = text, None
+        record.msg, record.args = self.redact(record.getMessage()), None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text, record.exc_info = self.redact(text), None
         return True
 
 

@@ -12,7 +12,7 @@ from watchers.model import SourceError, SourceResult, Topic
 __all__ = ["REDACTED", "RedactingWatcher", "Redactor"]
 
 REDACTED = "[redacted]"
-_MIN_SECRET = 4  # shorter values would redact ordinary words (same floor as bot/logs.py)
+_MIN_SECRET = 4  # shorter values would redact ordinary words
 
 
 class Redactor:
