@@ -6,25 +6,23 @@ Format reference: shared/formats/SOURCES.md section 3, "Downloadable data".
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from watchers.coerce import nonblank
-from watchers.http import Http, decode_json
+from watchers.http import Http, decode_json, validators_in
 from watchers.match import find_alias_in
 from watchers.model import (
     FieldValue,
     Observation,
     ParseError,
-    SourceError,
     SourceResult,
     Topic,
     freeze_fields,
 )
+from watchers.shared_fetch import SharedFetch
 
 __all__ = [
     "DEFAULT_URL",
@@ -45,16 +43,6 @@ _NAMES_KEY = "topic_names"
 _DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
-@dataclass(frozen=True)
-class _Fetched:
-    """One read of the report: when, its validators, its records (None after a bare 304)."""
-
-    at: float
-    validators: Mapping[str, str]
-    records: Sequence[Mapping[str, Any]] | None = None
-    error: SourceError | None = None
-
-
 class EmaMedicinesWatcher:
     """Reads EMA's medicines report once per cycle for every topic; keeps the topic's medicines."""
 
@@ -67,60 +55,32 @@ class EmaMedicinesWatcher:
         cache_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._http = http
         self._url = str(url)
-        self._cache_seconds = cache_seconds
-        self._clock = clock
-        self._cache: dict[str, _Fetched] = {}
-        self._lock = threading.Lock()
+        self._shared = SharedFetch(
+            http,
+            self._url,
+            lambda response: parse_document(decode_json(response)),
+            cache_seconds=cache_seconds,
+            clock=clock,
+        )
 
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
         """The topic's human medicines in the report; unchanged when the report has not changed."""
         names = "\n".join(topic.names)
-        validators = {k: v for k, v in meta.items() if k in _validator_keys(self._url)}
-        if meta.get(_NAMES_KEY) != names:
-            # The topic's names changed since its snapshot: an unchanged report can still hold
-            # medicines it did not match before, so read the report rather than trust a 304.
-            validators = {}
-        with self._lock:  # one request serves every topic polled while the cache is fresh
-            fetched = self._fetch(validators)
-        if fetched.error is not None:
-            raise fetched.error
-        kept = {**fetched.validators, _NAMES_KEY: names}
-        if fetched.records is None or (validators and fetched.validators == validators):
+        # The topic's names changed since its snapshot: an unchanged report can still hold
+        # medicines it did not match before, so read the report rather than trust a 304.
+        held = validators_in(meta, self._url) if meta.get(_NAMES_KEY) == names else {}
+        read = self._shared.read(held)
+        kept = {**read.meta, _NAMES_KEY: names}
+        if read.parsed is None:
             return SourceResult(SOURCE, topic.name, unchanged=True, meta=kept)
         found: dict[str, Observation] = {}
-        for record in fetched.records:
+        for record in read.parsed:
             observation = parse_record(record, topic)
             if observation is not None:
                 found.setdefault(observation.key, observation)
         observations = tuple(found[key] for key in sorted(found))
         return SourceResult(SOURCE, topic.name, observations, meta=kept)
-
-    def _fetch(self, validators: Mapping[str, str]) -> _Fetched:
-        """The cached read when fresh and usable for these validators, else a conditional GET."""
-        now = self._clock()
-        cached = self._cache.get(self._url)
-        if cached is not None and now - cached.at < self._cache_seconds:
-            # A bare 304 only tells topics holding the same validators that nothing changed.
-            if cached.records is not None or cached.error is not None:
-                return cached
-            if dict(cached.validators) == dict(validators):
-                return cached
-        try:
-            answer = self._http.get_conditional(self._url, validators)
-            if answer.response is None:
-                same = cached is not None and dict(cached.validators) == answer.meta
-                records = cached.records if same and cached is not None else None
-                fetched = _Fetched(now, answer.meta, records)
-            else:
-                records = parse_document(decode_json(answer.response))
-                fetched = _Fetched(now, answer.meta, records)
-        except SourceError as exc:
-            # Remembered too, so N topics failing on one broken report cost one request.
-            fetched = _Fetched(now, {}, None, error=exc)
-        self._cache[self._url] = fetched
-        return fetched
 
 
 def parse_document(doc: Any) -> list[Mapping[str, Any]]:
@@ -208,8 +168,3 @@ def _moment(value: str | None) -> datetime | None:
         return datetime(year, month, day, tzinfo=UTC)
     except ValueError:
         return None
-
-
-def _validator_keys(url: str) -> tuple[str, str]:
-    """The poll-meta keys Http.get_conditional keeps a URL's ETag and Last-Modified under."""
-    return f"etag {url}", f"last-modified {url}"

@@ -2,22 +2,21 @@
 
 Regulator and company feeds carry everything the publisher puts out, so only items naming
 the topic (its name or an alias, in the title or summary) become observations. Several
-topics poll the same feed: the watcher fetches its URL at most once per `cache_seconds`.
+topics poll the same feed: it is read at most once per `cache_seconds` (shared_fetch.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from watchers.claims import detect_claim
 from watchers.feedparse import FeedItem, parse_feed
-from watchers.http import Http
+from watchers.http import Http, validators_in
 from watchers.match import find_alias_in
-from watchers.model import FetchError, FieldValue, Observation, SourceResult, Topic, freeze_fields
+from watchers.model import FieldValue, Observation, SourceResult, Topic, freeze_fields
+from watchers.shared_fetch import SharedFetch
 from watchers.text import clip, is_safety_title
 
 __all__ = ["FeedItem", "FeedWatcher", "feed_observation", "names_fingerprint", "parse_feed"]
@@ -31,16 +30,6 @@ _OFFICIAL = ("FDA", "EMA")
 def names_fingerprint(topic: Topic) -> str:
     """A short digest of the names a topic is matched by."""
     return hashlib.sha256("\n".join(topic.names).encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass
-class _Fetched:
-    """One answer for the feed URL: its body (None after a 304), validators, or the error."""
-
-    at: float
-    validators: dict[str, str] = field(default_factory=dict)
-    body: bytes | None = None
-    error: FetchError | None = None
 
 
 class FeedWatcher:
@@ -62,24 +51,27 @@ class FeedWatcher:
         self._name = name
         self._url = url
         self._authority = authority
-        self._cache_seconds = cache_seconds
-        self._clock = clock
         # MedWatch carries only safety communications (SOURCES.md 2a slug `medwatch`).
         self._safety = ("medwatch" in f"{name} {url}".lower()) if safety is None else safety
-        self._cache: dict[str, _Fetched] = {}
-        self._lock = threading.Lock()
+        where = f"{name} ({url})"
+        self._shared = SharedFetch(
+            http,
+            url,
+            lambda response: parse_feed(response.content, where=where, base_url=url),
+            cache_seconds=cache_seconds,
+            clock=clock,
+        )
 
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
         """The feed's items naming `topic`; unchanged (no parsing) when the server says 304."""
         fingerprint = names_fingerprint(topic)
-        sent = _validators(meta) if meta.get(NAMES_KEY) == fingerprint else {}
-        fetched = self._fetch(sent)
-        kept = {**fetched.validators, NAMES_KEY: fingerprint}
-        if fetched.body is None:
+        held = validators_in(meta, self._url) if meta.get(NAMES_KEY) == fingerprint else {}
+        read = self._shared.read(held)
+        kept = {**read.meta, NAMES_KEY: fingerprint}
+        if read.parsed is None:
             return SourceResult(self.source, topic.name, unchanged=True, meta=kept)
-        items = parse_feed(fetched.body, where=f"{self._name} ({self._url})", base_url=self._url)
         observations = []
-        for item in items:
+        for item in read.parsed:
             alias = find_alias_in([item.title, item.summary], topic.names)
             if alias is not None:
                 observations.append(self.observation(item, topic, alias))
@@ -97,28 +89,6 @@ class FeedWatcher:
             matched_alias=alias,
             fallback_url=self._url,
         )
-
-    def _fetch(self, sent: Mapping[str, str]) -> _Fetched:
-        # One lock per feed: topics polled in parallel wait for the one request in flight.
-        with self._lock:
-            now = self._clock()
-            cached = self._cache.get(self._url)
-            if cached is not None and now - cached.at < self._cache_seconds:
-                if cached.error is not None:  # do not hammer a feed that just failed
-                    raise FetchError(str(cached.error), transient=cached.error.transient)
-                if cached.validators and _validators(sent) == cached.validators:
-                    return _Fetched(cached.at, cached.validators)  # this topic has seen it
-                if cached.body is not None:
-                    return cached
-            try:
-                answer = self._http.get_conditional(self._url, sent)
-            except FetchError as exc:
-                self._cache[self._url] = _Fetched(now, error=exc)
-                raise
-            body = None if answer.response is None else answer.response.content
-            fetched = _Fetched(now, dict(answer.meta), body)
-            self._cache[self._url] = fetched
-            return fetched
 
 
 def feed_observation(
@@ -161,8 +131,3 @@ def feed_observation(
         published=item.published,
         matched_alias=matched_alias,
     )
-
-
-def _validators(meta: Mapping[str, str]) -> dict[str, str]:
-    """The ETag / Last-Modified entries `Http.get_conditional` keeps in a poll's meta."""
-    return {k: v for k, v in meta.items() if k.startswith(("etag ", "last-modified "))}

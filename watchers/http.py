@@ -18,7 +18,16 @@ import httpx
 
 from watchers.model import FetchError, ParseError
 
-__all__ = ["USER_AGENT", "Conditional", "Http", "Params", "build_client", "decode_json"]
+__all__ = [
+    "USER_AGENT",
+    "Conditional",
+    "Http",
+    "Params",
+    "build_client",
+    "decode_json",
+    "validator_keys",
+    "validators_in",
+]
 
 
 def _package_version() -> str:
@@ -59,6 +68,17 @@ def build_client(timeout: float = 20.0) -> httpx.Client:
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(timeout, connect=10),
     )
+
+
+def validator_keys(url: str) -> tuple[str, str]:
+    """The poll-meta keys under which `Http.get_conditional` keeps a URL's validators."""
+    return f"etag {url}", f"last-modified {url}"
+
+
+def validators_in(meta: Mapping[str, str], url: str) -> dict[str, str]:
+    """The ETag / Last-Modified entries of `url` in a poll's meta."""
+    keys = validator_keys(url)
+    return {k: v for k, v in meta.items() if k in keys}
 
 
 @dataclass(frozen=True)
@@ -172,21 +192,23 @@ class Http:
         The validators live in the poll's meta (keys `etag <url>` and `last-modified <url>`), so
         they survive restarts; `Conditional.meta` holds the ones to store for next time.
         """
-        key = str(httpx.URL(url, params=params)) if params else url
+        etag_key, modified_key = validator_keys(
+            str(httpx.URL(url, params=params)) if params else url
+        )
         sent = dict(headers or {})
-        if etag := meta.get(f"etag {key}"):
+        if etag := meta.get(etag_key):
             sent["If-None-Match"] = etag
-        if modified := meta.get(f"last-modified {key}"):
+        if modified := meta.get(modified_key):
             sent["If-Modified-Since"] = modified
         response = self.get(url, params=params, headers=sent, accept=(200, 304))
         if response.status_code == 304:
-            kept = {k: v for k, v in meta.items() if k in (f"etag {key}", f"last-modified {key}")}
+            kept = {k: v for k, v in meta.items() if k in (etag_key, modified_key)}
             return Conditional(response=None, meta=kept)
         fresh = {}
         if etag := response.headers.get("ETag"):
-            fresh[f"etag {key}"] = etag
+            fresh[etag_key] = etag
         if modified := response.headers.get("Last-Modified"):
-            fresh[f"last-modified {key}"] = modified
+            fresh[modified_key] = modified
         return Conditional(response=response, meta=fresh)
 
     def _pace(self, host: str) -> None:
