@@ -1,15 +1,17 @@
 """Before a poll's alerts are stored: one alert per story, claim labels, claim follow-ups.
 
 Runs inside the poll's transaction (see Store.apply_poll), after the new snapshot is written,
-so the official records of this very poll count as evidence.
+so the official records of this very poll count as evidence. What it reads from the database
+(earlier stories, known URLs, official records, unconfirmed claims) is read once per poll.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from sqlmodel import Session, col, or_, select
 
@@ -26,7 +28,21 @@ __all__ = ["STORY_WINDOW", "enrich_changes"]
 # Outlets retell a story over a day or two; later items are new stories.
 STORY_WINDOW = timedelta(hours=48)
 _SUMMARY_CHARS = 300
+# Items that are stories. A trial or a Drugs@FDA application keeps its URL across distinct
+# events (a study back in the registry, a new supplement), so those never fold by URL.
 _STORY_SOURCE_KINDS = frozenset({"feed", "google_news", "pubmed"})
+
+
+@dataclass
+class _Story:
+    """A story already told: an earlier alert, or a change kept earlier in this poll."""
+
+    title: str
+    url: str
+    first: Observation  # the item that told it first
+    matched_alias: str | None
+    alert: AlertRow | None = None  # stored earlier
+    index: int | None = None  # position in this poll's kept changes
 
 
 def enrich_changes(
@@ -40,17 +56,22 @@ def enrich_changes(
     """The changes to store as alerts: repeats folded into earlier alerts, claims labelled,
     and follow-ups for earlier unconfirmed claims that an official record now confirms."""
     by_key = {obs.key: obs for obs in observations}
+    evidence = _Evidence(session, changes[0].topic if changes else "", at - window)
     kept: list[Change] = []
     for change in changes:
         obs = by_key.get(change.key)
         if change.kind is not ChangeKind.NEW or obs is None:
             kept.append(change)
             continue
-        if _fold_into_batch(kept, by_key, change, obs) or _fold_repeat(
-            session, change, obs, at - window
-        ):
+        story = _earlier_telling(evidence, change, obs)
+        if story is not None:
+            _add_outlet(story, kept, _outlet(obs))
             continue
-        kept.append(_describe_new(session, change, obs))
+        kept.append(_describe_new(evidence, change, obs))
+        if _is_story(obs) and is_news(obs.source, _text(obs, "_authority")):
+            evidence.stories.append(
+                _Story(change.title, change.url, obs, change.matched_alias, index=len(kept) - 1)
+            )
     for change in list(kept):
         obs = by_key.get(change.key)
         if (
@@ -58,8 +79,129 @@ def enrich_changes(
             and is_official(obs)
             and change.kind in (ChangeKind.NEW, ChangeKind.UPDATED)
         ):
-            kept += _confirm_earlier_claims(session, change, obs)
+            kept += _confirm_earlier_claims(evidence, change, obs)
     return kept
+
+
+class _Evidence:
+    """What the database already knows, read lazily and once per poll."""
+
+    def __init__(self, session: Session, topic: str, since: datetime) -> None:
+        self.session, self.topic, self.since = session, topic, since
+
+    @cached_property
+    def stories(self) -> list[_Story]:
+        """News alerts of this topic within the window, with the items that told them."""
+        alerts = self.session.exec(
+            select(AlertRow)
+            .where(
+                AlertRow.topic == self.topic,
+                AlertRow.kind == ChangeKind.NEW.value,
+                col(AlertRow.created_at) >= self.since,
+                or_(col(AlertRow.source) == "google_news", col(AlertRow.source).like("feed:%")),
+            )
+            .order_by(col(AlertRow.id))
+        ).all()
+        told = self.observations({a.key for a in alerts})
+        stories = []
+        for alert in alerts:
+            first = told.get((alert.source, alert.key))
+            if first is not None and is_news(first.source, _text(first, "_authority")):
+                stories.append(_Story(alert.title, alert.url, first, alert.matched_alias, alert))
+        return stories
+
+    def alert_with_url(self, url: str) -> AlertRow | None:
+        """The first "new" alert of any topic that linked to `url`."""
+        return self.session.exec(
+            select(AlertRow)
+            .where(AlertRow.url == url, AlertRow.kind == ChangeKind.NEW.value)
+            .order_by(col(AlertRow.id))
+            .limit(1)
+        ).first()
+
+    @cached_property
+    def official_records(self) -> list[Observation]:
+        """The topic's stored official records (Drugs@FDA, EMA, FDA/EMA feed items)."""
+        rows = self.session.exec(
+            select(SnapshotRow).where(
+                SnapshotRow.topic == self.topic,
+                col(SnapshotRow.removed_at).is_(None),
+                or_(
+                    col(SnapshotRow.source).in_(["openfda", "ema_medicines"]),
+                    col(SnapshotRow.source).like("feed:%"),
+                ),
+            )
+        ).all()
+        return [
+            r for r in (observation_from_row(row).observation for row in rows) if is_official(r)
+        ]
+
+    @cached_property
+    def unconfirmed(self) -> list[tuple[AlertRow, str]]:
+        """Earlier alerts whose claim no official record backed yet, with the claim kind."""
+        alerts = self.session.exec(
+            select(AlertRow)
+            .where(
+                AlertRow.topic == self.topic,
+                col(AlertRow.claim_label).like(f"{UNCONFIRMED}%"),
+            )
+            .order_by(col(AlertRow.id))
+        ).all()
+        claimed = self.observations({a.key for a in alerts})
+        pairs = [(a, _text(claimed.get((a.source, a.key)), "_claim")) for a in alerts]
+        return [(alert, claim) for alert, claim in pairs if claim]
+
+    def observations(self, keys: set[str]) -> dict[tuple[str, str], Observation]:
+        """This topic's stored items with these keys, by (source, key)."""
+        if not keys:
+            return {}
+        rows = self.session.exec(
+            select(SnapshotRow).where(
+                SnapshotRow.topic == self.topic, col(SnapshotRow.key).in_(sorted(keys))
+            )
+        ).all()
+        return {(row.source, row.key): observation_from_row(row).observation for row in rows}
+
+
+def _is_story(obs: Observation) -> bool:
+    return obs.source.partition(":")[0] in _STORY_SOURCE_KINDS
+
+
+def _earlier_telling(evidence: _Evidence, change: Change, obs: Observation) -> _Story | None:
+    """The story this item retells: same link first (any topic, any time), then same news."""
+    if not _is_story(obs):
+        return None
+    news = is_news(obs.source, _text(obs, "_authority"))
+    stories = evidence.stories if news else []
+    if change.url:
+        for story in stories:
+            if story.url == change.url:
+                return story
+        earlier = evidence.alert_with_url(change.url)
+        if earlier is not None:
+            told = evidence.observations({earlier.key}).get((earlier.source, earlier.key))
+            return _Story(earlier.title, earlier.url, told or obs, earlier.matched_alias, earlier)
+    claim = _text(obs, "_claim")
+    for story in stories:
+        if _text(story.first, "_claim") != claim:
+            continue  # "approves" and "rejects" are never one story
+        ignore = [n for n in (change.topic, change.matched_alias, story.matched_alias) if n]
+        if same_story(story.title, change.title, ignore=ignore):
+            return story
+    return None
+
+
+def _add_outlet(story: _Story, kept: list[Change], outlet: str) -> None:
+    """Name another outlet on the story's alert (stored earlier, or kept in this poll)."""
+    if story.alert is not None:
+        outlets = json.loads(story.alert.also_reported_by_json)
+        first = source_label(story.alert.source)
+        if outlet not in outlets and outlet != first:
+            story.alert.also_reported_by_json = json.dumps([*outlets, outlet])  # row in session
+    elif story.index is not None:
+        change = kept[story.index]
+        if outlet not in change.also_reported_by and outlet != _outlet(story.first):
+            kept[story.index] = replace(change, also_reported_by=(*change.also_reported_by, outlet))
 
 
 def _outlet(obs: Observation) -> str:
@@ -67,86 +209,11 @@ def _outlet(obs: Observation) -> str:
     return str(outlet) if outlet else source_label(obs.source)
 
 
-def _fold_into_batch(
-    kept: list[Change], by_key: dict[str, Observation], change: Change, obs: Observation
-) -> bool:
-    """Fold `change` into a story kept earlier in this same poll; True when folded."""
-    if not is_news(obs.source, _text(obs, "_authority")):
-        return False
-    for index, earlier in enumerate(kept):
-        first = by_key.get(earlier.key)
-        if earlier.kind is not ChangeKind.NEW or first is None:
-            continue
-        if not is_news(first.source, _text(first, "_authority")):
-            continue
-        same_url = bool(change.url) and earlier.url == change.url
-        ignore = [n for n in (change.topic, change.matched_alias, earlier.matched_alias) if n]
-        if same_url or (
-            _text(first, "_claim") == _text(obs, "_claim")
-            and same_story(earlier.title, change.title, ignore=ignore)
-        ):
-            outlet = _outlet(obs)
-            if outlet not in earlier.also_reported_by and outlet != _outlet(first):
-                kept[index] = replace(earlier, also_reported_by=(*earlier.also_reported_by, outlet))
-            return True
-    return False
-
-
-def _fold_repeat(session: Session, change: Change, obs: Observation, since: datetime) -> bool:
-    """Fold `change` into an earlier alert of the same URL or story; True when folded."""
-    earlier = None
-    # Only items that are stories: a trial or a Drugs@FDA application keeps its URL across
-    # distinct events (a study back in the registry, a new supplement).
-    if change.url and obs.source.partition(":")[0] in _STORY_SOURCE_KINDS:
-        earlier = session.exec(
-            select(AlertRow)
-            .where(AlertRow.url == change.url, AlertRow.kind == ChangeKind.NEW.value)
-            .order_by(col(AlertRow.id))
-            .limit(1)
-        ).first()
-    if earlier is None and is_news(obs.source, _text(obs, "_authority")):
-        earlier = _same_story_alert(session, change, obs, since)
-    if earlier is None:
-        return False
-    outlets = json.loads(earlier.also_reported_by_json)
-    outlet = _outlet(obs)
-    if outlet not in outlets and outlet != source_label(earlier.source):
-        earlier.also_reported_by_json = json.dumps([*outlets, outlet])
-        session.add(earlier)
-    return True
-
-
-def _same_story_alert(
-    session: Session, change: Change, obs: Observation, since: datetime
-) -> AlertRow | None:
-    candidates = session.exec(
-        select(AlertRow)
-        .where(
-            AlertRow.topic == change.topic,
-            AlertRow.kind == ChangeKind.NEW.value,
-            col(AlertRow.created_at) >= since,
-            or_(col(AlertRow.source) == "google_news", col(AlertRow.source).like("feed:%")),
-        )
-        .order_by(col(AlertRow.id))
-    ).all()
-    claim = obs.fields.get("_claim")
-    for candidate in candidates:
-        earlier = _snapshot_observation(session, candidate)
-        if earlier is None or not is_news(earlier.source, _text(earlier, "_authority")):
-            continue
-        if (earlier.fields.get("_claim") or None) != (claim or None):
-            continue  # "approves" and "rejects" are never one story
-        ignore = [n for n in (change.topic, change.matched_alias, candidate.matched_alias) if n]
-        if same_story(candidate.title, change.title, ignore=ignore):
-            return candidate
-    return None
-
-
-def _describe_new(session: Session, change: Change, obs: Observation) -> Change:
+def _describe_new(evidence: _Evidence, change: Change, obs: Observation) -> Change:
     """Name the outlet, add a short summary, and label any claimed regulatory action."""
     detail = change.detail
     summary = _text(obs, "_summary")
-    if obs.source.partition(":")[0] in _STORY_SOURCE_KINDS:
+    if _is_story(obs):
         parts = [_outlet(obs), summary[:_SUMMARY_CHARS] if summary else ""]
         detail = " — ".join(p for p in parts if p)
     elif detail is None:
@@ -154,31 +221,21 @@ def _describe_new(session: Session, change: Change, obs: Observation) -> Change:
     claim = _text(obs, "_claim")
     label = None
     if claim and not is_official(obs):
-        label = claim_label(claim, confirming_record(claim, _official_records(session, obs.topic)))
+        label = claim_label(claim, confirming_record(claim, evidence.official_records))
     return replace(change, detail=detail or None, claim_label=label)
 
 
 def _confirm_earlier_claims(
-    session: Session, change: Change, official: Observation
+    evidence: _Evidence, change: Change, official: Observation
 ) -> list[Change]:
     """One follow-up, in the original thread, for each earlier claim this record confirms."""
-    unconfirmed = session.exec(
-        select(AlertRow)
-        .where(
-            AlertRow.topic == change.topic,
-            col(AlertRow.claim_label).like(f"{UNCONFIRMED}%"),
-        )
-        .order_by(col(AlertRow.id))
-    ).all()
     follow_ups = []
-    for parent in unconfirmed:
-        claimed = _snapshot_observation(session, parent)
-        claim = _text(claimed, "_claim") if claimed else None
-        if not claim or confirming_record(claim, [official]) is None:
+    for parent, claim in list(evidence.unconfirmed):
+        if confirming_record(claim, [official]) is None:
             continue
-        record = describe_record(official)
+        evidence.unconfirmed.remove((parent, claim))  # said once
         parent.claim_label = claim_label(claim, official).replace("confirmed", "confirmed later", 1)
-        session.add(parent)
+        evidence.session.add(parent)
         assert parent.id is not None
         follow_ups.append(
             Change(
@@ -189,7 +246,7 @@ def _confirm_earlier_claims(
                 title=f"Now confirmed: {parent.title}",
                 url=official.url,
                 severity=change.severity,
-                detail=f"The claim is now backed by {record}.",
+                detail=f"The claim is now backed by {describe_record(official)}.",
                 thread_of=parent.id,
             )
         )
@@ -207,31 +264,6 @@ def _key_facts(obs: Observation) -> str | None:
         elif name != "brief_title":
             facts.append(f"{field_label(name)}: {format_value(name, value)}")
     return "; ".join(facts) or None
-
-
-def _official_records(session: Session, topic: str) -> list[Observation]:
-    rows = session.exec(
-        select(SnapshotRow).where(
-            SnapshotRow.topic == topic,
-            or_(
-                col(SnapshotRow.source).in_(["openfda", "ema_medicines"]),
-                col(SnapshotRow.source).like("feed:%"),
-            ),
-        )
-    ).all()
-    records = [observation_from_row(row).observation for row in rows if row.removed_at is None]
-    return [r for r in records if is_official(r)]
-
-
-def _snapshot_observation(session: Session, alert: AlertRow) -> Observation | None:
-    row = session.exec(
-        select(SnapshotRow).where(
-            SnapshotRow.topic == alert.topic,
-            SnapshotRow.source == alert.source,
-            SnapshotRow.key == alert.key,
-        )
-    ).first()
-    return observation_from_row(row).observation if row else None
 
 
 def _text(obs: Observation | None, name: str) -> str | None:
