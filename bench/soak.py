@@ -27,7 +27,7 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
 
-from bot.delivery import ConsoleDelivery
+from bot.destinations.slack.delivery import ConsoleDelivery
 from bot.pipeline import poll_once
 from state.retention import is_event_source
 from state.store import Store

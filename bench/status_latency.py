@@ -27,9 +27,9 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import open_app
-from bot.commands import StatusCommand
 from bot.config import LoadedConfig, Secrets, Settings
-from bot.server import HttpServer, create_asgi_app, health_report
+from bot.service.server import HttpServer, create_asgi_app, health_report
+from bot.service.slash_commands import StatusCommand
 from state.store import Store, create_store_engine
 from watchers.model import Observation, SourceResult, freeze_fields
 

@@ -14,8 +14,13 @@ import httpx
 from slack_sdk import WebClient
 
 from bot.config import LoadedConfig, Settings
-from bot.delivery import ConsoleDelivery, Deliverer, DeliveryReport, SlackDelivery
-from bot.delivery import build_slack_client as _build_slack_client
+from bot.destinations.slack.delivery import (
+    ConsoleDelivery,
+    Deliverer,
+    DeliveryReport,
+    SlackDelivery,
+)
+from bot.destinations.slack.delivery import build_slack_client as _build_slack_client
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
 from bot.redact import RedactingWatcher, Redactor

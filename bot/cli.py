@@ -14,7 +14,7 @@ from rich.table import Table
 
 from bot.app import App, CheckReport, UnknownTopicError, open_app
 from bot.config import ConfigError, LoadedConfig, load_settings
-from bot.digest_job import (
+from bot.digest.job import (
     DigestStatus,
     build_digest,
     digest_job_for,
@@ -22,11 +22,11 @@ from bot.digest_job import (
     preview_note,
     send_digest,
 )
-from bot.digest_render import digest_subject, render_text
+from bot.digest.render import digest_subject, render_text
 from bot.logs import configure_logging
 from bot.pipeline import PollSummary
-from bot.service import ServiceError, run_service
-from bot.status_view import status_text
+from bot.service.run import ServiceError, run_service
+from bot.status.terminal import status_text
 from state.fields import source_label
 from state.migrate import SchemaOutOfDateError
 from state.types import PollOutcome

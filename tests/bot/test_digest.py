@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from bot.config import DigestSettings
-from bot.digest import assemble_digest, digest_day, digest_window
-from bot.digest_render import digest_subject, render_html, render_text
+from bot.digest.assemble import assemble_digest, digest_day, digest_window
+from bot.digest.render import digest_subject, render_html, render_text
 from state.store import Store
 from state.types import ChangeKind, DeliveryState, Severity
 from tests.bot.digest_factories import MARKUP, STATUS, add_alert

@@ -23,14 +23,14 @@ from typer.testing import CliRunner
 from bot.app import App, open_app
 from bot.cli import app as cli
 from bot.config import load_settings
-from bot.digest_job import (
+from bot.digest.job import (
     MAX_ATTEMPTS,
     DigestStatus,
     digest_job_for,
     retry_failed_digest,
     send_digest,
 )
-from bot.mailer import Mailer, MailError, build_message
+from bot.digest.mailer import Mailer, MailError, build_message
 from state.digest_log import DigestState
 from state.types import ChangeKind, Severity
 from tests.bot.digest_factories import MARKUP, STATUS, add_alert

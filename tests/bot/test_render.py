@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.render import (
+from bot.destinations.render import (
     HEADER_LIMIT,
     SECTION_LIMIT,
     alert_console_text,

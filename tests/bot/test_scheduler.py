@@ -12,14 +12,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import open_app
 from bot.config import Settings
-from bot.scheduler import (
+from bot.service.run import Service
+from bot.service.scheduler import (
     FALLBACK_INTERVAL,
     FLUSH_INTERVAL,
     HOUSEKEEPING_INTERVAL,
     build_scheduler,
     jitter_for,
 )
-from bot.service import Service
 from tests.bot.service_helpers import TOPICS, loaded_config
 from tests.factories import T0, Clock, trial
 from watchers.model import SourceResult, Topic

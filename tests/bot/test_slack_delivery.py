@@ -14,9 +14,9 @@ from dataclasses import replace
 import pytest
 from sqlmodel import Session
 
-from bot.delivery import SlackDelivery
-from bot.slack_client import build_slack_client
-from bot.status_view import status_text
+from bot.destinations.slack.client import build_slack_client
+from bot.destinations.slack.delivery import SlackDelivery
+from bot.status.terminal import status_text
 from state.outbox import DEFAULT_DELIVERY_LEASE
 from state.poll_writes import add_alert
 from state.store import Store

@@ -11,10 +11,10 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.delivery import SlackDelivery
-from bot.render import slack_alert_blocks
-from bot.slack_client import build_slack_client
-from bot.slack_limits import cut_mrkdwn, fit_blocks
+from bot.destinations.render import slack_alert_blocks
+from bot.destinations.slack.client import build_slack_client
+from bot.destinations.slack.delivery import SlackDelivery
+from bot.destinations.slack.limits import cut_mrkdwn, fit_blocks
 from state.fields import describe_change
 from state.poll_writes import add_alert
 from state.store import Store

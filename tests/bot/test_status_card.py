@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.render import HEADER_LIMIT, SECTION_LIMIT
-from bot.status_card import MAX_BLOCKS, MAX_TRIALS, status_blocks, status_fallback
+from bot.destinations.render import HEADER_LIMIT, SECTION_LIMIT
+from bot.status.slack_card import MAX_BLOCKS, MAX_TRIALS, status_blocks, status_fallback
 from state.fields import describe_change
 from state.types import (
     Alert,

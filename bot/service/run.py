@@ -22,11 +22,11 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.app import App, open_app
-from bot.commands import StatusCommand
 from bot.config import LoadedConfig
-from bot.scheduler import FALLBACK_INTERVAL, build_scheduler
-from bot.server import HttpServer, create_asgi_app, health_report
-from bot.slack_socket import SocketClient, SocketModeRunner, build_socket_client
+from bot.service.scheduler import FALLBACK_INTERVAL, build_scheduler
+from bot.service.server import HttpServer, create_asgi_app, health_report
+from bot.service.slash_commands import StatusCommand
+from bot.service.socket_mode import SocketClient, SocketModeRunner, build_socket_client
 from bot.sources import source_intervals
 
 __all__ = ["STOP_BUDGET", "Service", "ServiceError", "run_service"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.render import (
+from bot.destinations.render import (
     HEADER_LIMIT,
     KIND_WORDS,
     SECTION_LIMIT,
@@ -14,7 +14,7 @@ from bot.render import (
     mrkdwn_link,
     truncate,
 )
-from bot.status_view import alert_summary, format_time, health_text, trial_facts
+from bot.status.terminal import alert_summary, format_time, health_text, trial_facts
 from state.fields import format_value, source_label
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.outlet import DeliveryReport
-from bot.render import alert_console_text
+from bot.destinations.outlet import DeliveryReport
+from bot.destinations.render import alert_console_text
 from state.outbox import DEFAULT_DELIVERY_LEASE
 from state.store import Store
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.digest import Digest
+from bot.digest.assemble import Digest
 
 __all__ = ["digest_subject", "quiet_line", "render_html", "render_text", "summary_line"]
 
 _ENV = Environment(
-    loader=PackageLoader("bot", "templates"),
+    loader=PackageLoader("bot.digest", "templates"),
     # On for *.html.j2 (and *.html), off for *.txt.j2 and for strings.
     autoescape=select_autoescape(
         enabled_extensions=("html", "html.j2"), default_for_string=False, default=False

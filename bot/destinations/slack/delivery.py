@@ -15,15 +15,15 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.console import ConsoleDelivery
-from bot.outlet import Deliverer, DeliveryReport
-from bot.render import (
+from bot.destinations.console import ConsoleDelivery
+from bot.destinations.outlet import Deliverer, DeliveryReport
+from bot.destinations.render import (
     alert_fallback_text,
     mrkdwn_escape,
     mrkdwn_link,
     slack_alert_blocks,
 )
-from bot.slack_client import (
+from bot.destinations.slack.client import (
     PERMANENT_SLACK_ERRORS,
     REROUTABLE_SLACK_ERRORS,
     SLACK_FAILURES,
@@ -31,8 +31,8 @@ from bot.slack_client import (
     build_slack_client,
     classify_failure,
 )
-from bot.slack_history import HistoryUnavailable, alert_metadata, look_for_post
-from bot.slack_limits import fit_blocks
+from bot.destinations.slack.history import HistoryUnavailable, alert_metadata, look_for_post
+from bot.destinations.slack.limits import fit_blocks
 from state.outbox import DEFAULT_DELIVERY_LEASE, DeliveryLease, Outbox
 from state.store import Store
 

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.config import DigestSettings
-from bot.digest import Digest, assemble_digest, digest_day
-from bot.digest_render import digest_subject, render_html, render_text
-from bot.mailer import Mailer, MailError, build_message
+from bot.digest.assemble import Digest, assemble_digest, digest_day
+from bot.digest.mailer import Mailer, MailError, build_message
+from bot.digest.render import digest_subject, render_html, render_text
 from state.digest_log import DigestRun, DigestState, normalise_recipients
 
 __all__ = [

@@ -14,7 +14,7 @@ from datetime import time as time_of_day
 from zoneinfo import ZoneInfo
 
 from bot.config import DigestSettings
-from bot.render import KIND_WORDS
+from bot.destinations.render import KIND_WORDS
 from state.fields import source_label
 from state.store import Store
 from state.types import Alert, DeliveryState, Severity, SourceHealth

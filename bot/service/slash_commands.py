@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.app import App, UnknownTopicError
-from bot.render import mrkdwn_escape, truncate
-from bot.status_card import Block, status_blocks, status_fallback
+from bot.destinations.render import mrkdwn_escape, truncate
+from bot.status.slack_card import Block, status_blocks, status_fallback
 from state.types import TopicStatus
 from watchers.model import Topic
 

@@ -1,0 +1,1 @@
+"""Slack, native: Block Kit, threads, metadata, the history check after a crash."""

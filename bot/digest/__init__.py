@@ -1,0 +1,1 @@
+"""The daily email digest: assembly, rendering, the once-a-day job and SMTP."""

@@ -1,0 +1,1 @@
+"""`trialwatch run`: the scheduler, the HTTP server, Socket Mode and slash commands."""

@@ -1,0 +1,1 @@
+"""What `status`, `/status` and the dashboard show, read from stored state only."""
