@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.terminal_text import one_line
 from state.fields import field_label, format_value, source_label
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
@@ -117,4 +118,5 @@ def status_text(topic: Topic, status: TopicStatus) -> str:
         lines += [_health_line(h) for h in status.health]
     else:
         lines.append("  not checked yet")
-    return "\n".join(lines)
+    # Every line is built from one-line fields: fold what a source put in them (11.3).
+    return "\n".join(one_line(line) for line in lines)
