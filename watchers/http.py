@@ -65,7 +65,10 @@ _SNIPPET_LEN = 200
 # A DNS failure or a refused connection means the host (or this machine's network) is down,
 # not busy: one quick retry covers a blip; backing off like for a 503 only makes `check` slow.
 _QUICK_RETRY = 0.2
-UNREACHABLE = "cannot reach "
+_UNREACHABLE = re.compile(
+    r"^\S+ did not answer: (?:DNS lookup failed|connection refused|network unreachable|"
+    r"cannot connect)"
+)
 
 
 def build_client(timeout: float = 20.0) -> httpx.Client:
@@ -153,7 +156,7 @@ class Http:
                 if attempt < min(attempts, 2):
                     self._sleep(min(self._backoff, _QUICK_RETRY))
                     continue
-                raise FetchError(f"{UNREACHABLE}{host}: {_connect_reason(exc)}") from exc
+                raise FetchError(f"{host} did not answer: {_connect_reason(exc)}") from exc
             except _RETRYABLE_ERRORS as exc:
                 if attempt < attempts:
                     self._sleep(self._backoff * 2.0 ** (attempt - 1))
@@ -333,7 +336,7 @@ def _scrub(text: str) -> str:
 
 def is_unreachable(error: str | None) -> bool:
     """True for a poll error that says the host could not be reached (DNS, refused, no route)."""
-    return bool(error) and str(error).startswith(UNREACHABLE)
+    return bool(error and _UNREACHABLE.match(error))
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:
@@ -356,7 +359,7 @@ def _connect_reason(exc: httpx.ConnectError) -> str:
         return "connection refused"
     if "network is unreachable" in text or "no route to host" in text:
         return "network unreachable"
-    return _describe(exc)
+    return f"cannot connect ({_describe(exc)})"
 
 
 def _describe(exc: Exception) -> str:

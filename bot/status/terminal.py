@@ -16,8 +16,11 @@ __all__ = [
     "health_text",
     "status_text",
     "trial_facts",
+    "trials_missing_reason",
 ]
 
+# The source whose records are the trials listed first on the card.
+TRIAL_SOURCE = "clinicaltrials"
 # What a clinical team asks first about a trial, in the order they ask it.
 KEY_TRIAL_FIELDS = (
     "overall_status",
@@ -74,9 +77,14 @@ def _health_line(health: SourceHealth) -> str:
 
 def health_text(health: SourceHealth) -> str:
     """One source's health in words: ok or FAILING, last success, failures, last error."""
-    state = "ok" if health.consecutive_failures == 0 else "FAILING"
     last = format_time(health.last_success)
-    line = f"{source_label(health.source)}: {state}, last success {last}"
+    if health.consecutive_failures == 0:
+        line = f"{source_label(health.source)}: ok, last success {last}"
+    else:
+        line = (
+            f"{source_label(health.source)}: FAILING, last poll failed at "
+            f"{format_time(health.last_failure)}, last success {last}"
+        )
     if health.consecutive_failures:
         line += (
             f"; {health.consecutive_failures} failed poll(s) in a row, "
@@ -87,6 +95,19 @@ def health_text(health: SourceHealth) -> str:
     return line
 
 
+def trials_missing_reason(status: TopicStatus) -> str:
+    """Why no trial is stored: the registry's last poll failed (when, why), or it never ran."""
+    failed = next(
+        (h for h in status.health if h.source == TRIAL_SOURCE and h.consecutive_failures), None
+    )
+    if failed is None:
+        return "the first ClinicalTrials.gov poll has not run (run `trialwatch check`)"
+    return (
+        f"the last ClinicalTrials.gov poll failed at {format_time(failed.last_failure)}: "
+        f"{failed.last_error or 'unknown error'}"
+    )
+
+
 def status_text(topic: Topic, status: TopicStatus) -> str:
     """The whole status card: trials, latest alerts, failed deliveries, source health."""
     names = ", ".join(topic.aliases)
@@ -95,7 +116,7 @@ def status_text(topic: Topic, status: TopicStatus) -> str:
         for stored in status.trials:
             lines += _trial_lines(stored)
     else:
-        lines.append("  none stored yet (run `trialwatch check`)")
+        lines.append(f"  none stored yet: {trials_missing_reason(status)}")
     lines += ["", "Latest alerts"]
     if status.recent_alerts:
         for alert in status.recent_alerts:

@@ -188,7 +188,7 @@ def test_unreachable_hosts_fail_after_one_quick_retry(
     http = make_http(client, clock, max_retries=3, backoff=1.0, min_interval=1.0)
     with pytest.raises(FetchError) as caught:
         http.get(URL)
-    assert str(caught.value) == f"cannot reach api.example.org: {reason}"
+    assert str(caught.value) == f"api.example.org did not answer: {reason}"
     assert is_unreachable(str(caught.value))
     assert route.call_count == 2  # not 4, as for a 503
     assert clock.sleeps == [0.2]  # and no pacing wait: nothing reached the host
@@ -200,7 +200,7 @@ def test_a_real_refused_connection_fails_fast(clock: FakeClock) -> None:
         port = probe.getsockname()[1]
     with httpx.Client() as real:
         http = make_http(real, clock, max_retries=3, backoff=1.0)
-        with pytest.raises(FetchError, match=r"^cannot reach 127.0.0.1: connection refused$"):
+        with pytest.raises(FetchError, match=r"^127.0.0.1 did not answer: connection refused$"):
             http.get(f"http://127.0.0.1:{port}/feed.xml")
     assert clock.sleeps == [0.2]
 
