@@ -17,9 +17,11 @@ __all__ = ["build_watchers", "source_intervals"]
 # Defaults that respect each source (seconds): the registry refreshes daily, feeds often.
 DEFAULT_INTERVALS = {
     "clinicaltrials": 3600.0,
-    # openFDA's keyless quota is 1,000 requests a day per IP (SOURCES.md 2b); data lags a week.
+    # openFDA's keyless quota is 1,000 requests a day per IP (docs/sources.md#openfda); data lags a
+    # week.
     "openfda": 6 * 3600.0,
-    # EMA regenerates its medicines report at most twice a day (SOURCES.md 3).
+    # EMA regenerates its medicines report at most twice a day
+    # (docs/sources.md#ema-medicines-report).
     "ema_medicines": 6 * 3600.0,
     # Every `[[sources.feeds]]` entry (source `feed:<name>`) unless it sets its own interval.
     "feed": 1800.0,

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 __all__ = ["DATA_TIMESTAMP", "MAX_DATA_AGE", "stale_note"]
 
 # The poll-meta key under which a watcher keeps when the source's data was last refreshed
-# (ClinicalTrials.gov: `/version` dataTimestamp, `yyyy-MM-ddTHH:mm:ss` UTC, SOURCES.md 1).
+# (ClinicalTrials.gov: `/version` dataTimestamp, `yyyy-MM-ddTHH:mm:ss` UTC,
+# docs/sources.md#clinicaltrialsgov).
 DATA_TIMESTAMP = "data_timestamp"
 
 # How old a source's data may be before it counts as stale. ClinicalTrials.gov refreshes daily
-# Monday to Friday (SOURCES.md 1): over a weekend the data is up to ~3 days old, so more is news.
+# Monday to Friday (docs/sources.md#clinicaltrialsgov): over a weekend the data is up to ~3 days
+# old, so more is news.
 MAX_DATA_AGE: Mapping[str, timedelta] = {"clinicaltrials": timedelta(days=3)}
 
 
