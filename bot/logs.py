@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.config import LoadedConfig
 from bot.redact import Redactor
+from bot.terminal_text import one_line, printable
 
 __all__ = ["JsonFormatter", "RedactingFilter", "configure_logging", "log_destinations"]
 
@@ -32,10 +33,11 @@ class RedactingFilter(logging.Filter):
         self.redact = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = self.redact(record.getMessage()), None
+        # Source text reaches the log too: no terminal escapes, no forged log lines.
+        record.msg, record.args = one_line(self.redact(record.getMessage())), None
         if record.exc_info and record.exc_info[1] is not None:
             text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text, record.exc_info = self.redact(text), None
+            record.exc_text, record.exc_info = printable(self.redact(text)), None
         for key, value in list(record.__dict__.items()):
             if key not in _STANDARD and isinstance(value, str):
                 setattr(record, key, self.redact(value))

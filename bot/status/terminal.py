@@ -8,6 +8,7 @@ from bot.terminal_text import one_line
 from state.fields import field_label, format_value, source_label
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
+from watchers.registry import trial_registries
 
 __all__ = [
     "KEY_TRIAL_FIELDS",
@@ -19,8 +20,6 @@ __all__ = [
     "trials_missing_reason",
 ]
 
-# The source whose records are the trials listed first on the card.
-TRIAL_SOURCE = "clinicaltrials"
 # What a clinical team asks first about a trial, in the order they ask it.
 KEY_TRIAL_FIELDS = (
     "overall_status",
@@ -97,14 +96,16 @@ def health_text(health: SourceHealth) -> str:
 
 def trials_missing_reason(status: TopicStatus) -> str:
     """Why no trial is stored: the registry's last poll failed (when, why), or it never ran."""
+    registries = trial_registries()
     failed = next(
-        (h for h in status.health if h.source == TRIAL_SOURCE and h.consecutive_failures), None
+        (h for h in status.health if h.source in registries and h.consecutive_failures), None
     )
     if failed is None:
-        return "the first ClinicalTrials.gov poll has not run (run `trialwatch check`)"
+        names = " or ".join(source_label(r) for r in registries) or "trial registry"
+        return f"the first {names} poll has not run (run `trialwatch check`)"
     return (
-        f"the last ClinicalTrials.gov poll failed at {format_time(failed.last_failure)}: "
-        f"{failed.last_error or 'unknown error'}"
+        f"the last {source_label(failed.source)} poll failed at "
+        f"{format_time(failed.last_failure)}: {failed.last_error or 'unknown error'}"
     )
 
 

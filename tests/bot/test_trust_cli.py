@@ -8,7 +8,9 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import anyio
@@ -26,6 +28,7 @@ from bot.status.slack_card import status_blocks
 from bot.status.terminal import status_text
 from bot.terminal_text import one_line, printable
 from state.types import Alert, Change, ChangeKind, PollOutcome, Severity, SourceHealth
+from tests.bot.digest_factories import add_alert
 from tests.bot.service_helpers import loaded_config
 from tests.factories import T0, Clock, result, trial
 from watchers.model import FetchError, SourceResult, Topic
@@ -277,3 +280,56 @@ def test_a_full_disk_fails_that_poll_and_the_others_go_on(sqlite_url: str) -> No
     assert [s.outcome for s in summaries] == [PollOutcome.FAILED, PollOutcome.FAILED]
     assert summaries[0].error is not None and "could not store the poll" in summaries[0].error
     assert "full" in summaries[0].error
+
+
+def test_the_text_digest_shows_hostile_titles_inert(tmp_path: Path) -> None:
+    db = tmp_path / "tw.db"
+    config = tmp_path / "trialwatch.toml"
+    config.write_text(
+        f'[storage]\nurl = "sqlite:///{db}"\n[[topics]]\nname = "ulefnersen"\n'
+        '[digest]\nto = ["team@example.org"]\ntime = "08:00"\ntimezone = "UTC"\n'
+    )
+    with open_app(loaded_config(f"sqlite:///{db}"), clock=Clock(T0), write=lambda _: None) as app:
+        add_alert(app.store, datetime(2026, 11, 22, 7, 0, tzinfo=UTC), title=HOSTILE)
+    done = _trialwatch("digest", "--config", str(config), "--day", "2026-11-22", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "FDA approves [/x] FAKE: all clear" in done.stdout
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert not any(line.startswith("FAKE") for line in done.stdout.splitlines())
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = HOSTILE.encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        del format, args
+
+
+def test_check_in_a_real_process_prints_a_hostile_source_error_inert(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        config = tmp_path / "trialwatch.toml"
+        config.write_text(
+            f'[storage]\nurl = "sqlite:///{tmp_path}/tw.db"\n[[topics]]\nname = "ulefnersen"\n'
+            '[[sources.feeds]]\nname = "Hostile"\n'
+            f'url = "http://127.0.0.1:{server.server_address[1]}/feed.xml"\n'
+            "[http]\nmin_interval = 0.001\nmax_retries = 0\n"
+        )
+        done = _trialwatch("check", "-v", "--config", str(config), cwd=tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert done.returncode == 0, done.stderr
+    assert "FAILED Hostile" in done.stdout
+    assert "FDA approves [/x] FAKE: all clear" in done.stdout
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout + done.stderr
+    assert not any(line.startswith("FAKE") for line in done.stdout.splitlines())
