@@ -50,7 +50,7 @@ def test_a_newly_tracked_field_is_adopted_silently_then_alerts_on_change(store: 
     stored = store.snapshot("ulefnersen", "clinicaltrials")["NCT04768972"]
     assert stored.observation.fields["study_type"] == "INTERVENTIONAL"
     assert "study_type" not in stored.field_changed_at  # adopted, not changed
-    assert store.pending("console") == []
+    assert store.status("ulefnersen").recent_alerts == ()
 
     # Only a later change of the adopted field alerts.
     assert poll(store, clock, trial(study_type="OBSERVATIONAL")) == [
@@ -82,7 +82,7 @@ def test_a_real_change_in_the_same_poll_still_alerts_alone(store: Store) -> None
     poll(store, clock, without("why_stopped"))
     changed = trial(overall_status="SUSPENDED", why_stopped="Sponsor decision")
     assert poll(store, clock, changed) == ["Status: Active, not recruiting → Suspended"]
-    [alert] = store.pending("console")
+    [alert] = store.status("ulefnersen").recent_alerts
     assert alert.change.kind is ChangeKind.UPDATED
     assert set(TRIAL_FIELDS) <= set(
         store.snapshot("ulefnersen", "clinicaltrials")["NCT04768972"].observation.fields
