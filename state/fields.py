@@ -186,6 +186,9 @@ def _feed_severity(
     # An FDA/EMA item announcing a regulatory action or a safety communication is high;
     # other agency and company items normal; news feeds low (feed items alert once, as new).
     authority = fields.get("_authority")
+    if fields.get("_matched_in") == "text" and authority not in ("FDA", "EMA"):
+        # Named only in the item's text: never high unless a regulator published it.
+        return Severity.NORMAL if authority == "company" else Severity.LOW
     if authority in ("FDA", "EMA"):
         if fields.get("_claim") in _REGULATORY_CLAIMS or fields.get("_safety") is True:
             return Severity.HIGH

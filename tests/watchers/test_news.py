@@ -71,11 +71,14 @@ def test_items_become_news_observations(mock: respx.MockRouter, news: GoogleNews
         "_claim": None,  # topline results are not a regulatory action
         "_regulator": None,
         "_safety": False,
+        "_matched_in": "headline",
+        "_excerpt": None,
     }
     # The search matched it, so it is kept even though the headline names no alias.
     assert stat.title == "Antisense drug slows rare, aggressive form of ALS in pivotal trial"
     assert stat.fields["_outlet"] == "STAT"
     assert stat.matched_alias is None
+    assert stat.fields["_matched_in"] is None  # nothing to say where: the search saw it
 
 
 SPLITS = {
