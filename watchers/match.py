@@ -92,13 +92,13 @@ def find_trial_id(text: str, trial_ids: Sequence[str]) -> str | None:
 
 
 def excerpt(text: str, start: int, end: int, context: int = EXCERPT_CONTEXT) -> str:
-    """`text[start:end]` with about `context` characters each side, cut at words, `…` marking cuts."""
+    """`text[start:end]` with about `context` characters each side, cut at words, `…` at cuts."""
     left, right = max(0, start - context), min(len(text), end + context)
     head, tail = text[left:start], text[end:right]
-    if left > 0:
-        head = head.split(" ", 1)[1] if " " in head else head  # drop the cut word
-    if right < len(text):
-        tail = tail.rsplit(" ", 1)[0] if " " in tail else tail
+    if left > 0 and not text[left - 1].isspace() and " " in head:
+        head = head.split(" ", 1)[1]  # drop the word the cut went through
+    if right < len(text) and not text[right].isspace() and " " in tail:
+        tail = tail.rsplit(" ", 1)[0]
     body = " ".join(f"{head}{text[start:end]}{tail}".split())
     return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
 

@@ -172,3 +172,24 @@ def test_html_page_and_http_errors_are_failures(
 
 def test_query_strips_quotes_from_names() -> None:
     assert google_news_query(('the "X" drug', "ION363")) == '"the X drug" OR "ION363"'
+
+
+def test_trial_numbers_are_searched_and_shown_as_the_match(
+    mock: respx.MockRouter, news: GoogleNewsWatcher
+) -> None:
+    item = (
+        "<item><title>Update on NCT04768972 - Fierce Biotech</title>"
+        "<link>https://news.google.com/rss/articles/CBMiNct?oc=5</link>"
+        '<guid isPermaLink="false">CBMiNct</guid>'
+        '<source url="https://www.fiercebiotech.com">Fierce Biotech</source></item>'
+    )
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{item}</channel></rss>'
+    )
+    route = mock.get(BASE).respond(200, content=body.encode())
+    topic = Topic("ulefnersen", trials=("NCT04768972",), eu_trials=("2020-005522-28",))
+    [obs] = news.poll(topic, {}).observations
+    assert route.calls.last.request.url.params["q"] == (
+        '"ulefnersen" OR "NCT04768972" OR "2020-005522-28"'
+    )
+    assert (obs.matched_alias, obs.fields["_matched_in"]) == ("NCT04768972", "headline")
