@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from watchers.model import Topic
+from watchers.trial_ids import nct_id
 
 __all__ = [
     "IN_HEADLINE",
@@ -45,7 +46,6 @@ _ACRONYM = re.compile(rf"[^\W\d_]{{2,}}(?:[{_SEP_CHARS}]+[^\W\d_]+)*")
 _JOINERS = "\\-\u2010\u2011"
 _TOKEN_START = rf"(?<!\w)(?<!\w[{_JOINERS}])"
 _TOKEN_END = rf"(?!\w)(?![{_JOINERS}]\w)"
-_NCT_ID = re.compile(r"NCT(\d{8})", re.IGNORECASE)
 _EU_ID = re.compile(r"(\d{4})-(\d{6})-(\d{2})(?:-(\d{2}))?")
 _DASHES = "\\-\u2010-\u2015\u2212"
 
@@ -161,8 +161,8 @@ def _id_pattern(trial: str) -> re.Pattern[str] | None:
     """A registry number as written in prose: `NCT04768972` (or `NCT 04768972`), or an EU
     number with any dash between its parts; never the start of a longer number."""
     trial = trial.strip()
-    if nct := _NCT_ID.fullmatch(trial):
-        body = rf"NCT[\s{_DASHES}]?{nct[1]}"
+    if nct := nct_id(trial):
+        body = rf"NCT[\s{_DASHES}]?{nct[3:]}"
     elif eu := _EU_ID.fullmatch(trial):
         body = f"[{_DASHES}]".join(part for part in eu.groups() if part is not None)
     else:
