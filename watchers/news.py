@@ -1,10 +1,10 @@
 """Google News RSS search per topic: the names quoted and OR-joined, read as a feed.
 
-Format reference: SOURCES.md 4. Items are `Headline - Outlet` with the outlet also in
-`<source>`; links are Google redirects (`?oc=5`); the guid is stable. The search asks for the
-topic's names and trial numbers and already matched the topic, so items are not filtered
-again; the name (or trial number) is shown where the headline has one (the search, not this
-watcher, read the article, so a claim in the headline stays the item's claim).
+Format reference: docs/sources.md#google-news. Items are `Headline - Outlet` with the outlet
+also in `<source>`; links are Google redirects (`?oc=5`); the guid is stable. The search asks
+for the topic's names and trial numbers and already matched the topic, so items are not
+filtered again; the name (or trial number) is shown where the headline has one (the search,
+not this watcher, read the article, so a claim in the headline stays the item's claim).
 """
 
 from __future__ import annotations
