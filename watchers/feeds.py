@@ -9,7 +9,6 @@ its body). Several topics poll the same feed: it is read at most once per `cache
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -17,7 +16,7 @@ from datetime import timedelta
 
 from watchers.claims import detect_claim
 from watchers.feedparse import FeedItem, parse_feed
-from watchers.http import Http, validators_in
+from watchers.http import Http
 from watchers.match import IN_TEXT, Mention, find_mention
 from watchers.model import FieldValue, Observation, SourceResult, Topic, freeze_fields
 from watchers.shared_fetch import SharedFetch
@@ -32,6 +31,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
+from watchers.terms import held_validators, terms_digest
 from watchers.text import clip, is_safety_title
 
 __all__ = [
@@ -51,9 +51,8 @@ _OFFICIAL = ("FDA", "EMA")
 
 
 def names_fingerprint(topic: Topic) -> str:
-    """A short digest of the names (and trial numbers) a topic is matched by."""
-    names = (*topic.names, *topic.trial_ids)
-    return hashlib.sha256("\n".join(names).encode("utf-8")).hexdigest()[:16]
+    """A short digest of the names and trial numbers a topic is matched by."""
+    return terms_digest(topic.names, topic.trial_ids)
 
 
 class FeedWatcher:
@@ -89,7 +88,7 @@ class FeedWatcher:
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
         """The feed's items naming `topic`; unchanged (no parsing) when the server says 304."""
         fingerprint = names_fingerprint(topic)
-        held = validators_in(meta, self._url) if meta.get(NAMES_KEY) == fingerprint else {}
+        held = held_validators(meta, self._url, NAMES_KEY, fingerprint)
         read = self._shared.read(held)
         kept = {**read.meta, NAMES_KEY: fingerprint}
         if read.parsed is None:
