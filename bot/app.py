@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import httpx
 from slack_sdk import WebClient
@@ -23,6 +24,7 @@ from bot.destinations.slack.delivery import (
 from bot.destinations.slack.delivery import build_slack_client as _build_slack_client
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
+from bot.poll_pool import run_lanes
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
 from state.store import Destinations, Store
@@ -112,17 +114,23 @@ class App:
         raise UnknownTopicError(name)
 
     def poll_all(self, on_poll: Callable[[PollSummary], None] | None = None) -> list[PollSummary]:
-        """Poll every enabled source for every topic once; a failing source never stops others."""
-        summaries = []
-        for topic in self.topics:
-            for watcher in self.watchers:
-                summary = poll_once(
-                    watcher, topic, self.store, self.clock, self.destinations_for(topic)
-                )
-                summaries.append(summary)
-                if on_poll:
-                    on_poll(summary)
-        return summaries
+        """Poll every enabled source for every topic once; a failing source never stops others.
+
+        Sources run in parallel (at most `[http] max_parallel`), each source's topics in turn;
+        `on_poll` sees each poll as it ends, the result lists them topic by topic.
+        """
+        width = len(self.watchers)
+        lanes = [
+            [
+                (t * width + w, partial(self._poll_pair, watcher, topic))
+                for t, topic in enumerate(self.topics)
+            ]
+            for w, watcher in enumerate(self.watchers)
+        ]
+        return run_lanes(lanes, self.config.settings.http.max_parallel, on_poll)
+
+    def _poll_pair(self, watcher: Watcher, topic: Topic) -> PollSummary:
+        return poll_once(watcher, topic, self.store, self.clock, self.destinations_for(topic))
 
     def poll_source(self, source: str, stop: threading.Event | None = None) -> list[PollSummary]:
         """Poll one source for every topic, then flush the outbox; stops early once `stop` is set.
@@ -196,7 +204,9 @@ def open_app(
         retention_days=settings.storage.retention_days,
         migrate=migrate,
     )
-    client = http_client or build_client(timeout=settings.http.timeout)
+    client = http_client or build_client(
+        timeout=settings.http.timeout, parallel=settings.http.max_parallel
+    )
     http = Http(
         client,
         min_interval=settings.http.min_interval,

@@ -37,6 +37,7 @@ __all__ = [
     "Settings",
     "load_settings",
     "parse_duration",
+    "parse_pause",
     "resolve_config_path",
 ]
 
@@ -52,6 +53,14 @@ class ConfigError(Exception):
 
 def parse_duration(value: object) -> float:
     """Seconds from an int/float or a string like "90", "15m", "1h", "2d"."""
+    seconds = parse_pause(value)
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+def parse_pause(value: object) -> float:
+    """Like `parse_duration`, but 0 is allowed: a pause that can be switched off."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 900, '15m' or '1h'")
     if isinstance(value, int | float):
@@ -60,12 +69,13 @@ def parse_duration(value: object) -> float:
         seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "s").lower()]
     else:
         raise ValueError("expected a duration such as 900, '15m' or '1h'")
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
     return seconds
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Pause = Annotated[float, BeforeValidator(parse_pause)]
 
 
 _URL_EXAMPLES = "sqlite:///trialwatch.db or postgresql+psycopg://user@host:5432/trialwatch"
@@ -232,7 +242,10 @@ class HealthSettings(_Strict):
 
 class HttpSettings(_Strict):
     timeout: Duration = 20.0
-    min_interval: Duration = 1.0  # seconds between two requests to the same host
+    min_interval: Pause = 1.0  # seconds between two requests to the same host; 0: pacing off
+    # Polls in flight at once (each source's topics in turn): hosts proceed in parallel while
+    # each host keeps its own pacing.
+    max_parallel: int = Field(default=16, ge=1, le=256)
     max_retries: int = Field(default=3, ge=0, le=10)
     backoff: Duration = 1.0  # first retry delay; doubles each attempt (Retry-After wins)
     max_body_mb: float = Field(default=20.0, gt=0)

@@ -71,12 +71,20 @@ _UNREACHABLE = re.compile(
 )
 
 
-def build_client(timeout: float = 20.0) -> httpx.Client:
-    """The shared client: our User-Agent, redirects followed, bounded timeouts."""
+def build_client(timeout: float = 20.0, parallel: int = 16) -> httpx.Client:
+    """The shared client: our User-Agent, redirects followed, bounded timeouts, and enough
+    pooled connections for `parallel` polls in flight (kept alive across polls)."""
     return httpx.Client(
         follow_redirects=True,
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(timeout, connect=10),
+        limits=_pool_limits(parallel),
+    )
+
+
+def _pool_limits(parallel: int) -> httpx.Limits:
+    return httpx.Limits(
+        max_connections=max(100, parallel), max_keepalive_connections=max(20, parallel)
     )
 
 

@@ -47,6 +47,7 @@ HOUSEKEEPING_INTERVAL = 1800.0
 _JITTER_SHARE, _JITTER_CAP = 0.1, 300.0
 # Never two runs of one job at once; runs missed while busy or asleep collapse into one.
 _ONCE = {"max_instances": 1, "coalesce": True}
+_POLLS = "polls"
 
 
 def jitter_for(interval: float) -> int:
@@ -106,8 +107,14 @@ def build_scheduler(
     intervals = source_intervals(settings)
     scheduler = BackgroundScheduler(
         timezone=UTC,
-        # A worker per job, so a slow source never delays the outbox flush or another source.
-        executors={"default": ThreadPoolExecutor(max_workers=len(sources) + 2)},
+        # Polls share a pool of `[http] max_parallel` workers (a slow or paced source holds one
+        # of them); the flush, pruning and digest have their own, so polls never delay them.
+        executors={
+            "default": ThreadPoolExecutor(max_workers=3),
+            _POLLS: ThreadPoolExecutor(
+                max_workers=max(1, min(settings.http.max_parallel, len(sources)))
+            ),
+        },
     )
     stagger = min(FIRST_POLL_STAGGER, _FIRST_POLL_WINDOW / max(1, len(sources)))
     for index, source in enumerate(sources):
@@ -126,6 +133,7 @@ def build_scheduler(
             poll_job,
             IntervalTrigger(seconds=interval, start_date=first, jitter=jitter_for(interval)),
             args=[source],
+            executor=_POLLS,
             id=f"poll:{source}",
             name=f"poll {source}",
             next_run_time=first,
