@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.lease_keeper import LeaseKeeper
 from state.leases import DEFAULT_POLL_LEASE
 from state.store import Destinations, Store
 from state.types import PollOutcome
@@ -49,13 +50,15 @@ def poll_once(
     owner: str = PROCESS_OWNER,
     lease_ttl: timedelta = DEFAULT_POLL_LEASE,
     min_gap: timedelta | None = None,
+    lease_wait: Callable[[float], bool] | None = None,
 ) -> PollSummary:
     """Poll, then commit the result or record the failure. Never raises for a source's fault.
 
     A failure changes nothing in the snapshot: it is recorded as source health only, so it can
     neither cause "removed" alerts nor a flood of "new" ones when the source comes back.
     The poll is skipped when another process holds the pair's lease, or (with `min_gap`) when
-    the pair was polled less than `min_gap` ago: two processes never poll it twice.
+    the pair was polled less than `min_gap` ago: two processes never poll it twice. The lease
+    is renewed while the poll runs (`lease_wait`: how the renewer waits; tests drive it).
     """
     started, tick = clock(), time.perf_counter()
     name, source = topic.name, watcher.source
@@ -63,8 +66,12 @@ def poll_once(
         name, source, owner=owner, at=started, ttl=lease_ttl, min_gap=min_gap
     ):
         return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick)
+    keeper = LeaseKeeper(
+        store.poll_leases, name, source, owner=owner, ttl=lease_ttl, clock=clock, wait=lease_wait
+    )
     try:
-        return _poll(watcher, topic, store, clock, destinations, started, tick)
+        with keeper:
+            return _poll(watcher, topic, store, clock, destinations, started, tick)
     finally:  # after the commit (or if anything escaped): the next poller need not wait
         store.poll_leases.release(name, source, owner=owner)
 

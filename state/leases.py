@@ -45,6 +45,21 @@ class PollLeases:
         """
         return _take(self.engine, topic, source, owner, at, ttl, min_gap)
 
+    def renew(self, topic: str, source: str, *, owner: str, at: datetime, ttl: timedelta) -> bool:
+        """Extend `owner`'s lease to `at + ttl`; False if it is no longer theirs."""
+        with Session(self.engine) as session:
+            renewed = session.exec(
+                update(PollStateRow)
+                .where(
+                    col(PollStateRow.topic) == topic,
+                    col(PollStateRow.source) == source,
+                    col(PollStateRow.lease_owner) == owner,
+                )
+                .values(lease_until=at + ttl)
+            )
+            session.commit()
+            return bool(renewed.rowcount == 1)
+
     def release(self, topic: str, source: str, *, owner: str) -> None:
         """Give the lease back (only if `owner` still holds it)."""
         _release(self.engine, topic, source, owner)

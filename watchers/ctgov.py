@@ -54,6 +54,9 @@ FIELDS = (
     "ArmsInterventionsModule|ConditionsModule|ContactsLocationsModule|HasResults"
 )
 _PUBLIC_STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
+# Listed trials are asked for together; 1,000 is the registry's largest page
+# (docs/sources.md#clinicaltrialsgov), so up to 1,000 ids cost one request.
+_IDS_PER_QUERY = 1000
 
 
 @dataclass
@@ -97,7 +100,11 @@ class ClinicalTrialsWatcher:
             return SourceResult(SOURCE, topic.name, unchanged=True, meta=dict(meta))
         found: dict[str, _Found] = {}
         gone: set[str] = set()
-        for nct in ids:
+        for listed in self._fetch_listed(ids):
+            found[_nct_id(listed)] = _Found(listed, by_id=True)
+        # An id missing from the batched answer is asked alone: a 404 says the registry no
+        # longer has it ("gone"), a 301 leads to the study under its current id.
+        for nct in (nct for nct in ids if nct not in found):
             study = self._fetch_by_id(nct)
             if study is None:
                 gone.add(nct)
@@ -133,13 +140,22 @@ class ClinicalTrialsWatcher:
         _nct_id(study)  # a study without an id is not a study
         return study
 
+    def _fetch_listed(self, ids: Sequence[str]) -> Iterator[Mapping[str, Any]]:
+        """The listed studies in as few requests as pages allow: `filter.ids`, large pages."""
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            yield from self._pages("filter.ids", ",".join(chunk), page_size=len(chunk))
+
     def _search(self, param: str, terms: Iterable[str]) -> Iterator[Mapping[str, Any]]:
         """Every study of a paged search, following nextPageToken to the last page."""
         query = " OR ".join(f'"{term.replace(chr(34), " ").strip()}"' for term in terms)
+        return self._pages(param, query, page_size=self._page_size)
+
+    def _pages(self, param: str, query: str, *, page_size: int) -> Iterator[Mapping[str, Any]]:
         params: dict[str, str | int] = {
             param: query,
             "fields": FIELDS,
-            "pageSize": self._page_size,
+            "pageSize": page_size,
             # totalCount comes on the first page only (docs/sources.md#clinicaltrialsgov)
             "countTotal": "true",
         }
@@ -154,7 +170,7 @@ class ClinicalTrialsWatcher:
             if pages >= self._max_pages:
                 raise FetchError(
                     f"ClinicalTrials.gov search {param}={query} has more than {self._max_pages} "
-                    f"pages of {self._page_size}: too broad to watch; "
+                    f"pages of {page_size}: too broad to watch; "
                     "narrow the topic's names or conditions",
                     transient=False,
                 )

@@ -39,6 +39,11 @@ def page(name: str) -> httpx.Response:
     return httpx.Response(200, json=load(name))
 
 
+def listed(*names: str) -> httpx.Response:
+    """The `filter.ids` search answer holding these study records."""
+    return httpx.Response(200, json={"studies": [load(name) for name in names]})
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -294,7 +299,9 @@ def test_poll_follows_pagination_to_the_end(
 def test_poll_merges_by_id_and_searches(
     mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
 ) -> None:
-    by_id = mock.get(f"{BASE}/studies/{FUSION}").mock(return_value=page("ctgov_study.json"))
+    by_id = mock.get(f"{BASE}/studies", params={"filter.ids": FUSION}).mock(
+        return_value=listed("ctgov_study.json")
+    )
     mock.get(f"{BASE}/studies", params={"query.intr": INTR_QUERY}).mock(
         return_value=page("ctgov_search_ulefnersen_page1.json")
     )
@@ -392,7 +399,7 @@ def test_poll_unreadable_answer_is_a_parse_error(
 def test_poll_timeout_is_a_transient_fetch_error(
     mock: respx.MockRouter, watcher: ClinicalTrialsWatcher, clock: FakeClock
 ) -> None:
-    route = mock.get(f"{BASE}/studies/{FUSION}").mock(side_effect=httpx.ConnectTimeout("slow"))
+    route = mock.get(f"{BASE}/studies").mock(side_effect=httpx.ConnectTimeout("slow"))
     with pytest.raises(FetchError, match=r"clinicaltrials\.gov did not answer") as caught:
         watcher.poll(TOPIC, {})
     assert caught.value.transient is True
@@ -424,15 +431,15 @@ def test_poll_sends_our_user_agent(mock: respx.MockRouter, watcher: ClinicalTria
 def test_poll_paces_requests_to_the_same_host(mock: respx.MockRouter, clock: FakeClock) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         clock.now += 0.4  # the registry takes 0.4 s to answer
-        if request.url.path.endswith(FUSION):
-            return page("ctgov_study.json")
+        if request.url.params.get("filter.ids") == FUSION:
+            return listed("ctgov_study.json")
         return page("ctgov_search_empty.json")
 
     mock.get(url__startswith=BASE).mock(side_effect=answer)
     with httpx.Client() as client:
         http = Http(client, min_interval=1.0, sleep=clock.sleep, monotonic=clock.monotonic)
         ClinicalTrialsWatcher(http, base_url=BASE).poll(Topic("x", trials=(FUSION,)), {})
-    # The /version probe, by id 1 s later, then the search 0.6 s after the 0.4 s answer.
+    # The /version probe, the listed ids 1 s later, then the search 0.6 s after the 0.4 s answer.
     assert clock.sleeps == [pytest.approx(1.0), pytest.approx(0.6)]
 
 
@@ -466,11 +473,22 @@ def test_poll_rejects_a_malformed_trial_id_without_asking(
 def fusion_registry(mock: respx.MockRouter) -> None:
     """Study and search routes for TOPIC."""
     mock.get(f"{BASE}/studies/{FUSION}").mock(return_value=page("ctgov_study.json"))
+    mock.get(f"{BASE}/studies", params={"filter.ids": FUSION}).mock(
+        return_value=listed("ctgov_study.json")
+    )
     mock.get(f"{BASE}/studies").mock(return_value=page("ctgov_search_ulefnersen_page1.json"))
 
 
 def paths(mock: respx.MockRouter) -> list[str]:
     return [call.request.url.path for call in mock.calls]
+
+
+def listed_ids_asked(mock: respx.MockRouter) -> list[str]:
+    return [
+        c.request.url.params["filter.ids"]
+        for c in mock.calls
+        if "filter.ids" in c.request.url.params
+    ]
 
 
 def stored_meta(timestamp: str = VERSION["dataTimestamp"], topic: Topic = TOPIC) -> dict[str, str]:
@@ -527,7 +545,7 @@ def test_a_failed_probe_falls_back_to_the_full_poll(
     result = watcher.poll(TOPIC, stored_meta())
     assert not result.unchanged
     assert [o.key for o in result.observations] == [FUSION]
-    assert f"/api/v2/studies/{FUSION}" in paths(mock)
+    assert FUSION in listed_ids_asked(mock)
     assert result.meta == stored_meta()  # the stored meta stays; the next probe decides
 
 
@@ -540,3 +558,56 @@ def test_the_probe_can_be_turned_off(mock: respx.MockRouter, clock: FakeClock) -
         )
     assert not result.unchanged
     assert "/api/v2/version" not in paths(mock)
+
+
+# --- listed trials in one query ------------------------------------------------------------
+
+
+def _bare_study(nct: str) -> dict[str, Any]:
+    return {"protocolSection": {"identificationModule": {"nctId": nct, "briefTitle": nct}}}
+
+
+def test_a_thousand_listed_trials_cost_one_query_and_the_missing_ones_are_asked_alone(
+    mock: respx.MockRouter, clock: FakeClock
+) -> None:
+    ids = [f"NCT{n:08d}" for n in range(1, 1001)]
+    withdrawn, alias, current = ids[-2], ids[-1], "NCT09999999"
+    answered = [_bare_study(nct) for nct in ids[:-2]]
+    mock.get(f"{BASE}/version").respond(200, json=VERSION)
+    batch = mock.get(f"{BASE}/studies", params={"filter.ids": ",".join(ids)}).respond(
+        200, json={"studies": answered}
+    )
+    search = mock.get(f"{BASE}/studies", params={"query.intr": '"x"'}).mock(
+        return_value=page("ctgov_search_empty.json")
+    )
+    gone = mock.get(f"{BASE}/studies/{withdrawn}").respond(404, text="not found")
+    moved = mock.get(f"{BASE}/studies/{alias}").respond(
+        301, headers={"Location": f"{BASE}/studies/{current}"}
+    )
+    mock.get(f"{BASE}/studies/{current}").respond(200, json=_bare_study(current))
+    with httpx.Client(follow_redirects=True) as client:  # as the shared client does
+        http = Http(client, min_interval=0.0, sleep=clock.sleep, monotonic=clock.monotonic)
+        result = ClinicalTrialsWatcher(http, base_url=BASE).poll(Topic("x", trials=tuple(ids)), {})
+    assert batch.call_count == 1
+    assert batch.calls.last.request.url.params["pageSize"] == "1000"
+    assert (gone.call_count, moved.call_count, search.call_count) == (1, 1, 1)
+    assert result.gone == frozenset({withdrawn})  # a 404 is gone; an alias is followed
+    keys = {o.key for o in result.observations}
+    assert len(keys) == 999 and current in keys and alias not in keys
+    assert all(o.matched_alias == o.key for o in result.observations if o.key != current)
+
+
+def test_a_refreshed_cycle_of_a_thousand_listed_trials_is_three_requests(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
+) -> None:
+    ids = [f"NCT{n:08d}" for n in range(1, 1001)]
+    mock.get(f"{BASE}/version").respond(200, json=VERSION)
+    mock.get(f"{BASE}/studies", params={"filter.ids": ",".join(ids)}).respond(
+        200, json={"studies": [_bare_study(nct) for nct in ids]}
+    )
+    mock.get(f"{BASE}/studies", params={"query.intr": '"x"'}).mock(
+        return_value=page("ctgov_search_empty.json")
+    )
+    result = watcher.poll(Topic("x", trials=tuple(ids)), stored_meta("2026-01-01T00:00:00"))
+    assert len(result.observations) == 1000
+    assert len(mock.calls) == 3  # the probe, the listed trials, the name search
