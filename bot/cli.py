@@ -140,6 +140,35 @@ def status(
 
 
 @app.command()
+def release(
+    topic: Annotated[str, typer.Argument(help="The topic whose alerts were held.")],
+    source: Annotated[str, typer.Argument(help="The source id named in the held-alerts alert.")],
+    drop: Annotated[
+        bool, typer.Option("--drop", help="Never post them (they stay in status and digest).")
+    ] = False,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Post (or with --drop, discard) the alerts held from one poll's storm of changes."""
+    loaded = _load(config, verbose)
+    with open_app(loaded) as application:
+        try:
+            found = application.resolve_topic(topic)
+        except UnknownTopicError:
+            typer.echo(f"unknown topic {topic!r}", err=True)
+            raise typer.Exit(1) from None
+        count = application.store.release_held(found.name, source, drop=drop)
+        if count == 0:
+            typer.echo(f"no held alerts for {found.name} from {source}")
+            return
+        if drop:
+            typer.echo(f"dropped {count} held deliveries for {found.name} from {source}")
+            return
+        typer.echo(f"released {count} held deliveries for {found.name} from {source}")
+        application.deliver()
+
+
+@app.command()
 def digest(
     send: Annotated[
         bool, typer.Option("--send", help="Mail it now (once a day per recipient list).")

@@ -18,14 +18,7 @@ from watchers.feeds import feed_observation
 from watchers.http import Http
 from watchers.match import find_alias
 from watchers.model import Observation, SourceResult, Topic
-from watchers.spec import (
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-    fixed_severity,
-)
+from watchers.spec import Folding, Retention, Severity, SourceKind, SourceSpec, fixed_severity
 
 __all__ = [
     "SOURCE",

@@ -23,14 +23,7 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
-from watchers.spec import (
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-    fixed_severity,
-)
+from watchers.spec import Folding, Retention, Severity, SourceKind, SourceSpec, fixed_severity
 from watchers.text import clip, collapse, is_safety_title, plain_text
 
 __all__ = [
