@@ -11,31 +11,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import UnknownTopicError, open_app
-from bot.check_summary import poll_line, summary_lines
 from bot.cli_help import PlainCommand
 from bot.config import ConfigError, LoadedConfig, load_settings
-from bot.db_errors import describe_database_error
-from bot.digest.job import (
-    DigestStatus,
-    build_digest,
-    digest_job_for,
-    digest_retry_job_for,
-    preview_note,
-    send_digest,
-)
-from bot.digest.render import digest_subject, render_text
 from bot.logs import configure_logging, log_destinations
-from bot.pipeline import PollSummary
-from bot.service.run import ServiceError, run_service
-from bot.status.terminal import status_text
 from bot.terminal_text import one_line
-from state.migrate import SchemaOutOfDateError
+
+if TYPE_CHECKING:
+    from bot.pipeline import PollSummary
+
+# Each command imports what it needs (the database, HTTP, Slack, the web server) when it runs:
+# `--help` and `status` stay quick instead of loading every library first.
 
 __all__ = ["app", "main"]
 
@@ -95,6 +84,10 @@ def _root(
 @contextmanager
 def _database(loaded: LoadedConfig, command: str) -> Iterator[None]:
     """Database trouble (unreachable, read-only, corrupt) as one sentence and exit 1."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db_errors import describe_database_error
+
     try:
         yield
     except (SQLAlchemyError, PermissionError) as exc:
@@ -136,6 +129,9 @@ def check(
     Example:
       trialwatch check --config trialwatch.toml
     """
+    from bot.app import open_app
+    from bot.check_summary import poll_line, summary_lines
+
     loaded = _load(config, verbose)
     if verbose:
         log_destinations(loaded)
@@ -178,6 +174,9 @@ def status(
     Example:
       trialwatch status ulefnersen
     """
+    from bot.app import UnknownTopicError, open_app
+    from bot.status.terminal import status_text
+
     loaded = _load(config, False)
     with _database(loaded, "status"), open_app(loaded) as application:
         try:
@@ -209,6 +208,8 @@ def release(
     Example:
       trialwatch release ulefnersen google_news
     """
+    from bot.app import UnknownTopicError, open_app
+
     loaded = _load(config, False)
     with _database(loaded, "release"), open_app(loaded) as application:
         try:
@@ -251,6 +252,10 @@ def digest(
     Example:
       trialwatch digest --day 2026-11-22
     """
+    from bot.app import open_app
+    from bot.digest.job import DigestStatus, build_digest, preview_note, send_digest
+    from bot.digest.render import digest_subject, render_text
+
     loaded = _load(config, False)
     if force and not send:
         typer.echo("--force only applies together with --send", err=True)
@@ -308,6 +313,13 @@ def run(
     Example:
       trialwatch run --config trialwatch.toml --log-format json
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db_errors import describe_database_error
+    from bot.digest.job import digest_job_for, digest_retry_job_for
+    from bot.service.run import ServiceError, run_service
+    from state.migrate import SchemaOutOfDateError
+
     loaded = _load(config, verbose)
     level = logging.DEBUG if verbose else logging.INFO
     configure_logging(level, loaded.secrets.values(), json_lines=log_format is LogFormat.JSON)

@@ -25,8 +25,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from watchers.trial_ids import nct_id
 
@@ -83,6 +81,10 @@ _URL_EXAMPLES = "sqlite:///trialwatch.db or postgresql+psycopg://user@host:5432/
 
 def check_storage_url(url: str) -> None:
     """Raise ValueError saying what is wrong with a [storage].url (never echoing a password)."""
+    # Imported here: `trialwatch --help` should not load the database toolkit.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError:
