@@ -296,10 +296,19 @@ max_retries = 0
     return path
 
 
-def start_run(config: Path, *extra: str) -> subprocess.Popen[str]:
+# `trialwatch run` as its console script does, except that the first poll starts at once rather
+# than after FIRST_POLL_DELAY seconds: the test never waits on the real clock for it.
+RUN_AT_ONCE = (
+    "import bot.service.scheduler as scheduler; scheduler.FIRST_POLL_DELAY = 0.0; "
+    "from bot.cli import main; main()"
+)
+
+
+def start_run(config: Path, *extra: str, at_once: bool = False) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TRIALWATCH_"))}
+    entry = ["-c", RUN_AT_ONCE] if at_once else ["-m", "bot.cli"]
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--config", str(config), *extra],
+        [sys.executable, *entry, "run", "--config", str(config), *extra],
         cwd=config.parent,
         env=env,
         stdout=subprocess.PIPE,
@@ -383,9 +392,9 @@ def test_sigterm_during_a_hung_poll_exits_within_10_s_without_recording_a_failur
     hole, port = BlackHole(), free_port()
     try:
         config = write_config(tmp_path, sqlite_url, port, f"http://127.0.0.1:{hole.port}/api/v2")
-        process = start_run(config)
+        process = start_run(config, at_once=True)
         wait_healthy(process, port)
-        # The first poll starts a few seconds after start-up and hangs on the black hole.
+        # The first poll starts at once (RUN_AT_ONCE) and hangs on the black hole.
         assert hole.connected.wait(30), "the first poll never started"
         stderr = stop_and_wait(process, signal.SIGTERM)
     finally:
