@@ -318,17 +318,23 @@ def start_run(config: Path, *extra: str, at_once: bool = False) -> subprocess.Po
 
 
 def wait_healthy(process: subprocess.Popen[str], port: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()[1]
-        try:
-            response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-        except httpx.TransportError:
-            time.sleep(0.05)
-            continue
-        assert response.status_code == 200
-        return dict(response.json())
-    raise AssertionError("trialwatch run never answered /healthz")
+    """/healthz once it answers; on failure the process is killed, never left to other tests."""
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()[1]
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            except httpx.TransportError:
+                time.sleep(0.05)
+                continue
+            assert response.status_code == 200
+            return dict(response.json())
+        raise AssertionError("trialwatch run never answered /healthz")
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
 
 
 def stop_and_wait(process: subprocess.Popen[str], signum: int) -> str:
