@@ -1,12 +1,13 @@
 """How fast `/status` answers from stored state, over real HTTP with signed Slack requests.
 
-    python bench/status_latency.py [--db URL] [--requests 200] [--alerts 400]
+    python bench/status_latency.py [--db URL] [--requests 200] [--alerts 400] [--concurrency 1]
 
 Seeds a database (a temporary SQLite file unless --db is given; a PostgreSQL URL works, and
 its trialwatch tables are dropped and recreated) with three topics, a few trials each, hundreds
 of alerts and source-health rows; serves the real Starlette app under uvicorn on 127.0.0.1;
 sends signed `/status` requests one after another with a keep-alive client, and prints the
-median, p95 and max round trip.
+median, p95, p99 and max round trip. `--concurrency 20` sends them from 20 clients at once
+(the issue's case: `--alerts 10000 --concurrency 20`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--alerts", type=int, default=400)
     parser.add_argument("--trials", type=int, default=4, help="trials per topic")
+    parser.add_argument("--concurrency", type=int, default=1, help="clients sending at once")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -136,12 +139,37 @@ def main() -> None:
             )
             server.start()
             try:
-                run(server.url, args.requests, command)
+                run(server.url, args.requests, command, args.concurrency)
             finally:
                 server.stop()
 
 
-def run(url: str, requests: int, command: StatusCommand) -> None:
+def run(url: str, requests: int, command: StatusCommand, concurrency: int = 1) -> None:
+    times: list[float] = []
+    sizes: list[int] = []
+    share = -(-requests // concurrency)
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for client_times, client_sizes in pool.map(
+            lambda _n: one_client(url, share), range(concurrency)
+        ):
+            times += client_times
+            sizes += client_sizes
+    in_process = []
+    for n in range(requests):
+        tick = time.perf_counter()
+        command.answer(NAMES[n % len(NAMES)])
+        in_process.append((time.perf_counter() - tick) * 1000)
+    print(f"/status over HTTP, {len(times)} signed requests from {concurrency} client(s) "
+          f"({min(sizes)}-{max(sizes)} blocks):")  # fmt: skip
+    print(f"  median {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, "
+          f"p99 {percentile(times, 0.99):.1f} ms, max {max(times):.1f} ms, "
+          f"min {min(times):.1f} ms")  # fmt: skip
+    print(f"answer() alone (stored-state read + card), median {statistics.median(in_process):.1f}"
+          f" ms, p95 {percentile(in_process, 0.95):.1f} ms")  # fmt: skip
+
+
+def one_client(url: str, requests: int) -> tuple[list[float], list[int]]:
+    """One keep-alive client's round trips (ms) and block counts, after 20 warm-up requests."""
     signer = SignatureVerifier(SECRET)
     times: list[float] = []
     sizes: list[int] = []
@@ -163,16 +191,7 @@ def run(url: str, requests: int, command: StatusCommand) -> None:
             if n >= 20:  # the first requests warm up connections and caches
                 times.append(elapsed * 1000)
                 sizes.append(len(blocks))
-    in_process = []
-    for n in range(requests):
-        tick = time.perf_counter()
-        command.answer(NAMES[n % len(NAMES)])
-        in_process.append((time.perf_counter() - tick) * 1000)
-    print(f"/status over HTTP, {len(times)} signed requests ({min(sizes)}-{max(sizes)} blocks):")
-    print(f"  median {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, "
-          f"max {max(times):.1f} ms, min {min(times):.1f} ms")  # fmt: skip
-    print(f"answer() alone (stored-state read + card), median {statistics.median(in_process):.1f}"
-          f" ms, p95 {percentile(in_process, 0.95):.1f} ms")  # fmt: skip
+    return times, sizes
 
 
 if __name__ == "__main__":
