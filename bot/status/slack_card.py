@@ -5,15 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.destinations.render import (
-    HEADER_LIMIT,
-    KIND_WORDS,
-    SECTION_LIMIT,
-    SEVERITY_MARK,
-    mrkdwn_escape,
-    mrkdwn_link,
-    truncate,
-)
+from bot.destinations.cut import truncate
+from bot.destinations.render import KIND_WORDS, SEVERITY_MARK, mrkdwn_escape, mrkdwn_link
+from bot.destinations.slack.limits import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT
 from bot.status.terminal import alert_summary, format_time, health_text, trial_facts
 from state.fields import format_value, source_label
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
@@ -23,8 +17,6 @@ __all__ = ["MAX_BLOCKS", "MAX_TRIALS", "Block", "status_blocks", "status_fallbac
 
 Block = dict[str, Any]
 
-# Slack rejects a message with more than 50 blocks (SOURCES.md 5, "Block Kit limits").
-MAX_BLOCKS = 50
 # Trials shown in full; a condition search can find dozens, the rest are listed by id.
 MAX_TRIALS = 8
 _TITLE_LIMIT = 200
@@ -35,7 +27,10 @@ def _section(text: str) -> Block:
 
 
 def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}],
+    }
 
 
 def _ordered_trials(topic: Topic, trials: tuple[StoredObservation, ...]) -> list[StoredObservation]:

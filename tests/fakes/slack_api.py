@@ -5,7 +5,8 @@ It accepts chat.postMessage (validating Block Kit limits like Slack: over-limit 
 their metadata and ts, and answers conversations.history / conversations.replies /
 conversations.list from them. Channels are known by name and id (history calls take ids
 only, like Slack). It can be told how to answer next: ok, an HTTP error status, a 429 with
-Retry-After, or an `{"ok": false, "error": ...}` body, for every method or for one.
+Retry-After, or an `{"ok": false, "error": ...}` body, for every method or for one; and it
+answers `invalid_auth` to a token marked revoked.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class FakeSlack:
     channels: dict[str, str] = field(default_factory=dict)  # name (with #) -> id
     channel_errors: dict[str, str] = field(default_factory=dict)  # name or id -> error code
     denied: dict[str, str] = field(default_factory=dict)  # method -> error (e.g. missing_scope)
+    revoked: set[str] = field(default_factory=set)  # bot tokens answered with invalid_auth
     # method -> how many of its next calls are carried out but never answered (connection cut)
     unanswered: dict[str, int] = field(default_factory=dict)
     now: Callable[[], float] = time.time  # the clock behind message ts
@@ -127,8 +129,10 @@ class FakeSlack:
 
     # -- the methods ---------------------------------------------------------------------------
 
-    def answer(self, method: str, args: dict[str, Any]) -> Reply:
+    def answer(self, method: str, args: dict[str, Any], auth: str = "") -> Reply:
         with self.lock:
+            if auth.removeprefix("Bearer ") in self.revoked:
+                return error("invalid_auth")
             queued = self.method_replies.get(method)
             if queued:
                 return queued.popleft()
@@ -234,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload = args if "json" in self.headers.get("Content-Type", "") else {}
         with self.fake.lock:
             self.fake.requests.append((method, payload, self.headers.get("Authorization", "")))
-        reply = self.fake.answer(method, args)
+        reply = self.fake.answer(method, args, self.headers.get("Authorization", ""))
         with self.fake.lock:
             cut = self.fake.unanswered.get(method, 0) > 0
             if cut:

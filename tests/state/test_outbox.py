@@ -32,7 +32,7 @@ def make_alerts(store: Store, clock: Clock, count: int = 1) -> list[Alert]:
     )
     changed = result(*(trial(t, overall_status="COMPLETED") for t in trials))
     store.apply_poll(changed, started=clock(), at=clock(), destinations=SLACK)
-    return store.pending("slack")
+    return store.outbox.pending("slack")
 
 
 def delivery_id(alert: Alert) -> int:
@@ -48,7 +48,7 @@ def test_taken_row_is_in_flight_and_not_due_to_anyone_else(store: Store) -> None
     assert lease.unverified_since is None  # never attempted: nothing to look up first
     assert outbox.take(delivery_id(alert), at=clock(), ttl=TTL) is None
     assert outbox.next_due("slack", at=clock()) is None
-    [still] = store.pending("slack")  # in flight is still "not delivered"
+    [still] = store.outbox.pending("slack")  # in flight is still "not delivered"
     assert still.state is DeliveryState.IN_FLIGHT
     assert outbox.count_pending("slack") == 1
 
@@ -70,7 +70,7 @@ def test_a_crashed_deliverers_row_is_taken_over_after_its_lease(store: Store) ->
     # The crashed deliverer's late answer changes nothing: its lease is gone.
     assert not outbox.mark_sent(delivery_id(alert), at=clock(), ref="1.1", token=crashed.token)
     assert outbox.mark_sent(delivery_id(alert), at=clock(), ref="2.2", token=takeover.token)
-    assert store.pending("slack") == []
+    assert store.outbox.pending("slack") == []
 
 
 def test_transient_failure_returns_the_row_and_remembers_a_maybe_posted_attempt(
@@ -94,7 +94,7 @@ def test_transient_failure_returns_the_row_and_remembers_a_maybe_posted_attempt(
         clock() - timedelta(minutes=1),
         None,
     ]
-    [pending, *_] = store.pending("slack")
+    [pending, *_] = store.outbox.pending("slack")
     assert pending.attempts == 1
     assert pending.last_error == "no answer from Slack (TimeoutError)"
 
@@ -111,7 +111,7 @@ def test_permanent_failure_is_failed_for_good_and_shown_in_status(store: Store) 
         permanent=True,
         token=lease.token,
     )
-    assert store.pending("slack") == []
+    assert store.outbox.pending("slack") == []
     assert outbox.next_due("slack", at=clock() + timedelta(days=1)) is None
     [failed] = store.status("ulefnersen").failed_deliveries
     assert failed.last_error == "Slack said invalid_blocks"
@@ -129,7 +129,7 @@ def test_reroute_moves_the_delivery_to_the_default_channel_and_keeps_why(store: 
         to_channel="#trial-alerts",
         token=lease.token,
     )
-    [queued] = store.pending("slack")  # still one delivery per alert and destination
+    [queued] = store.outbox.pending("slack")  # still one delivery per alert and destination
     assert (queued.id, queued.channel, queued.meant_for) == (
         alert.id,
         "#trial-alerts",
@@ -162,17 +162,6 @@ def test_thread_parent_waits_then_points_at_the_parents_message(store: Store) ->
     assert (found.waiting, found.channel, found.ts) == (False, "C0FUS", "1700.000001")
     assert outbox.channel_id("#fus-als-watch") == "C0FUS"
     assert outbox.thread_parent(parent.id, "console") == type(found)()  # never sent there
-
-
-def test_old_style_outcomes_still_work(store: Store) -> None:
-    """Store.mark_sent / mark_attempt_failed without a lease (console, older callers)."""
-    clock = Clock()
-    [alert] = make_alerts(store, clock)
-    store.mark_attempt_failed(delivery_id(alert), at=clock(), error="Slack said fatal_error")
-    [again] = store.pending("slack")
-    assert again.state is DeliveryState.PENDING and again.attempts == 1
-    store.mark_sent(delivery_id(alert), at=clock(), ref="1503435956.000247")
-    assert store.pending("slack") == []
 
 
 def test_deliverers_racing_for_every_row_take_each_once(db_url: str) -> None:
