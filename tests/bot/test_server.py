@@ -21,7 +21,7 @@ from tests.bot.service_helpers import FrozenClock, free_port, loaded_config, see
 from tests.factories import T0
 from tests.factories import Clock as WallClock
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "formats" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 VECTOR = json.loads((EXAMPLES / "slack_signature_official_test_vector.json").read_text())
 STATUS_SIGNING = json.loads((EXAMPLES / "slack_slash_command_status_signing.json").read_text())
 SECRET = STATUS_SIGNING["signing_secret"]

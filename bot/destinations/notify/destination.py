@@ -51,6 +51,8 @@ class AppriseDestination:
         self._usable = url is not None and self._apprise.add(url)
         if url and not self._usable:
             self._missing = f"Apprise does not accept its URL (scheme {self._scheme!r})"
+        if not self._usable:
+            log.warning("[[notify]] %s: %s; its alerts wait until it is fixed", name, self._missing)
         # Apprise and requests log URLs at debug level: keep them at warnings.
         for noisy in ("apprise", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
