@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from state.codec import alert_from_rows, aware
 from state.tables import AlertRow, DeliveryRow
-from state.types import Alert, DeliveryState, Severity
+from state.types import Alert, DeliveryState, DestinationHealth, Severity
 
 __all__ = [
     "DEFAULT_DELIVERY_LEASE",
@@ -65,31 +65,6 @@ Destinations = Mapping[str, Route | str | None]
 def as_route(value: Route | str | None) -> Route:
     """A destination's route; a bare channel (or None) accepts every severity."""
     return value if isinstance(value, Route) else Route(channel=value)
-
-
-@dataclass(frozen=True)
-class DestinationHealth:
-    """How one destination has been taking alerts, from its delivery rows."""
-
-    destination: str
-    pending: int = 0
-    failed: int = 0  # deliveries failed for good (each with its reason)
-    last_delivered: datetime | None = None
-    # The latest error of a delivery still waiting to be retried, and when it happened.
-    retry_error: str | None = None
-    retry_since: datetime | None = None
-    # The latest delivery failed for good, when and why.
-    last_failed_at: datetime | None = None
-    last_failed_error: str | None = None
-
-    @property
-    def failing(self) -> bool:
-        """Retrying, or its latest outcome was a failure: someone should look."""
-        if self.retry_error is not None:
-            return True
-        if self.last_failed_at is None:
-            return False
-        return self.last_delivered is None or self.last_failed_at >= self.last_delivered
 
 
 @dataclass(frozen=True)

@@ -235,6 +235,7 @@ class Store:
                 recent_alerts=tuple(alert_from_rows(r) for r in alert_rows),
                 health=tuple(self._health(session, topic)),
                 failed_deliveries=tuple(alert_from_rows(a, d) for a, d in failed),
+                destinations=tuple(self.outbox.health()),
             )
 
     def health(self, topic: str | None = None) -> list[SourceHealth]:

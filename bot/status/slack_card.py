@@ -8,7 +8,13 @@ from typing import Any
 from bot.destinations.cut import truncate
 from bot.destinations.render import KIND_WORDS, SEVERITY_MARK, mrkdwn_escape, mrkdwn_link
 from bot.destinations.slack.limits import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT
-from bot.status.terminal import alert_summary, format_time, health_text, trial_facts
+from bot.status.terminal import (
+    alert_summary,
+    destination_text,
+    format_time,
+    health_text,
+    trial_facts,
+)
 from state.fields import format_value, source_label
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
@@ -127,6 +133,12 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
             for a in status.failed_deliveries
         ]
         blocks.append(_section("*Failed deliveries* (not retried)\n" + "\n".join(failed)))
+    if status.destinations:
+        where = [
+            f"{'⚠️' if h.failing else '✅'} {mrkdwn_escape(destination_text(h))}"
+            for h in status.destinations
+        ]
+        blocks.append(_section("*Destinations* (every topic)\n" + "\n".join(where)))
     footer = _context(f"From stored state at {format_time(now)} · `/status NAME public` shares it")
     return [*blocks[: MAX_BLOCKS - 1], footer]
 
@@ -138,4 +150,7 @@ def status_fallback(topic: Topic, status: TopicStatus) -> str:
     failing = [h for h in status.health if h.consecutive_failures]
     parts.append(f"{len(status.recent_alerts)} recent alert(s)")
     parts.append(f"{len(failing)} source(s) failing" if failing else "sources ok")
+    stuck = [h.destination for h in status.destinations if h.failing]
+    if stuck:
+        parts.append("destination(s) failing: " + ", ".join(stuck))
     return truncate(mrkdwn_escape(f"{topic.name} status — " + "; ".join(parts)), 3000)

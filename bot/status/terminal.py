@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from state.fields import field_label, format_value, source_label
-from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
+from state.types import Alert, DestinationHealth, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
 
 __all__ = [
     "KEY_TRIAL_FIELDS",
     "alert_summary",
+    "destination_text",
     "format_time",
     "health_text",
     "status_text",
@@ -86,6 +87,22 @@ def health_text(health: SourceHealth) -> str:
     return line
 
 
+def destination_text(health: DestinationHealth) -> str:
+    """One destination's health in words: ok or FAILING, waiting alerts, why, last delivery."""
+    line = f"{health.destination}: {'FAILING' if health.failing else 'ok'}"
+    line += f", last delivery {format_time(health.last_delivered)}"
+    if health.pending:
+        line += f"; {health.pending} waiting"
+    if health.retry_error:
+        line += f"; retrying since {format_time(health.retry_since)}: {health.retry_error}"
+    if health.failed:
+        line += (
+            f"; {health.failed} failed for good, latest {format_time(health.last_failed_at)}: "
+            f"{health.last_failed_error}"
+        )
+    return line
+
+
 def status_text(topic: Topic, status: TopicStatus) -> str:
     """The whole status card: trials, latest alerts, failed deliveries, source health."""
     names = ", ".join(topic.aliases)
@@ -117,4 +134,7 @@ def status_text(topic: Topic, status: TopicStatus) -> str:
         lines += [_health_line(h) for h in status.health]
     else:
         lines.append("  not checked yet")
+    if status.destinations:
+        lines += ["", "Destinations (every topic)"]
+        lines += [f"  {destination_text(h)}" for h in status.destinations]
     return "\n".join(lines)

@@ -221,6 +221,8 @@ def test_healthz_reports_last_success_per_source(app: App, serve: Serve) -> None
             "openfda": {"last_success": None, "failing_topics": ["tofersen"]},
         },
         "failing": ["openfda"],
+        "destinations": {},
+        "failing_destinations": [],
     }
     assert "HTTP 500" not in response.text  # error details stay in the logs and /status
 
