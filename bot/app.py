@@ -213,11 +213,7 @@ def _destinations(
             secret = secrets.notify_urls.get(entry.url_env)
             url = secret.get_secret_value() if secret else None
             missing = f"{entry.url_env} is not set"
-        found.append(
-            AppriseDestination(
-                entry.name, url, redact=redact, missing=missing, timeout=settings.http.timeout
-            )
-        )
+        found.append(AppriseDestination(entry.name, url, redact=redact, missing=missing))
     return found or [ConsoleDestination(write)]
 
 

@@ -40,12 +40,10 @@ class AppriseDestination:
         *,
         redact: Callable[[str], str],
         missing: str = "no URL configured",
-        timeout: float = 20.0,
     ) -> None:
         self.name = name
         self._redact = redact
         self._missing = missing
-        self._timeout = timeout
         self._scheme = urlsplit(url).scheme if url else ""
         self._apprise = apprise.Apprise()
         self._usable = url is not None and self._apprise.add(url)
@@ -66,16 +64,18 @@ class AppriseDestination:
         if not self._usable:
             return RetryLater(f"{self.name}: {self._missing}")
         title, body = self._render(lease.alert)
-        result = self._apprise.notify(
-            body=body,
-            title=title,
-            notify_type=_notify_type(lease.alert),
-            body_format=apprise.NotifyFormat.TEXT,
-            timeout=self._timeout,
-        )
-        if result:
+        # Apprise says why only in its log (LogCapture is untyped): capture this call's warnings.
+        capture = apprise.LogCapture(level=logging.WARNING, fmt="%(message)s")  # type: ignore[no-untyped-call]
+        with capture as said:
+            sent = self._apprise.notify(
+                body=body,
+                title=title,
+                notify_type=_notify_type(lease.alert),
+                body_format=apprise.NotifyFormat.TEXT,
+            )
+        if sent:
             return Posted()
-        reason = self._reason(result)
+        reason = self._reason(said.getvalue())
         status = _HTTP_STATUS.search(reason)
         if status and 400 <= int(status.group(1)) < 500 and status.group(1) not in ("408", "429"):
             return Refused(reason)
@@ -90,15 +90,10 @@ class AppriseDestination:
         title = neutralise(alert_headline(change), self._scheme)
         return truncate(title, 250), truncate("\n".join(clean), MAX_BODY)
 
-    def _reason(self, result: apprise.AppriseResult) -> str:
-        """Apprise's own words for the failure (warnings and errors), secrets removed."""
-        words = [
-            entry.message
-            for entry in result.logs()
-            if entry.level in ("WARNING", "ERROR", "CRITICAL")
-        ]
-        said = " ".join(" ".join(words).split()) or "Apprise could not deliver it"
-        return truncate(self._redact(said), 500)
+    def _reason(self, said: str) -> str:
+        """Apprise's own words for the failure, on one line, secrets removed."""
+        words = " ".join(said.split()) or "Apprise could not deliver it"
+        return truncate(self._redact(words), 500)
 
 
 def _notify_type(alert: Alert) -> apprise.NotifyType:
