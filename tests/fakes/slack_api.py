@@ -6,7 +6,7 @@ their metadata and ts, and answers conversations.history / conversations.replies
 conversations.list from them. Channels are known by name and id (history calls take ids
 only, like Slack). It can be told how to answer next: ok, an HTTP error status, a 429 with
 Retry-After, or an `{"ok": false, "error": ...}` body, for every method or for one; and it
-answers `invalid_auth` to a token marked revoked.
+answers `invalid_auth` to a token marked revoked, or a chosen error to one alert's posts.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class FakeSlack:
     channel_errors: dict[str, str] = field(default_factory=dict)  # name or id -> error code
     denied: dict[str, str] = field(default_factory=dict)  # method -> error (e.g. missing_scope)
     revoked: set[str] = field(default_factory=set)  # bot tokens answered with invalid_auth
+    refused_alerts: dict[int, str] = field(default_factory=dict)  # alert id (metadata) -> error
     # method -> how many of its next calls are carried out but never answered (connection cut)
     unanswered: dict[str, int] = field(default_factory=dict)
     now: Callable[[], float] = time.time  # the clock behind message ts
@@ -152,6 +153,9 @@ class FakeSlack:
         )
         if problem:
             return error(problem)
+        alert_id = ((args.get("metadata") or {}).get("event_payload") or {}).get("alert_id")
+        if alert_id in self.refused_alerts:
+            return error(self.refused_alerts[alert_id])
         if not args.get("text") and not args.get("blocks"):
             return error("no_text")
         problems = block_errors(args["blocks"]) if "blocks" in args else []

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from state.outbox import Outbox
+from state.outbox import Outbox, Route
 from state.store import Store
-from state.types import Alert, DeliveryState
+from state.types import Alert, DeliveryState, Severity
 from tests.factories import Clock, result, trial
 
 SLACK = {"slack": "#fus-als-watch"}
@@ -189,3 +189,81 @@ def test_deliverers_racing_for_every_row_take_each_once(db_url: str) -> None:
     for thread in threads:
         thread.join()
     assert sorted(won) == sorted(delivery_id(a) for a in alerts)
+
+
+def test_refusals_are_counted_apart_and_fail_the_delivery_at_the_limit(store: Store) -> None:
+    clock, outbox = Clock(), store.outbox
+    [alert] = make_alerts(store, clock)
+    lease = outbox.take(delivery_id(alert), at=clock(), ttl=TTL)
+    assert lease is not None  # a transient failure first: it does not count as a refusal
+    outbox.mark_attempt_failed(delivery_id(alert), at=clock(), error="HTTP 503", token=lease.token)
+    states = []
+    for _ in range(3):
+        clock.advance(minutes=1)
+        lease = outbox.take(delivery_id(alert), at=clock(), ttl=TTL)
+        assert lease is not None
+        states.append(
+            outbox.refuse(delivery_id(alert), at=clock(), error="Slack said odd", token=lease.token)
+        )
+    assert states == [DeliveryState.PENDING, DeliveryState.PENDING, DeliveryState.FAILED]
+    [failed] = store.status("ulefnersen").failed_deliveries
+    assert (failed.attempts, failed.last_error) == (4, "Slack said odd")
+
+
+def test_a_refusal_by_a_deliverer_that_lost_its_lease_is_ignored(store: Store) -> None:
+    clock, outbox = Clock(), store.outbox
+    [alert] = make_alerts(store, clock)
+    stale = outbox.take(delivery_id(alert), at=clock(), ttl=TTL)
+    assert stale is not None
+    clock.advance(minutes=6)
+    assert outbox.take(delivery_id(alert), at=clock(), ttl=TTL) is not None
+    assert outbox.refuse(delivery_id(alert), at=clock(), error="x", token=stale.token) is None
+
+
+def test_destination_health_tells_waiting_retrying_and_failed_apart(store: Store) -> None:
+    clock, outbox = Clock(), store.outbox
+    first, second, third = make_alerts(store, clock, 3)
+    assert [h.failing for h in outbox.health(["slack", "teams"])] == [False, False]
+    for alert, outcome in ((first, "sent"), (second, "failed")):
+        lease = outbox.take(delivery_id(alert), at=clock(), ttl=TTL)
+        assert lease is not None
+        if outcome == "sent":
+            outbox.mark_sent(delivery_id(alert), at=clock(), token=lease.token, ref="1.1")
+        else:
+            outbox.mark_attempt_failed(
+                delivery_id(alert),
+                at=clock(),
+                error="invalid_blocks",
+                token=lease.token,
+                permanent=True,
+            )
+    [slack, teams] = outbox.health(["slack", "teams"])
+    assert (slack.pending, slack.failed, slack.last_failed_error) == (1, 1, "invalid_blocks")
+    assert slack.failing  # its latest outcome was a failure
+    assert teams == type(teams)("teams")  # configured, nothing yet
+    clock.advance(minutes=1)
+    lease = outbox.take(delivery_id(third), at=clock(), ttl=TTL)
+    assert lease is not None
+    outbox.mark_attempt_failed(delivery_id(third), at=clock(), error="HTTP 503", token=lease.token)
+    [slack] = outbox.health()
+    assert (slack.retry_error, slack.retry_since) == ("HTTP 503", clock())
+
+
+def test_a_route_with_a_minimum_severity_skips_lesser_alerts(store: Store) -> None:
+    clock = Clock()
+    routes = {"slack": Route("#fus-als-watch"), "teams": Route(min_severity=Severity.HIGH)}
+    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=routes)
+    # A location change is low severity, a suspension high (state/fields.py).
+    store.apply_poll(
+        result(trial(locations=("Elsewhere",))), started=clock(), at=clock(), destinations=routes
+    )
+    store.apply_poll(
+        result(trial(locations=("Elsewhere",), overall_status="SUSPENDED")),
+        started=clock(),
+        at=clock(),
+        destinations=routes,
+    )
+    assert len(store.outbox.pending("slack")) == 2
+    [high] = store.outbox.pending("teams")
+    assert high.change.severity is Severity.HIGH
+    assert (high.channel, Route().accepts(Severity.LOW)) == (None, True)
