@@ -253,7 +253,7 @@ def test_a_route_with_a_minimum_severity_skips_lesser_alerts(store: Store) -> No
     clock = Clock()
     routes = {"slack": Route("#fus-als-watch"), "teams": Route(min_severity=Severity.HIGH)}
     store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=routes)
-    # A location change is low severity, a suspension high (state/fields.py).
+    # A change of sites is below high; a suspension is high (state/fields.py).
     store.apply_poll(
         result(trial(locations=("Elsewhere",))), started=clock(), at=clock(), destinations=routes
     )
