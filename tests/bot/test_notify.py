@@ -195,3 +195,17 @@ def test_a_discord_post_carries_no_live_mention_or_link(
     for live in ("@everyone", "<@U024BE7LH>", "](https://evil"):
         assert live not in post["body"]
     assert "https://clinicaltrials.gov/study/NCT04768972" in post["body"]  # our own link stays
+
+
+def test_the_commented_example_in_the_example_config_loads(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parents[2] / "trialwatch.example.toml").read_text()
+    block = example[example.index("# [[notify]]") :].split("\n\n")[0]
+    uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines())
+    loaded = load(tmp_path, uncommented, env={"TEAMS_WEBHOOK_URL": "msteams://a/b/c/"})
+    [entry] = loaded.settings.notify
+    assert (entry.name, entry.url_env, entry.topics) == (
+        "teams-medical-affairs",
+        "TEAMS_WEBHOOK_URL",
+        ("ulefnersen",),
+    )
+    assert entry.min_severity == "normal"
