@@ -212,7 +212,7 @@ def _destinations(
     for entry in settings.notify:
         url, missing = entry.url, "no URL configured"
         if entry.url_env:
-            secret = secrets.notify_urls.get(entry.url_env)
+            secret = secrets.notify_url(entry.url_env)
             url = secret.get_secret_value() if secret else None
             missing = f"{entry.url_env} is not set"
         found.append(AppriseDestination(entry.name, url, redact=redact, missing=missing))

@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -259,24 +260,27 @@ class Secrets(BaseModel):
     smtp_password: SecretStr | None = None
     openfda_api_key: SecretStr | None = None
     ncbi_api_key: SecretStr | None = None
-    # [[notify]] URLs given by url_env, by variable name (they carry webhook tokens).
-    notify_urls: dict[str, SecretStr] = Field(default_factory=dict)
+    # [[notify]] URLs given by url_env, by variable name (they carry webhook tokens). Private:
+    # the fields above are the fixed secrets, each named after its variable.
+    _notify_urls: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], notify_envs: tuple[str, ...] = ()) -> Secrets:
         """Read every known secret variable and the [[notify]] ones; empty counts as unset."""
-        values: dict[str, object] = {
-            name: env.get(name.upper()) or None
-            for name in cls.model_fields
-            if name != "notify_urls"
-        }
-        values["notify_urls"] = {name: env[name] for name in notify_envs if env.get(name)}
-        return cls.model_validate(values)
+        secrets = cls.model_validate(
+            {name: env.get(name.upper()) or None for name in cls.model_fields}
+        )
+        secrets._notify_urls = {n: SecretStr(env[n]) for n in notify_envs if env.get(n)}
+        return secrets
+
+    def notify_url(self, variable: str) -> SecretStr | None:
+        """The [[notify]] URL read from `variable`, if it was set."""
+        return self._notify_urls.get(variable)
 
     def values(self) -> list[str]:
         """Every secret that is set, for log redaction."""
-        found = [getattr(self, n) for n in type(self).model_fields if n != "notify_urls"]
-        found += self.notify_urls.values()
+        found = [getattr(self, name) for name in type(self).model_fields]
+        found += self._notify_urls.values()
         return [s.get_secret_value() for s in found if s is not None]
 
 
