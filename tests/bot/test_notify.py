@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import App, open_app
 from bot.config import ConfigError, LoadedConfig, load_settings
-from bot.destinations.notify.neutralise import neutralise
+from bot.destinations.notify.neutralise import neutralise, neutralise_link
 from bot.status.terminal import status_text
 from state.types import Severity
 from tests.factories import Clock, result, trial
@@ -159,6 +159,12 @@ def test_chat_targets_get_no_mentions_and_no_forged_links(scheme: str) -> None:
         assert live not in shown
     # Still readable: the words are there, only made inert.
     assert "everyone" in shown and "FDA approves" in shown and "evil.example" in shown
+
+
+def test_a_link_still_works_but_mentions_nobody() -> None:
+    url = "https://news.example/story/@everyone?a=<@U1>"
+    assert neutralise_link(url, "discord") == "https://news.example/story/%40everyone?a=%3C%40U1%3E"
+    assert neutralise_link(url, "json") == url
 
 
 def test_programs_behind_json_webhooks_get_the_text_as_it_is() -> None:

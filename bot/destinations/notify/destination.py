@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import apprise
 
 from bot.destinations.cut import truncate
-from bot.destinations.notify.neutralise import neutralise
+from bot.destinations.notify.neutralise import neutralise, neutralise_link
 from bot.destinations.outlet import Outcome, Posted, Refused, RetryLater
 from bot.destinations.render import alert_body_lines, alert_headline
 from state.outbox import DeliveryLease
@@ -86,7 +86,7 @@ class AppriseDestination:
         lines = [change.title, *alert_body_lines(change)]
         clean = [neutralise(line, self._scheme) for line in lines]
         if change.url.startswith(("https://", "http://")):
-            clean.append(neutralise(change.url, "json"))  # our own link, shown as it is
+            clean.append(neutralise_link(change.url, self._scheme))
         title = neutralise(alert_headline(change), self._scheme)
         return truncate(title, 250), truncate("\n".join(clean), MAX_BODY)
 

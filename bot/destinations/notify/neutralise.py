@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["RAW_SCHEMES", "neutralise"]
+__all__ = ["RAW_SCHEMES", "neutralise", "neutralise_link"]
 
 # Apprise schemes whose receiver is a program, not a chat window.
 RAW_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms"})
@@ -30,3 +30,14 @@ def neutralise(text: str, scheme: str) -> str:
     text = text.replace("<", "\u2039").replace(">", "\u203a")  # single angle quotes
     text = _MENTION.sub(lambda m: m.group(1) + _ZWSP, text)  # @everyone, @here, @user
     return _MD_LINK.sub("]" + _ZWSP + "(", text)  # [label](url) stays text
+
+
+def neutralise_link(url: str, scheme: str) -> str:
+    """A source's link, still working, but unable to mention anyone on `scheme`'s service."""
+    url = _CONTROL.sub("", url)
+    if scheme.lower() in RAW_SCHEMES:
+        return url
+    # Percent-encoding keeps the link valid while `@everyone` or `<@U1>` in it stops parsing.
+    for char, code in (("@", "%40"), ("<", "%3C"), (">", "%3E"), (" ", "%20")):
+        url = url.replace(char, code)
+    return url
