@@ -1,8 +1,9 @@
-"""The last guard before Slack: clamp any Block Kit payload to Slack's limits (SOURCES.md 5).
+"""The last guard before Slack: clamp any Block Kit payload to Slack's limits.
 
-bot/render.py already cuts long content with a link to the record; this catches what it cannot
-foresee (a feed's 5,000-character URL, a huge GUID in the context line), so an alert is cut,
-never refused with `invalid_blocks`.
+The limits are in docs/sources.md#slack-web-api and are written down here only.
+bot/destinations/render.py already cuts long content with a link to the record; this catches
+what it cannot foresee (a feed's 5,000-character URL, a huge GUID in the context line), so an
+alert is cut, never refused with `invalid_blocks`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from bot.destinations.cut import cut_mrkdwn, truncate
 
 __all__ = ["HEADER_LIMIT", "MAX_BLOCKS", "SECTION_LIMIT", "fit_blocks"]
 
-# Block Kit limits (docs/sources.md, Slack): the one place they are written down.
+# Block Kit limits (docs/sources.md#slack-web-api).
 MAX_BLOCKS = 50  # blocks per message
 HEADER_LIMIT = 150  # header plain_text
 SECTION_LIMIT = 3000  # section and context mrkdwn
