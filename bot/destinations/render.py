@@ -16,6 +16,7 @@ __all__ = [
     "alert_headline",
     "mrkdwn_escape",
     "mrkdwn_link",
+    "named_line",
     "slack_alert_blocks",
 ]
 
@@ -61,11 +62,22 @@ def _facts(change: Change) -> list[str]:
     return facts
 
 
+def named_line(change: Change) -> str | None:
+    """Where a feed or news item names the topic: `Named in the headline` / `... in the text: …`."""
+    if change.matched_in == "headline":
+        return "Named in the headline"
+    if change.matched_in == "text":
+        return f"Named in the text: {change.excerpt}" if change.excerpt else "Named in the text"
+    return None
+
+
 def alert_body_lines(change: Change) -> list[str]:
-    """What changed, in plain lines: fields, detail, claim check, other outlets."""
+    """What changed, in plain lines: fields, detail, where named, claim check, other outlets."""
     lines = [fc.text for fc in change.field_changes]
     if change.detail:
         lines.append(change.detail)
+    if named := named_line(change):
+        lines.append(named)
     if change.claim_label:
         lines.append(f"Claim check: {change.claim_label}")
     if change.also_reported_by:

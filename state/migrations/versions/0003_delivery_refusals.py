@@ -1,7 +1,7 @@
 """delivery.refusals: unknown refusals counted apart from transient failures
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003_delivery_refusals
+Revises: 0002_match_context
 Create Date: 2026-11-29 20:20:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003_delivery_refusals"
+down_revision: str | None = "0002_match_context"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
