@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.destinations.cut import truncate
 from bot.destinations.slack.limits import HEADER_LIMIT, SECTION_LIMIT
+from bot.terminal_text import one_line
 from state.fields import source_label
 from state.types import Alert, Change, ChangeKind, Severity
 
@@ -130,4 +131,5 @@ def alert_console_text(alert: Alert) -> str:
     if change.url:
         lines.append(f"  {change.url}")
     lines.append("  " + " · ".join(_facts(change)))
-    return "\n".join(lines)
+    # Source text on a terminal: no escape sequences, and a newline in a field forges no line.
+    return "\n".join(one_line(line) for line in lines)

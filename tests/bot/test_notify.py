@@ -41,10 +41,10 @@ def hooks() -> Iterator[Webhooks]:
 
 
 def load(
-    tmp_path: Path, notify: str, db: str = "sqlite://", env: dict[str, str] | None = None
+    tmp_path: Path, notify: str, db: str | None = None, env: dict[str, str] | None = None
 ) -> LoadedConfig:
     path = tmp_path / "trialwatch.toml"
-    path.write_text(BASE.format(db=db) + notify)
+    path.write_text(BASE.format(db=db or f"sqlite:///{tmp_path}/trialwatch.db") + notify)
     return load_settings(str(path), env=env or {}, cwd=tmp_path)
 
 
