@@ -132,6 +132,31 @@ class Http:
         accept: Collection[int] = (200,),
     ) -> httpx.Response:
         """GET `url`; return the response if its status is in `accept`, else raise FetchError."""
+        return self._send("GET", url, params=params, headers=headers, accept=accept)
+
+    def post_json(
+        self,
+        url: str,
+        body: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (200,),
+    ) -> httpx.Response:
+        """POST `body` as JSON (a search API that takes its query in the body); like `get`."""
+        content = json.dumps(body).encode("utf-8")
+        sent = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
+        return self._send("POST", url, headers=sent, accept=accept, content=content)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (200,),
+        content: bytes | None = None,
+    ) -> httpx.Response:
         target = httpx.URL(url)
         host, path = target.host, target.path
         attempts = self._max_retries + 1
@@ -140,7 +165,7 @@ class Http:
             attempt += 1
             self._pace(host)
             try:
-                response = self._read(target, params, headers)
+                response = self._read(method, target, params, headers, content)
             except _RETRYABLE_ERRORS as exc:
                 if attempt < attempts:
                     self._sleep(self._backoff * 2.0 ** (attempt - 1))
@@ -223,11 +248,18 @@ class Http:
             self._sleep(start - now)
 
     def _read(
-        self, target: httpx.URL, params: Params | None, headers: Mapping[str, str] | None
+        self,
+        method: str,
+        target: httpx.URL,
+        params: Params | None,
+        headers: Mapping[str, str] | None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         # Stream so an endless or huge body is refused before it is all in memory.
         merged = {"User-Agent": USER_AGENT, **(headers or {})}
-        with self._client.stream("GET", target, params=params, headers=merged) as response:
+        with self._client.stream(
+            method, target, params=params, headers=merged, content=content
+        ) as response:
             where = f"{target.host}{target.path}"
             length = response.headers.get("content-length", "")
             if length.isdigit() and int(length) > self._max_body_bytes:
