@@ -30,7 +30,7 @@ def load(name: str) -> Any:
 
 def fusion_record(**top: Any) -> dict[str, Any]:
     """*derived*: the REAL retrieve with the SHAPE row's number and ctrdata-named keys added."""
-    record = load(RETRIEVE)
+    record: dict[str, Any] = load(RETRIEVE)
     record["ctNumber"] = "2099-500000-00-00"
     part_one = record["authorizedApplication"]["authorizedPartI"]
     part_one["trialDetails"]["clinicalTrialIdentifiers"] = {
