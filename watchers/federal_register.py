@@ -26,6 +26,7 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.text import clip, collapse, plain_text
+from watchers.window import THROUGH_KEY, window_start
 
 __all__ = [
     "FDA_SLUG",
@@ -41,9 +42,7 @@ SOURCE = "federal_register"
 DEFAULT_BASE_URL = "https://www.federalregister.gov/api/v1"
 # Match the agency on its slug: its numeric id differs between references.
 FDA_SLUG = "food-and-drug-administration"
-THROUGH_KEY = "through"
 _PER_PAGE = 100
-_MAX_CATCH_UP = timedelta(days=365)
 # Fields asked for on top of the defaults: what an advisory committee alert shows.
 _FIELDS = (
     "title",
@@ -88,7 +87,7 @@ class FederalRegisterWatcher:
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
         """Documents published since the window start; one request per name plus one for notices."""
         today = self._today()
-        since = _window_start(today, self._lookback, meta.get(THROUGH_KEY))
+        since = window_start(today, self._lookback, meta)
         found: dict[str, Observation] = {}
         for name in topic.names:
             for doc in self._search({"conditions[term]": f'"{_phrase(name)}"'}, since):
@@ -231,18 +230,6 @@ def parse_document(
         published=_moment(published),
         matched_alias=alias,
     )
-
-
-def _window_start(today: date, lookback: timedelta, through: str | None) -> date:
-    """Look back `lookback`, or further to a day before the last success (a long outage)."""
-    since = today - lookback
-    try:
-        last = date.fromisoformat(through) if through else None
-    except ValueError:
-        last = None
-    if last is not None and last - timedelta(days=1) < since:
-        since = max(last - timedelta(days=1), today - _MAX_CATCH_UP)
-    return since
 
 
 def _phrase(name: str) -> str:
