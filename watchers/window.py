@@ -13,7 +13,12 @@ THROUGH_KEY = "through"
 MAX_CATCH_UP = timedelta(days=365)
 
 
-def window_start(today: date, lookback: timedelta, meta: Mapping[str, str]) -> date:
+def window_start(
+    today: date,
+    lookback: timedelta,
+    meta: Mapping[str, str],
+    max_catch_up: timedelta = MAX_CATCH_UP,
+) -> date:
     """`today - lookback`, or a day before the last success when that was longer ago."""
     since = today - lookback
     try:
@@ -21,5 +26,5 @@ def window_start(today: date, lookback: timedelta, meta: Mapping[str, str]) -> d
     except ValueError:
         last = None
     if last is not None and last - timedelta(days=1) < since:
-        since = max(last - timedelta(days=1), today - MAX_CATCH_UP)
+        since = max(last - timedelta(days=1), today - max_catch_up)
     return since
