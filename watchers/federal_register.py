@@ -30,6 +30,7 @@ from watchers.window import THROUGH_KEY, window_start
 
 __all__ = [
     "FDA_SLUG",
+    "MEETING_NOTE",
     "SOURCE",
     "FederalRegisterWatcher",
     "is_meeting_notice",
@@ -42,6 +43,10 @@ SOURCE = "federal_register"
 DEFAULT_BASE_URL = "https://www.federalregister.gov/api/v1"
 # Match the agency on its slug: its numeric id differs between references.
 FDA_SLUG = "food-and-drug-administration"
+MEETING_NOTE = (
+    "an FDA advisory committee meeting notice: evidence that a meeting is scheduled, "
+    "never of an approval"
+)
 _PER_PAGE = 100
 # Fields asked for on top of the defaults: what an advisory committee alert shows.
 _FIELDS = (
@@ -219,6 +224,8 @@ def parse_document(
         "_summary": clip(collapse(abstract)) if abstract else None,
         "_meeting_notice": notice,
         "_about_drug": about_drug,
+        # Shown as the alert's claim check: a meeting notice is not a decision.
+        "_claim_note": MEETING_NOTE if notice else None,
     }
     return Observation(
         source=SOURCE,

@@ -39,6 +39,7 @@ __all__ = [
     "is_material_8k",
     "parse_filings",
     "parse_hits",
+    "statement_note",
 ]
 
 SOURCE = "sec_edgar"
@@ -221,7 +222,9 @@ def _filing(adsh: str, docs: list[Mapping[str, Any]], topic: Topic, found_by: st
         "_cik": ciks[0] if ciks else None,
         "_documents": tuple(dict.fromkeys(described))[:10],
         "_material_8k": is_material_8k(form, items),
-        "_statement_by": company,  # a filing is the filer's own statement, not a regulator's
+        "_statement_by": company,
+        # Shown as the alert's claim check: a filing is the filer's word, not a regulator's.
+        "_claim_note": statement_note(company),
     }
     return Observation(
         source=SOURCE,
@@ -234,6 +237,12 @@ def _filing(adsh: str, docs: list[Mapping[str, Any]], topic: Topic, found_by: st
         # The full-text search matched the name in the filing's text, which we do not read.
         matched_alias=found_by,
     )
+
+
+def statement_note(company: str | None) -> str:
+    """The claim-check line of a filing: whose statement it is."""
+    who = company or "the filer"
+    return f"{who}'s own statement in an SEC filing, not a regulator's record"
 
 
 def _sequence(doc: Mapping[str, Any]) -> int:

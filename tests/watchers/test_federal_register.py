@@ -114,6 +114,7 @@ def test_recorded_document_found_by_term() -> None:
     assert obs.fields["_citation"] == "89 FR 107012"
     assert obs.fields["_meeting_notice"] is False
     assert obs.fields["meeting_date"] is None
+    assert obs.fields["_claim_note"] is None
     assert obs.matched_alias == "ulefnersen"  # matched in the full text by the registry
 
 
@@ -138,6 +139,7 @@ def test_adcom_notice_about_the_drug() -> None:
     assert obs.fields["_meeting_notice"] is True
     assert obs.fields["_about_drug"] is True
     assert obs.fields["meeting_date"] == "2027-03-05"
+    assert "never of an approval" in str(obs.fields["_claim_note"])
     assert obs.fields["_dates"] == (
         "The meeting will be held virtually on March 5 and 6, 2027, from 9 a.m. to 5 p.m."
     )

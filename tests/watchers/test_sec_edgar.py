@@ -109,6 +109,10 @@ def test_recorded_hit_as_a_filing() -> None:
     assert obs.fields["filing_date"] == "2025-04-18"
     assert obs.fields["_material_8k"] is False
     assert obs.fields["_statement_by"] == obs.fields["company"]
+    assert obs.fields["_claim_note"] == (
+        "BrightSpring Health Services, Inc. (BTSG, BTSGU)'s own statement in an SEC filing, "
+        "not a regulator's record"
+    )
     assert obs.published == datetime(2025, 4, 18, tzinfo=UTC)
     assert obs.matched_alias == "ION363"
 
