@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchers.coerce import as_list, as_map, kind_name, nonblank, nonblanks
@@ -26,12 +26,24 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
+from watchers.spec import (
+    BuildContext,
+    FieldDelta,
+    Fields,
+    Folding,
+    Retention,
+    Severity,
+    SourceKind,
+    SourceSpec,
+)
 
 __all__ = [
     "HIGH_STATUS_CODES",
     "SOURCE",
+    "SPEC",
     "STATUS_WORDS",
     "CtisWatcher",
+    "ctis_severity",
     "parse_search_page",
     "parse_trial",
     "row_fingerprint",
@@ -197,8 +209,8 @@ def parse_trial(
         code = _status_code(row.get("ctStatus"))  # a number in search rows
     fields: dict[str, FieldValue] = {
         "overall_status": _status_words(code, record.get("ctStatus")),
-        "start_date_eu": _iso_date(record.get("startDateEU") or row.get("startDateEU")),
-        "end_date_eu": _iso_date(record.get("endDateEU")),
+        "start_date": _iso_date(record.get("startDateEU") or row.get("startDateEU")),
+        "end_date": _iso_date(record.get("endDateEU")),
         "member_states": _member_states(application, row),
         "sponsor": _sponsor(part_one) or nonblank(row.get("sponsor")),
         "results_posted": _results_posted(record, row),
@@ -337,3 +349,49 @@ def _nct_id(identifiers: Mapping[str, Any]) -> str | None:
         return None
     match = re.search(r"NCT\d{8}", number.upper())
     return match.group(0) if match else None
+
+
+# Words of the HIGH status codes, as `overall_status` holds them.
+_HIGH_STATUSES = frozenset(STATUS_WORDS[code] for code in HIGH_STATUS_CODES)
+_HIGH_FLAGS = ("early_termination", "temporary_halt", "results_posted")
+
+
+def ctis_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
+    """Halted, suspended, ended early, revoked, not authorised, or results posted: high."""
+    if new:
+        if fields.get("overall_status") in _HIGH_STATUSES:
+            return Severity.HIGH
+        if fields.get("early_termination") is True or fields.get("temporary_halt") is True:
+            return Severity.HIGH
+        return Severity.NORMAL
+    for change in changes:
+        if change.field == "overall_status" and change.after in _HIGH_STATUSES:
+            return Severity.HIGH
+        if change.field in _HIGH_FLAGS and change.after is True:
+            return Severity.HIGH
+    return Severity.NORMAL
+
+
+def _build(section: Any, context: BuildContext) -> CtisWatcher:
+    return CtisWatcher(context.http, base_url=section.base_url)
+
+
+SPEC = SourceSpec(
+    id=SOURCE,
+    label="EU CTIS",
+    kind=SourceKind.TRIAL_REGISTRY,
+    # A registry record is official, but it never confirms a regulator's action.
+    official_evidence=False,
+    folding=Folding.NEVER,
+    severity=ctis_severity,
+    confirms={},
+    describe=None,
+    # Trial records change on the sponsor's schedule; an unchanged poll costs its searches only.
+    interval=timedelta(hours=3),
+    pacing={"euclinicaltrials.eu": timedelta(seconds=0.5)},  # undocumented: ctcm's 0.5 s
+    retention=Retention.STATE,
+    max_data_age=None,
+    config_section="ctis",
+    instances=False,
+    build=_build,
+)

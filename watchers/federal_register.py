@@ -8,7 +8,7 @@ zero matches is HTTP 200 without a `results` key.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -25,6 +25,16 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
+from watchers.spec import (
+    BuildContext,
+    FieldDelta,
+    Fields,
+    Folding,
+    Retention,
+    Severity,
+    SourceKind,
+    SourceSpec,
+)
 from watchers.text import clip, collapse, plain_text
 from watchers.window import THROUGH_KEY, window_start
 
@@ -32,7 +42,9 @@ __all__ = [
     "FDA_SLUG",
     "MEETING_NOTE",
     "SOURCE",
+    "SPEC",
     "FederalRegisterWatcher",
+    "federal_register_severity",
     "is_meeting_notice",
     "meeting_date",
     "parse_document",
@@ -248,3 +260,37 @@ def _moment(value: str) -> datetime | None:
         return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         return None
+
+
+def federal_register_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
+    """An FDA advisory committee meeting about the drug is high; any other document normal."""
+    del changes
+    if new and fields.get("_meeting_notice") is True and fields.get("_about_drug") is True:
+        return Severity.HIGH
+    return Severity.NORMAL
+
+
+def _build(section: Any, context: BuildContext) -> FederalRegisterWatcher:
+    return FederalRegisterWatcher(context.http, context.today, base_url=section.base_url)
+
+
+SPEC = SourceSpec(
+    id=SOURCE,
+    label="Federal Register",
+    kind=SourceKind.REGULATOR_FEED,
+    # A meeting notice is evidence that a meeting is scheduled, never of an approval: the
+    # Federal Register confirms no claimed regulatory action.
+    official_evidence=False,
+    folding=Folding.NEVER,
+    severity=federal_register_severity,
+    confirms={},
+    describe=None,
+    # Published once a working day; advisory committee notices come 15 days ahead or more.
+    interval=timedelta(hours=6),
+    pacing={"www.federalregister.gov": timedelta(seconds=1)},  # no published limit
+    retention=Retention.EVENT,
+    max_data_age=None,
+    config_section="federal_register",
+    instances=False,
+    build=_build,
+)

@@ -236,6 +236,14 @@ class Http:
             fresh[modified_key] = modified
         return Conditional(response=response, meta=fresh)
 
+    def keep_host_under(self, host: str, min_interval: float) -> None:
+        """Never ask `host` more often than every `min_interval` s, whatever the configuration
+        says: for a host whose limit is a rule with a penalty (SEC blocks an address for 10
+        minutes after it goes over 10 requests a second)."""
+        with self._lock:
+            current = self._host_intervals.get(host, self._min_interval)
+            self._host_intervals[host] = max(current, min_interval)
+
     def _pace(self, host: str) -> None:
         # Reserve the next free slot for this host under the lock, then sleep outside it, so
         # threads polling different hosts never wait on each other.

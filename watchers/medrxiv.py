@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -29,6 +29,16 @@ from watchers.model import (
     SourceResult,
     Topic,
     freeze_fields,
+)
+from watchers.spec import (
+    BuildContext,
+    FieldDelta,
+    Fields,
+    Folding,
+    Retention,
+    Severity,
+    SourceKind,
+    SourceSpec,
 )
 from watchers.text import clip, collapse, is_safety_title
 from watchers.window import THROUGH_KEY, window_start
@@ -215,3 +225,36 @@ def _moment(value: str | None) -> datetime | None:
         return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         return None
+
+
+def preprint_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
+    """A new preprint is low like papers; a new version of a known one is normal."""
+    del fields
+    if not new and any(change.field == "version" for change in changes):
+        return Severity.NORMAL
+    return Severity.LOW
+
+
+def _build(section: Any, context: BuildContext) -> MedrxivWatcher:
+    return MedrxivWatcher(context.http, context.today, base_url=section.base_url)
+
+
+SPEC = SourceSpec(
+    id=SOURCE,
+    label="medRxiv",
+    kind=SourceKind.PAPER,
+    official_evidence=False,
+    # The same preprint found twice is one alert; two preprints with similar titles are two.
+    folding=Folding.SAME_LINK,
+    severity=preprint_severity,
+    confirms={},
+    describe=None,
+    # Postings appear in daily batches; every poll reads the whole window (no search).
+    interval=timedelta(hours=6),
+    pacing={"api.biorxiv.org": timedelta(seconds=1)},  # none documented: 1 request/s
+    retention=Retention.EVENT,
+    max_data_age=None,
+    config_section="medrxiv",
+    instances=False,
+    build=_build,
+)

@@ -8,7 +8,7 @@ answers with HTML block pages (sometimes with status 200) that are errors, never
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,16 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
+from watchers.spec import (
+    BuildContext,
+    FieldDelta,
+    Fields,
+    Folding,
+    Retention,
+    Severity,
+    SourceKind,
+    SourceSpec,
+)
 from watchers.text import clip, collapse, plain_text
 from watchers.window import THROUGH_KEY, window_start
 
@@ -33,12 +43,14 @@ __all__ = [
     "MATERIAL_8K_ITEMS",
     "MIN_INTERVAL",
     "SOURCE",
+    "SPEC",
     "SecEdgarWatcher",
     "block_page_error",
     "filing_index_url",
     "is_material_8k",
     "parse_filings",
     "parse_hits",
+    "sec_severity",
     "statement_note",
 ]
 
@@ -76,6 +88,7 @@ class SecEdgarWatcher:
         self._today = today
         self._headers = {"User-Agent": f"{' '.join(contact.split())} (trialwatch)"}
         self._base = str(base_url).rstrip("/")
+        http.keep_host_under(httpx.URL(self._base).host, MIN_INTERVAL)
         self._lookback = timedelta(days=lookback_days)
         self._max_pages = max_pages
 
@@ -120,7 +133,7 @@ class SecEdgarWatcher:
             f"{self._base}/search-index",
             params=params,
             headers=self._headers,
-            accept=(200, 403, 429),
+            accept=(200, 403),  # 403 may be a block page that says what SEC wants
         )
         if (refusal := block_page_error(response)) is not None:
             raise refusal
@@ -265,3 +278,34 @@ def _moment(value: str | None) -> datetime | None:
         return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         return None
+
+
+def sec_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
+    """An 8-K with a press release or other events (items 7.01, 8.01) naming the drug is high."""
+    del new, changes  # every filing is found by a topic name, so it names the drug
+    return Severity.HIGH if fields.get("_material_8k") is True else Severity.NORMAL
+
+
+def _build(section: Any, context: BuildContext) -> SecEdgarWatcher:
+    return SecEdgarWatcher(context.http, context.today, section.contact, base_url=section.base_url)
+
+
+SPEC = SourceSpec(
+    id=SOURCE,
+    label="SEC EDGAR filings",
+    kind=SourceKind.COMPANY,
+    # A filing is the company's own statement, never a regulator's record.
+    official_evidence=False,
+    folding=Folding.NEVER,
+    severity=sec_severity,
+    confirms={},
+    describe=None,
+    # Topline results are filed as an 8-K the day they are announced: look hourly.
+    interval=timedelta(hours=1),
+    pacing={"efts.sec.gov": timedelta(seconds=MIN_INTERVAL)},  # SEC: 10 requests/s in total
+    retention=Retention.EVENT,
+    max_data_age=None,
+    config_section="sec_edgar",
+    instances=False,
+    build=_build,
+)

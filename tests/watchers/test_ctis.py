@@ -96,7 +96,7 @@ def test_search_row_fills_what_the_record_lacks() -> None:
     obs = parse_trial(record, ULEFNERSEN, row=row)
     assert obs.fields["overall_status"] == "Ongoing, recruiting"  # row ctStatus 4
     assert obs.fields["member_states"] == ("Germany", "Italy")  # "Germany:2", "Italy:1"
-    assert obs.fields["start_date_eu"] == "2021-06-14"  # 14/06/2021
+    assert obs.fields["start_date"] == "2021-06-14"  # 14/06/2021
 
 
 def test_nct_link_member_states_and_alias() -> None:

@@ -198,7 +198,7 @@ def test_undeclared_tool_page_says_what_sec_wants(
 
 def test_rate_page_is_transient_and_not_retried(mock: respx.MockRouter, http: Http) -> None:
     route = mock.get(URL).mock(
-        return_value=httpx.Response(429, text=RATE, headers={"content-type": "text/html"})
+        return_value=httpx.Response(403, text=RATE, headers={"content-type": "text/html"})
     )
     with pytest.raises(FetchError, match="at most 10 requests per second") as caught:
         watcher(http).poll(TOPIC, {})
@@ -230,3 +230,16 @@ def test_contact_is_required(http: Http) -> None:
 def test_block_page_error_ignores_json() -> None:
     response = httpx.Response(200, json=load(ZERO_HITS))
     assert block_page_error(response) is None
+
+
+def test_sec_is_never_asked_more_than_ten_times_a_second(mock: respx.MockRouter) -> None:
+    # Even when the configuration paces every host at 1 ms, SEC gets at least 0.125 s.
+    clock = FakeClock()
+    mock.get(URL).mock(return_value=httpx.Response(200, json=load(ZERO_HITS)))
+    with httpx.Client() as client:
+        http = Http(client, min_interval=0.001, sleep=clock.sleep, monotonic=clock.monotonic)
+        sec = watcher(http)
+        for _ in range(4):
+            sec.poll(TOPIC, {})  # two requests a poll
+    # Eight requests, each after the previous one's 0.125 s slot.
+    assert clock.sleeps == pytest.approx([0.125] * 7)
