@@ -65,6 +65,7 @@ _PAGE_SIZE = 100  # fixed by the server
 _CIK_NOTE = re.compile(r"\s*\(CIK \d+\)\s*$")
 _INDEX_URL = "https://www.sec.gov/Archives/edgar/data/{cik}/{folder}/{adsh}-index.htm"
 _UNDECLARED = "Undeclared Automated Tool"
+_PLACEHOLDER = re.compile(r"@(?:[\w-]+\.)*example(?:\.(?:com|org|net))?(?![\w.-])", re.IGNORECASE)
 _RATE = "Request Rate Threshold Exceeded"
 
 
@@ -87,6 +88,9 @@ class SecEdgarWatcher:
         self._http = http
         self._today = today
         self._headers = {"User-Agent": f"{' '.join(contact.split())} (trialwatch)"}
+        # An address at a reserved example domain (RFC 2606) reaches nobody: SEC would be
+        # asked by an undeclared tool, so nothing is sent.
+        self._placeholder = _PLACEHOLDER.search(contact) is not None
         self._base = str(base_url).rstrip("/")
         http.keep_host_under(httpx.URL(self._base).host, MIN_INTERVAL)
         self._lookback = timedelta(days=lookback_days)
@@ -94,6 +98,13 @@ class SecEdgarWatcher:
 
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
         """Filings of the last `lookback_days` (longer after an outage) naming any topic name."""
+        if self._placeholder:
+            raise FetchError(
+                "the SEC contact is still the example placeholder: set the source's `contact` "
+                "to your organisation and a real e-mail (SEC blocks undeclared tools); "
+                "nothing was sent to SEC",
+                transient=False,
+            )
         today = self._today()
         since = window_start(today, self._lookback, meta)
         found: dict[str, Observation] = {}

@@ -14,7 +14,7 @@ from watchers.http import Http
 from watchers.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED_SEC_SETTINGS = {"contact": "Example Org ops@example.org"}
+REQUIRED_SEC_SETTINGS = {"contact": "Trialwatch Tests ops@pharma.test"}
 
 
 def test_every_config_section_has_a_spec_and_every_spec_a_section() -> None:

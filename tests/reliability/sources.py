@@ -354,7 +354,7 @@ class SecEdgarSource(FakeSource):
         return SecEdgarWatcher(
             http,
             lambda: TODAY,
-            "Example Org ops@example.org",
+            "Trialwatch Tests ops@pharma.test",
             base_url=f"https://{self.host}/LATEST",
         )
 

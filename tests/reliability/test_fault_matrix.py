@@ -258,7 +258,7 @@ def test_every_registered_source_is_in_the_matrix() -> None:
                 "feeds": [{"name": "FDA press releases", "url": "https://fda.test/rss.xml"}],
                 "ctis": {},
                 "federal_register": {},
-                "sec_edgar": {"contact": "Example Org ops@example.org"},
+                "sec_edgar": {"contact": "Trialwatch Tests ops@pharma.test"},
                 "medrxiv": {},
             },
         }

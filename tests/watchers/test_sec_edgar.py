@@ -30,7 +30,7 @@ ONE_HIT = "sec_efts_search_1_hit_bellingcat.json"
 ZERO_HITS = "sec_efts_search_0_hits_bellingcat.json"
 TOPIC = Topic("ulefnersen", aliases=("ION363",))
 TODAY = date(2026, 11, 29)
-CONTACT = "Example Org ops@example.org"
+CONTACT = "Trialwatch Tests ops@pharma.test"
 UNDECLARED = (
     "<html><head><title>SEC.gov | Your Request Originates from an Undeclared Automated Tool"
     "</title></head><body><h1>Your Request Originates from an Undeclared Automated Tool</h1>"
@@ -157,7 +157,7 @@ def test_poll_sends_contact_forms_and_window(mock: respx.MockRouter, http: Http)
     route = mock.get(URL).mock(return_value=httpx.Response(200, json=eight_k(["8.01"])))
     result = watcher(http).poll(TOPIC, {})
     request = route.calls[0].request
-    assert request.headers["User-Agent"] == "Example Org ops@example.org (trialwatch)"
+    assert request.headers["User-Agent"] == "Trialwatch Tests ops@pharma.test (trialwatch)"
     params = dict(request.url.params)
     assert params["q"] == '"ulefnersen"'
     assert params["forms"].split(",")[:4] == ["8-K", "8-K/A", "10-Q", "10-Q/A"]
@@ -243,3 +243,30 @@ def test_sec_is_never_asked_more_than_ten_times_a_second(mock: respx.MockRouter)
             sec.poll(TOPIC, {})  # two requests a poll
     # Eight requests, each after the previous one's 0.125 s slot.
     assert clock.sleeps == pytest.approx([0.125] * 7)
+
+
+@pytest.mark.parametrize(
+    ("contact", "placeholder"),
+    [
+        ("Your Org ops@your-org.example", True),
+        ("Acme ops@example.org", True),
+        ("Acme ops@mail.example.com", True),
+        ("Acme ops@examples.com", False),
+        ("Acme ops@example.co.uk", False),
+        ("Ionis Pharmaceuticals it-ops@ionis.com", False),
+    ],
+    ids=["example-tld", "example-org", "example-subdomain", "examples", "co-uk", "real"],
+)
+def test_placeholder_contact_sends_nothing(
+    mock: respx.MockRouter, http: Http, contact: str, placeholder: bool
+) -> None:
+    route = mock.get(URL).mock(return_value=httpx.Response(200, json=load(ZERO_HITS)))
+    sec = SecEdgarWatcher(http, lambda: TODAY, contact)
+    if placeholder:
+        with pytest.raises(FetchError, match="example placeholder") as caught:
+            sec.poll(TOPIC, {})
+        assert caught.value.transient is False
+        assert route.call_count == 0
+    else:
+        sec.poll(TOPIC, {})
+        assert route.call_count == 2
