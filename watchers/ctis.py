@@ -1,6 +1,6 @@
 """EU CTIS public API: search by names and conditions (POST), retrieve changed trials, parse (pure).
 
-Format reference: docs/sources.md, "EU CTIS". The API is undocumented: the search needs its
+Format reference: docs/sources.md#eu-ctis. The API is undocumented: the search needs its
 `sort`, `ctStatus` is a number in search rows and words in a retrieved record, and the web app
 answers sibling paths with HTML and status 200 (an error here, never an empty result).
 """
@@ -388,7 +388,7 @@ SPEC = SourceSpec(
     describe=None,
     # Trial records change on the sponsor's schedule; an unchanged poll costs its searches only.
     interval=timedelta(hours=3),
-    pacing={"euclinicaltrials.eu": timedelta(seconds=0.5)},  # undocumented: ctcm's 0.5 s
+    pacing={"euclinicaltrials.eu": timedelta(seconds=1)},  # limits undocumented: be gentle
     retention=Retention.STATE,
     max_data_age=None,
     config_section="ctis",

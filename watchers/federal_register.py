@@ -1,6 +1,6 @@
 """Federal Register API v1: documents naming a topic, and FDA advisory committee meeting notices.
 
-Format reference: docs/sources.md, "Federal Register". One search term per request (boolean
+Format reference: docs/sources.md#federal-register. One search term per request (boolean
 syntax inside `conditions[term]` is unverified); `next_page_url` is followed, never computed;
 zero matches is HTTP 200 without a `results` key.
 """

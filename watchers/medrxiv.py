@@ -1,6 +1,6 @@
 """medRxiv (bioRxiv API): each day's postings, read once per cycle, filtered per topic (pure).
 
-Format reference: docs/sources.md, "medRxiv". The API has no keyword search, so every posting
+Format reference: docs/sources.md#medrxiv. The API has no keyword search, so every posting
 of the window is read and titles and abstracts are matched here. The cursor is an absolute
 offset stepped by the count returned; "no posts found" is an empty window, and an empty body
 (seen during outages) is a failure.

@@ -1,6 +1,6 @@
 """SEC EDGAR full-text search: company filings naming a topic, one observation per filing.
 
-Format reference: docs/sources.md, "SEC EDGAR". SEC refuses requests without a User-Agent
+Format reference: docs/sources.md#sec-edgar. SEC refuses requests without a User-Agent
 naming an organisation and a contact, allows at most 10 requests per second in total, and
 answers with HTML block pages (sometimes with status 200) that are errors, never results.
 """
