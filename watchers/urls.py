@@ -7,7 +7,8 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 __all__ = ["TRACKING_PARAMS", "canonical_url"]
 
 # Query parameters that say how a reader arrived, not which page it is. `oc` is Google News's
-# (its article links end `?oc=5`, SOURCES.md 4); the others are newsletter and ad trackers.
+# (its article links end `?oc=5`, docs/sources.md#google-news); the others are newsletter and ad
+# trackers.
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid", "oc"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
