@@ -36,6 +36,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
+from watchers.terms import terms_digest
 
 __all__ = [
     "HIGH_STATUS_CODES",
@@ -94,7 +95,7 @@ class CtisWatcher:
         A trial whose search row is the one the last successful poll saw is not retrieved again
         and not in the result (absent is not gone): its stored snapshot stays as it is.
         """
-        names = _names_digest(topic)
+        names = terms_digest(topic.names, topic.conditions)
         seen = _seen_rows(meta) if meta.get(NAMES_KEY) == names else {}
         found: dict[str, tuple[Mapping[str, Any], str]] = {}
         for term in topic.names:
@@ -246,11 +247,6 @@ def _json(response: Any, what: str) -> Any:
             f"CTIS {what}: {exc}; the site serves its web app on paths outside the API, "
             "so check that base_url ends in /ctis-public-api"
         ) from None
-
-
-def _names_digest(topic: Topic) -> str:
-    text = "\n".join([*topic.names, "--", *topic.conditions])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _seen_rows(meta: Mapping[str, str]) -> dict[str, str]:
