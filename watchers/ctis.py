@@ -95,9 +95,12 @@ class CtisWatcher:
         A trial whose search row is the one the last successful poll saw is not retrieved again
         and not in the result (absent is not gone): its stored snapshot stays as it is.
         """
-        names = terms_digest(topic.names, topic.conditions)
+        names = terms_digest(topic.names, topic.eu_trials, topic.conditions)
         seen = _seen_rows(meta) if meta.get(NAMES_KEY) == names else {}
         found: dict[str, tuple[Mapping[str, Any], str]] = {}
+        for number in topic.eu_trials:  # a trial by its EU number (EudraCT or CTIS)
+            for row in self._search({"number": number}):
+                found.setdefault(row["ctNumber"], (row, number))
         for term in topic.names:
             for row in self._search({"containAll": term}):
                 found.setdefault(row["ctNumber"], (row, term))
@@ -205,6 +208,7 @@ def parse_trial(
         nonblank(as_map(item).get("medicalCondition"))
         for item in as_list(part_one.get("medicalConditions"))
     ]
+    nct = _nct_id(identifiers)
     code = _status_code(record.get("ctPublicStatusCode"))
     if code is None:
         code = _status_code(row.get("ctStatus"))  # a number in search rows
@@ -218,10 +222,12 @@ def parse_trial(
         "early_termination": _early_termination(as_map(record.get("events"))),
         "temporary_halt": bool(as_list(as_map(record.get("events")).get("temporaryHaltList"))),
         "_status_code": code,
-        "_nct_id": _nct_id(identifiers),
+        "_nct_id": nct,
         "_decision_date": _iso_date(record.get("decisionDate")),
     }
     alias = find_alias_in([*titles, *_products(part_one)], topic.names)
+    if alias is None and (number in topic.eu_trials or nct in topic.trials):
+        alias = number if number in topic.eu_trials else nct
     if alias is None and topic.conditions:
         alias = find_alias_in(
             [*conditions, *titles, nonblank(row.get("conditions"))], topic.conditions

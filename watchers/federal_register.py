@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 from watchers.coerce import as_list, as_map, kind_name, nonblank
 from watchers.http import Http, decode_json
-from watchers.match import find_alias_in
+from watchers.match import find_alias_in, find_mention
 from watchers.model import (
     FetchError,
     FieldValue,
@@ -214,7 +214,8 @@ def parse_document(
     excerpt = plain_text(str(doc.get("excerpts"))) if nonblank(doc.get("excerpts")) else None
     texts = [title, abstract, dates]
     notice = is_meeting_notice(doc)
-    alias = find_alias_in([*texts, excerpt], topic.names)
+    mention = find_mention(topic, title, [abstract, dates, excerpt])
+    alias = mention.name if mention is not None else None
     about_drug = alias is not None
     if alias is None and notice:
         alias = find_alias_in(texts, topic.conditions)

@@ -19,7 +19,7 @@ from typing import Any
 from watchers.claims import detect_claim
 from watchers.coerce import as_list, as_map, kind_name, nonblank
 from watchers.http import Http, decode_json
-from watchers.match import find_alias_in
+from watchers.match import find_alias_in, find_mention
 from watchers.model import (
     FetchError,
     FieldValue,
@@ -163,7 +163,9 @@ def parse_preprint(record: Mapping[str, Any], topic: Topic) -> Observation | Non
     if doi is None or not title:
         return None
     abstract = nonblank(record.get("abstract"))
-    alias = find_alias_in([title, abstract], topic.names)
+    # The feeds' matcher: names, then trial numbers, in the title and then the abstract.
+    mention = find_mention(topic, title, [abstract])
+    alias = mention.name if mention is not None else None
     if alias is None and topic.conditions:
         alias = find_alias_in([title, abstract], topic.conditions)
     if alias is None:

@@ -252,3 +252,20 @@ def test_names_change_reads_every_trial_again(mock: respx.MockRouter, http: Http
     result = watcher.poll(renamed, meta)
     assert retrieve.call_count == 2
     assert len(result.observations) == 1
+
+
+def test_eu_trial_numbers_are_searched_by_number(mock: respx.MockRouter, http: Http) -> None:
+    search, _ = _serve(mock, fusion_record())
+    topic = Topic("ulefnersen", eu_trials=("2020-005522-28",))
+    CtisWatcher(http).poll(topic, {})
+    sent = [json.loads(call.request.content)["searchCriteria"] for call in search.calls]
+    assert sent == [{"number": "2020-005522-28"}, {"containAll": "ulefnersen"}]
+
+
+def test_record_naming_the_topics_nct_trial_matches_by_that_id() -> None:
+    record = fusion_record()
+    record["authorizedApplication"]["authorizedPartI"]["trialDetails"]["clinicalTrialIdentifiers"][
+        "publicTitle"
+    ] = "A phase 3 study in ALS"
+    obs = parse_trial(record, Topic("ulefnersen", trials=("NCT04768972",)), found_by="x")
+    assert obs.matched_alias == "NCT04768972"

@@ -177,3 +177,9 @@ def test_outage_catch_up_is_bounded(mock: respx.MockRouter, http: Http) -> None:
     MedrxivWatcher(http, lambda: TODAY).poll(TOPIC, {"through": "2025-01-01"})
     starts = [c.request.url.path.split("/")[3] for c in route.calls]
     assert starts == ["2026-11-19", "2026-10-30"]
+
+
+def test_trial_number_in_abstract_matches() -> None:
+    topic = Topic("ulefnersen", trials=("NCT04768972",))
+    obs = parse_preprint(record(abstract="Participants of NCT04768972 were followed."), topic)
+    assert obs is not None and obs.matched_alias == "NCT04768972"
