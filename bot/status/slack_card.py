@@ -20,6 +20,7 @@ from bot.status.terminal import (
     health_text,
     link_registries,
     trial_facts,
+    trials_missing_reason,
 )
 from state.fields import format_value, source_label
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
@@ -120,7 +121,8 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
     primary, linked = link_registries(status.trials)
     trials = _ordered_trials(topic, tuple(primary))
     if not trials:
-        blocks.append(_section("None stored yet: the first ClinicalTrials.gov poll has not run."))
+        reason = trials_missing_reason(status).replace(" (run `trialwatch check`)", "")
+        blocks.append(_section(f"None stored yet: {mrkdwn_escape(reason)}."))
     blocks += [_trial_block(t, linked.get(t.observation.key, [])) for t in trials[:MAX_TRIALS]]
     if len(trials) > MAX_TRIALS:
         blocks.append(_more_trials_block(trials[MAX_TRIALS:]))
