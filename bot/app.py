@@ -274,7 +274,7 @@ def open_app(
             store=store,
             watchers=[
                 RedactingWatcher(watcher, Redactor(secrets.values()))
-                for watcher in build_watchers(settings, secrets, http)
+                for watcher in build_watchers(settings, secrets, http, clock)
             ],
             topics=topics_from_settings(settings),
             deliverers=deliverers,
