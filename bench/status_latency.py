@@ -187,7 +187,10 @@ def one_client(url: str, requests: int) -> tuple[list[float], list[int]]:
             response = client.post("/slack/commands", content=body, headers=headers)
             elapsed = time.perf_counter() - tick
             response.raise_for_status()
-            blocks = response.json()["blocks"]
+            payload = response.json()
+            if "blocks" not in payload:  # an answer without a card: say what it was
+                raise RuntimeError(f"/status {text!r} answered without a card: {payload}")
+            blocks = payload["blocks"]
             if n >= 20:  # the first requests warm up connections and caches
                 times.append(elapsed * 1000)
                 sizes.append(len(blocks))

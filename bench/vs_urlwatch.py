@@ -86,7 +86,8 @@ def measured(command: Sequence[str], server: FeedServer, cwd: Path) -> Sample:
     wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     errors = child.stderr.read().decode(errors="replace") if child.stderr else ""
-    if child.returncode not in (0, 1):  # trialwatch check exits 1 when a poll failed
+    # `trialwatch check` exits 1 when a poll failed; a crash (a traceback) is never a sample.
+    if child.returncode not in (0, 1) or "Traceback" in errors:
         raise RuntimeError(f"{command[0]} failed ({child.returncode}): {errors[-2000:]}")
     return Sample(
         wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, server.call("/_stats")
@@ -276,7 +277,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 500])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--only", choices=["ids", "start-up"], help="just this section (printed, not written)"
+    )
     args = parser.parse_args()
+    if args.only:
+        print("\n".join(trial_ids(args.runs) if args.only == "ids" else start_up(args.runs)))
+        return
     version = ensure_urlwatch()
     out = [
         f"# trialwatch vs {version}: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
