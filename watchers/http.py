@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from watchers.model import FetchError, ParseError
+from watchers.redact import scrub_url_secrets
 
 __all__ = [
     "USER_AGENT",
@@ -54,10 +55,6 @@ _RETRYABLE_ERRORS = (
     httpx.ProxyError,
     httpx.DecodingError,
 )
-_SECRET_PAIR = re.compile(
-    r"(?i)\b(api[_-]?key|key|token|access_token|password|secret)=[^&\s'\"<>]+"
-)
-_URL_QUERY = re.compile(r"(https?://[^\s?#'\"<>]*)\?[^\s'\"<>]*")
 _SNIPPET_LEN = 200
 
 
@@ -309,13 +306,8 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _scrub(text: str) -> str:
-    """Remove query strings and key=value secrets so messages never leak an api_key."""
-    return _SECRET_PAIR.sub(r"\1=<redacted>", _URL_QUERY.sub(r"\1", text))
-
-
 def _describe(exc: Exception) -> str:
-    detail = _scrub(str(exc))
+    detail = scrub_url_secrets(str(exc))
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
@@ -334,4 +326,4 @@ def _error_detail(response: httpx.Response) -> str:
         return ""
     if len(text) > _SNIPPET_LEN:
         text = text[:_SNIPPET_LEN] + "…"
-    return f": {_scrub(text)}"
+    return f": {scrub_url_secrets(text)}"
