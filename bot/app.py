@@ -27,6 +27,7 @@ from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, source_intervals
 from state.store import Destinations, Store
 from watchers.base import Watcher
+from watchers.deadline import DeadlineWatcher
 from watchers.http import Http, build_client
 from watchers.model import Topic
 
@@ -201,6 +202,7 @@ def open_app(
         backoff=settings.http.backoff,
         max_body_bytes=int(settings.http.max_body_mb * 1024 * 1024),
     )
+    redactor = Redactor(secrets.values())
     deliverers: list[Deliverer] = []
     if slack_client is None and secrets.slack_bot_token is not None:
         slack_client = _build_slack_client(
@@ -217,7 +219,9 @@ def open_app(
             config=config,
             store=store,
             watchers=[
-                RedactingWatcher(watcher, Redactor(secrets.values()))
+                RedactingWatcher(
+                    DeadlineWatcher(watcher, http, settings.http.poll_deadline), redactor
+                )
                 for watcher in build_watchers(settings, secrets, http)
             ],
             topics=topics_from_settings(settings),

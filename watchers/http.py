@@ -8,7 +8,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -119,6 +119,22 @@ class Http:
         self._wall_time = wall_time
         self._next_slot: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._budget = threading.local()  # this thread's poll deadline (see `deadline`)
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """Every request this thread makes inside the block shares one wall-clock budget.
+
+        It covers connecting, every byte, retries and their waits, and paging: past it the
+        request in progress fails with a FetchError saying the poll deadline passed.
+        """
+        outer: _Budget | None = getattr(self._budget, "current", None)
+        mine = _Budget(self._monotonic() + seconds, seconds)
+        self._budget.current = mine if outer is None or mine.until < outer.until else outer
+        try:
+            yield
+        finally:
+            self._budget.current = outer
 
     def get(
         self,
@@ -136,11 +152,15 @@ class Http:
         while True:
             attempt += 1
             self._pace(host)
+            self._check_deadline(host, path)
             try:
                 response = self._read(target, params, headers)
             except _RETRYABLE_ERRORS as exc:
+                self._check_deadline(host, path)
                 if attempt < attempts:
-                    self._sleep(self._backoff * 2.0 ** (attempt - 1))
+                    self._sleep(
+                        self._within_deadline(self._backoff * 2.0 ** (attempt - 1), host, path)
+                    )
                     continue
                 raise FetchError(
                     f"{host} did not answer for {path} after {attempts} attempts: {_describe(exc)}"
@@ -154,7 +174,8 @@ class Http:
                 return response
             if status == 429 or status >= 500:
                 if attempt < attempts:
-                    self._sleep(self._retry_delay(response, attempt, host, path))
+                    delay = self._retry_delay(response, attempt, host, path)
+                    self._sleep(self._within_deadline(delay, host, path))
                     continue
                 raise FetchError(
                     f"{host} answered HTTP {status} for {path} after {attempts} attempts"
@@ -199,6 +220,7 @@ class Http:
             sent["If-Modified-Since"] = modified
         response = self.get(url, params=params, headers=sent, accept=(200, 304))
         if response.status_code == 304:
+            _refuse_unasked_304(response, sent)
             kept = {k: v for k, v in meta.items() if k in (etag_key, modified_key)}
             return Conditional(response=None, meta=kept)
         fresh = {}
@@ -224,7 +246,10 @@ class Http:
     ) -> httpx.Response:
         # Stream so an endless or huge body is refused before it is all in memory.
         merged = {"User-Agent": USER_AGENT, **(headers or {})}
-        with self._client.stream("GET", target, params=params, headers=merged) as response:
+        timeout = self._bounded_timeout() or httpx.USE_CLIENT_DEFAULT
+        with self._client.stream(
+            "GET", target, params=params, headers=merged, timeout=timeout
+        ) as response:
             where = f"{target.host}{target.path}"
             length = response.headers.get("content-length", "")
             if length.isdigit() and int(length) > self._max_body_bytes:
@@ -236,6 +261,7 @@ class Http:
                 if total > self._max_body_bytes:
                     raise FetchError(self._too_big(where, "kept sending"), transient=False)
                 chunks.append(chunk)
+                self._check_deadline(target.host, target.path, f"after {total} bytes")
         # The body is already decoded, so drop the headers that would make httpx decode it again.
         kept = [
             (name, value)
@@ -248,6 +274,45 @@ class Http:
             content=b"".join(chunks),
             request=response.request,
             history=response.history,
+        )
+
+    def _remaining(self) -> float | None:
+        budget: _Budget | None = getattr(self._budget, "current", None)
+        return None if budget is None else budget.until - self._monotonic()
+
+    def _check_deadline(self, host: str, path: str, progress: str = "") -> None:
+        # A server trickling one byte a second never trips a read timeout: count the total.
+        remaining = self._remaining()
+        if remaining is not None and remaining <= 0:
+            raise self._deadline_error(host, path, progress)
+
+    def _within_deadline(self, delay: float, host: str, path: str) -> float:
+        """`delay`, unless waiting that long would outlast the poll deadline: then fail now."""
+        remaining = self._remaining()
+        if remaining is not None and delay >= remaining:
+            raise self._deadline_error(host, path, f"with a retry due in {delay:.0f} s")
+        return delay
+
+    def _deadline_error(self, host: str, path: str, progress: str) -> FetchError:
+        budget: _Budget = self._budget.current
+        detail = f" ({progress})" if progress else ""
+        return FetchError(
+            f"{host} timed out for {path}: no complete answer within the poll deadline of "
+            f"{budget.seconds:g} s{detail}"
+        )
+
+    def _bounded_timeout(self) -> httpx.Timeout | None:
+        """The client's timeouts, each cut to what is left of the poll deadline."""
+        remaining = self._remaining()
+        if remaining is None:
+            return None
+        left = max(remaining, 0.001)
+        base = self._client.timeout
+        return httpx.Timeout(
+            connect=min(base.connect or left, left),
+            read=min(base.read or left, left),
+            write=min(base.write or left, left),
+            pool=min(base.pool or left, left),
         )
 
     def _too_big(self, where: str, what: str) -> str:
@@ -263,6 +328,23 @@ class Http:
                 f"{wait:.0f} s, longer than the {self._max_retry_after:.0f} s we wait"
             )
         return wait
+
+
+@dataclass(frozen=True)
+class _Budget:
+    until: float  # on the Http's monotonic clock
+    seconds: float
+
+
+def _refuse_unasked_304(response: httpx.Response, sent: Mapping[str, str]) -> None:
+    # "Not modified" since what? Without a validator it means nothing, and taking it as an
+    # empty baseline would make the first real answer alert every item as new.
+    if not ({"If-None-Match", "If-Modified-Since"} & sent.keys()):
+        where = f"{response.url.host}{response.url.path}"
+        raise FetchError(
+            f"{where} answered 304 Not Modified to a request that sent no validator; "
+            "there is nothing it can be unchanged from"
+        )
 
 
 def decode_json(response: httpx.Response) -> Any:

@@ -55,6 +55,4 @@ def test_a_secret_inside_another_is_replaced_once() -> None:
 
 def test_url_secrets_are_dropped_without_knowing_them() -> None:
     text = "GET https://user:pw@api.example.test/v1?api_key=zzz&q=1 failed; token=abc"
-    assert scrub_url_secrets(text) == (
-        f"GET https://api.example.test/v1 failed; token={REDACTED}"
-    )
+    assert scrub_url_secrets(text) == (f"GET https://api.example.test/v1 failed; token={REDACTED}")
