@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from watchers.claims import detect_claim
 from watchers.feedparse import FeedItem, parse_feed
 from watchers.http import Http, validators_in
+from watchers.identity import FINGERPRINTS_KEY, settle_keys
 from watchers.match import find_alias_in
 from watchers.model import FieldValue, Observation, SourceResult, Topic, freeze_fields
 from watchers.shared_fetch import SharedFetch
@@ -69,13 +70,16 @@ class FeedWatcher:
         read = self._shared.read(held)
         kept = {**read.meta, NAMES_KEY: fingerprint}
         if read.parsed is None:
+            if FINGERPRINTS_KEY in meta:  # the stored meta is replaced: carry the keys over
+                kept[FINGERPRINTS_KEY] = meta[FINGERPRINTS_KEY]
             return SourceResult(self.source, topic.name, unchanged=True, meta=kept)
         observations = []
         for item in read.parsed:
             alias = find_alias_in([item.title, item.summary], topic.names)
             if alias is not None:
                 observations.append(self.observation(item, topic, alias))
-        return SourceResult(self.source, topic.name, tuple(observations), meta=kept)
+        settled, identity = settle_keys(observations, meta)
+        return SourceResult(self.source, topic.name, settled, meta={**kept, **identity})
 
     def observation(self, item: FeedItem, topic: Topic, alias: str | None) -> Observation:
         """One item of this feed as an Observation for `topic`."""

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from bot.pipeline import poll_once
 from state.store import Store
 from state.types import PollOutcome
