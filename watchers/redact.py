@@ -25,7 +25,6 @@ _SECRET_PAIR = re.compile(
 )
 _URL_QUERY = re.compile(r"(https?://[^\s?#'\"<>]*)\?[^\s'\"<>]*")
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"<>]+@")
-_PERCENT = re.compile(r"%[0-9A-F]{2}")
 
 
 def scrub_url_secrets(text: str) -> str:
@@ -44,10 +43,15 @@ class Redactor:
         for user, password in permutations(values, 2):
             for joined in (f"{user}:{password}", f"\0{user}\0{password}"):
                 forms.add(base64.b64encode(joined.encode()).decode().rstrip("="))
-        self._forms = sorted(forms, key=len, reverse=True)
+        # Matched without regard to case: some servers upper- or lower-case what they echo
+        # (percent-escapes as %2f or %2F, a whole query string lower-cased).
+        self._forms = sorted({form.lower() for form in forms}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        spans = [span for form in self._forms for span in _occurrences(form, text)]
+        folded = text.lower()
+        if len(folded) != len(text):  # a few non-ASCII letters change length: match as is
+            folded = text
+        spans = [span for form in self._forms for span in _occurrences(form, folded)]
         if not spans:
             return text
         out, end = [], 0
@@ -62,9 +66,8 @@ class Redactor:
 def _encodings(value: str) -> set[str]:
     """The spellings a secret takes in URLs, JSON, HTML and base64."""
     percent = {quote(value, safe=""), quote(value), quote_plus(value)}
-    lower = {_PERCENT.sub(lambda m: m.group(0).lower(), form) for form in percent}
     escaped = json.dumps(value)[1:-1]
-    forms = {value, escape(value), escaped, escaped.replace("/", "\\/"), *percent, *lower}
+    forms = {value, escape(value), escaped, escaped.replace("/", "\\/"), *percent}
     forms.add(base64.b64encode(value.encode()).decode().rstrip("="))
     return {form for form in forms if len(form) >= _MIN_SECRET}
 
