@@ -24,12 +24,13 @@ from bot.destinations.slack.delivery import build_slack_client as _build_slack_c
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
 from bot.redact import RedactingWatcher, Redactor
-from bot.sources import build_watchers, source_intervals
+from bot.sources import build_watchers, host_intervals, source_intervals
 from state.store import Destinations, Store
 from watchers.base import Watcher
 from watchers.deadline import DeadlineWatcher
 from watchers.http import Http, build_client
 from watchers.model import Topic
+from watchers.registry import trial_registries
 
 __all__ = ["App", "CheckReport", "UnknownTopicError", "open_app", "topics_from_settings"]
 
@@ -105,8 +106,9 @@ class App:
             if wanted in {n.casefold() for n in (*topic.names, *topic.trials)}:
                 return topic
         for topic in self.topics:
-            if wanted.upper() in self.store.snapshot(topic.name, "clinicaltrials"):
-                return topic
+            for registry in trial_registries():
+                if wanted.upper() in self.store.snapshot(topic.name, registry):
+                    return topic
         raise UnknownTopicError(name)
 
     def poll_all(self, on_poll: Callable[[PollSummary], None] | None = None) -> list[PollSummary]:
@@ -198,6 +200,7 @@ def open_app(
     http = Http(
         client,
         min_interval=settings.http.min_interval,
+        host_intervals=host_intervals(settings.http),
         max_retries=settings.http.max_retries,
         backoff=settings.http.backoff,
         max_body_bytes=int(settings.http.max_body_mb * 1024 * 1024),

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from watchers.deadline import DEFAULT_POLL_DEADLINE
+from watchers.trial_ids import nct_id
 
 __all__ = [
     "ConfigError",
@@ -96,10 +97,11 @@ class TopicSettings(_Strict):
     @field_validator("trials")
     @classmethod
     def _nct_ids(cls, trials: tuple[str, ...]) -> tuple[str, ...]:
-        for trial in trials:
-            if not re.fullmatch(r"NCT\d{8}", trial.strip().upper()):
+        ids = tuple(nct_id(trial) for trial in trials)
+        for trial, found in zip(trials, ids, strict=True):
+            if found is None:
                 raise ValueError(f"{trial!r} is not an NCT id like NCT04768972")
-        return tuple(t.strip().upper() for t in trials)
+        return tuple(found for found in ids if found is not None)
 
 
 class _Source(_Strict):

@@ -1,76 +1,50 @@
-"""Which watchers run: one per enabled source section of the configuration."""
+"""Which watchers run: one per enabled source section of the configuration, built by its spec."""
 
 from __future__ import annotations
 
-from bot.config import Secrets, Settings
+from collections.abc import Iterator
+from typing import Any
+
+from bot.config import HttpSettings, Secrets, Settings
 from watchers.base import Watcher
-from watchers.ctgov import ClinicalTrialsWatcher
-from watchers.ema import EmaMedicinesWatcher
-from watchers.feeds import FeedWatcher
 from watchers.http import Http
-from watchers.news import GoogleNewsWatcher
-from watchers.openfda import OpenFdaWatcher
-from watchers.pubmed import PubMedWatcher
+from watchers.registry import REGISTRY
+from watchers.spec import BuildContext, SourceSpec
 
-__all__ = ["build_watchers", "source_intervals"]
+__all__ = ["build_watchers", "host_intervals", "source_intervals"]
 
-# Defaults that respect each source (seconds): the registry refreshes daily, feeds often.
-DEFAULT_INTERVALS = {
-    "clinicaltrials": 3600.0,
-    # openFDA's keyless quota is 1,000 requests a day per IP (SOURCES.md 2b); data lags a week.
-    "openfda": 6 * 3600.0,
-    # EMA regenerates its medicines report at most twice a day (SOURCES.md 3).
-    "ema_medicines": 6 * 3600.0,
-    # Every `[[sources.feeds]]` entry (source `feed:<name>`) unless it sets its own interval.
-    "feed": 1800.0,
-    "google_news": 1800.0,
-    # PubMed indexes new papers daily; hourly keeps far inside NCBI's 3 requests/s.
-    "pubmed": 3600.0,
-}
+
+def _configured(settings: Settings) -> Iterator[tuple[SourceSpec, Any]]:
+    """Each spec with its config section (each entry, for list sections), in registry order."""
+    for spec in REGISTRY:
+        section = getattr(settings.sources, spec.config_section)
+        entries = tuple(section) if spec.instances else (section,) if section is not None else ()
+        for entry in entries:
+            yield spec, entry
 
 
 def build_watchers(settings: Settings, secrets: Secrets, http: Http) -> list[Watcher]:
     """Every watcher whose config section is present and enabled; absent means off."""
-    watchers: list[Watcher] = []
-    ct = settings.sources.clinicaltrials
-    if ct is not None and ct.enabled:
-        watchers.append(ClinicalTrialsWatcher(http, base_url=ct.base_url, page_size=ct.page_size))
-    fda = settings.sources.openfda
-    if fda is not None and fda.enabled:
-        key = secrets.openfda_api_key
-        watchers.append(OpenFdaWatcher(http, fda.base_url, key.get_secret_value() if key else None))
-    ema = settings.sources.ema_medicines
-    if ema is not None and ema.enabled:
-        watchers.append(EmaMedicinesWatcher(http, ema.url))
-    for feed in settings.sources.feeds:
-        if feed.enabled:
-            watchers.append(FeedWatcher(http, feed.name, feed.url, feed.authority))
-    news = settings.sources.google_news
-    if news is not None and news.enabled:
-        watchers.append(GoogleNewsWatcher(http, news.base_url))
-    pubmed = settings.sources.pubmed
-    if pubmed is not None and pubmed.enabled:
-        ncbi = secrets.ncbi_api_key
-        watchers.append(
-            PubMedWatcher(http, pubmed.base_url, ncbi.get_secret_value() if ncbi else None)
-        )
-    return watchers
+    named = {name: getattr(secrets, name) for name in type(secrets).model_fields}
+    context = BuildContext(
+        http=http,
+        secrets={name: value.get_secret_value() for name, value in named.items() if value},
+    )
+    return [spec.build(entry, context) for spec, entry in _configured(settings) if entry.enabled]
 
 
 def source_intervals(settings: Settings) -> dict[str, float]:
-    """Poll interval per watcher source name, from config or the defaults."""
-    intervals = dict(DEFAULT_INTERVALS)
-    ct = settings.sources.clinicaltrials
-    if ct is not None and ct.interval:
-        intervals["clinicaltrials"] = ct.interval
-    for name, section in (
-        ("openfda", settings.sources.openfda),
-        ("ema_medicines", settings.sources.ema_medicines),
-        ("google_news", settings.sources.google_news),
-        ("pubmed", settings.sources.pubmed),
-    ):
-        if section is not None and section.interval:
-            intervals[name] = section.interval
-    for feed in settings.sources.feeds:
-        intervals[f"feed:{feed.name}"] = feed.interval or DEFAULT_INTERVALS["feed"]
+    """Poll interval (seconds) per source id: the section's `interval`, else the spec's."""
+    intervals = {s.id: s.interval.total_seconds() for s in REGISTRY if not s.instances}
+    for spec, entry in _configured(settings):
+        interval = entry.interval or spec.interval.total_seconds()
+        intervals[spec.source_id(entry)] = interval
     return intervals
+
+
+def host_intervals(http: HttpSettings) -> dict[str, float]:
+    """Seconds between two requests per host: each spec's pacing (other hosts get
+    `[http].min_interval`). A `min_interval` set in the file applies to every host instead."""
+    if "min_interval" in http.model_fields_set:
+        return {}
+    return {host: gap.total_seconds() for s in REGISTRY for host, gap in s.pacing.items()}

@@ -13,24 +13,24 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from state.claims import UNCONFIRMED, claim_label, confirming_record, describe_record, is_official
 from state.codec import observation_from_row
 from state.fields import BOOKKEEPING_FIELDS, field_label, format_value, source_label
-from state.stories import is_news, same_story
+from state.source_sql import from_sources
+from state.stories import folding_of, same_story
 from state.tables import AlertRow, SnapshotRow
 from state.types import Change, ChangeKind
 from watchers.model import Observation
+from watchers.registry import specs_where
+from watchers.spec import Folding
 
 __all__ = ["STORY_WINDOW", "enrich_changes"]
 
 # Outlets retell a story over a day or two; later items are new stories.
 STORY_WINDOW = timedelta(hours=48)
 _SUMMARY_CHARS = 300
-# Items that are stories. A trial or a Drugs@FDA application keeps its URL across distinct
-# events (a study back in the registry, a new supplement), so those never fold by URL.
-_STORY_SOURCE_KINDS = frozenset({"feed", "google_news", "pubmed"})
 
 
 @dataclass
@@ -68,7 +68,7 @@ def enrich_changes(
             _add_outlet(story, kept, _outlet(obs))
             continue
         kept.append(_describe_new(evidence, change, obs))
-        if _is_story(obs) and is_news(obs.source, _text(obs, "_authority")):
+        if _is_news(obs):
             evidence.stories.append(
                 _Story(change.title, change.url, obs, change.matched_alias, index=len(kept) - 1)
             )
@@ -98,7 +98,7 @@ class _Evidence:
                 AlertRow.topic == self.topic,
                 AlertRow.kind == ChangeKind.NEW.value,
                 col(AlertRow.created_at) >= self.since,
-                or_(col(AlertRow.source) == "google_news", col(AlertRow.source).like("feed:%")),
+                from_sources(col(AlertRow.source), specs_where(folding=Folding.SAME_STORY)),
             )
             .order_by(col(AlertRow.id))
         ).all()
@@ -106,7 +106,7 @@ class _Evidence:
         stories = []
         for alert in alerts:
             first = told.get((alert.source, alert.key))
-            if first is not None and is_news(first.source, _text(first, "_authority")):
+            if first is not None and _is_news(first):
                 stories.append(_Story(alert.title, alert.url, first, alert.matched_alias, alert))
         return stories
 
@@ -121,15 +121,12 @@ class _Evidence:
 
     @cached_property
     def official_records(self) -> list[Observation]:
-        """The topic's stored official records (Drugs@FDA, EMA, FDA/EMA feed items)."""
+        """The topic's stored official records (sources whose spec says official evidence)."""
         rows = self.session.exec(
             select(SnapshotRow).where(
                 SnapshotRow.topic == self.topic,
                 col(SnapshotRow.removed_at).is_(None),
-                or_(
-                    col(SnapshotRow.source).in_(["openfda", "ema_medicines"]),
-                    col(SnapshotRow.source).like("feed:%"),
-                ),
+                from_sources(col(SnapshotRow.source), specs_where(official_evidence=True)),
             )
         ).all()
         return [
@@ -164,15 +161,20 @@ class _Evidence:
 
 
 def _is_story(obs: Observation) -> bool:
-    return obs.source.partition(":")[0] in _STORY_SOURCE_KINDS
+    # A trial or a Drugs@FDA application keeps its URL across distinct events (a study back
+    # in the registry, a new supplement): those never fold (Folding.NEVER in their spec).
+    return folding_of(obs.source, obs.fields) is not Folding.NEVER
+
+
+def _is_news(obs: Observation) -> bool:
+    return folding_of(obs.source, obs.fields) is Folding.SAME_STORY
 
 
 def _earlier_telling(evidence: _Evidence, change: Change, obs: Observation) -> _Story | None:
     """The story this item retells: same link first (any topic, any time), then same news."""
     if not _is_story(obs):
         return None
-    news = is_news(obs.source, _text(obs, "_authority"))
-    stories = evidence.stories if news else []
+    stories = evidence.stories if _is_news(obs) else []
     if change.url:
         for story in stories:
             if story.url == change.url:

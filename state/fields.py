@@ -1,15 +1,18 @@
-"""Field semantics: which fields alert, how a change reads in human words, how severe it is."""
+"""Field semantics: which fields alert, how a change reads in human words, how severe it is.
+
+What is source-specific (labels, severity rules) is asked of the source's spec.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from state.types import ChangeKind, FieldChange, Severity
 from watchers.model import FieldValue
+from watchers.registry import source_label, spec_for
 
 __all__ = [
     "BOOKKEEPING_FIELDS",
-    "SOURCE_LABELS",
     "describe_change",
     "field_label",
     "format_value",
@@ -44,15 +47,6 @@ _LABELS = {
     "marketing_authorisation_date": "Marketing authorisation",
 }
 
-SOURCE_LABELS = {
-    "clinicaltrials": "ClinicalTrials.gov",
-    "openfda": "openFDA Drugs@FDA",
-    "ema_medicines": "EMA medicines data",
-    "google_news": "Google News",
-    "pubmed": "PubMed",
-    "feed": "RSS feed",  # `feed:<name>` sources are labelled by their name (source_label)
-}
-
 _ENUM_WORDS = {
     "ACTIVE_NOT_RECRUITING": "Active, not recruiting",
     "EARLY_PHASE1": "Early Phase 1",
@@ -61,15 +55,6 @@ _ENUM_WORDS = {
 
 # Drugs@FDA submission status codes (SOURCES.md 2b); the raw code stays visible in brackets.
 _SUBMISSION_STATUS_WORDS = {"AP": "Approved (AP)", "TA": "Tentatively approved (TA)"}
-
-# Trial statuses that end or halt a study: a clinical team must hear of these first.
-_HIGH_TRIAL_STATUSES = frozenset({"SUSPENDED", "TERMINATED", "WITHDRAWN", "COMPLETED"})
-
-
-def source_label(source: str) -> str:
-    """A person's name for a source id (`feed:EMA news` -> `EMA news`)."""
-    kind, _, name = source.partition(":")
-    return name if name else SOURCE_LABELS.get(kind, source)
 
 
 def field_label(field: str) -> str:
@@ -117,105 +102,12 @@ def describe_change(field: str, before: FieldValue, after: FieldValue) -> FieldC
     return FieldChange(field=field, label=label, before=before, after=after, text=text)
 
 
-SeverityRule = Callable[[ChangeKind, Mapping[str, FieldValue], tuple[FieldChange, ...]], Severity]
-
-
-def _trial_severity(
-    kind: ChangeKind, fields: Mapping[str, FieldValue], changes: tuple[FieldChange, ...]
-) -> Severity:
-    if kind is ChangeKind.NEW and fields.get("overall_status") in _HIGH_TRIAL_STATUSES:
-        return Severity.HIGH
-    for change in changes:
-        if change.field == "overall_status" and change.after in _HIGH_TRIAL_STATUSES:
-            return Severity.HIGH
-        if change.field in ("has_results", "results_first_posted") and change.after:
-            return Severity.HIGH
-    return Severity.NORMAL
-
-
-def _fda_severity(
-    kind: ChangeKind, fields: Mapping[str, FieldValue], changes: tuple[FieldChange, ...]
-) -> Severity:
-    # An approval (AP), new or reached from another status, is what the team waits for.
-    if kind is ChangeKind.NEW and fields.get("submission_status") == "AP":
-        return Severity.HIGH
-    if any(c.field == "submission_status" and c.after == "AP" for c in changes):
-        return Severity.HIGH
-    return Severity.NORMAL
-
-
-# EMA milestones: a CHMP opinion, the Commission's decision, the marketing authorisation.
-_EMA_MILESTONE_DATES = frozenset(
-    {"opinion_adopted_date", "european_commission_decision_date", "marketing_authorisation_date"}
-)
-
-
-def _ema_severity(
-    kind: ChangeKind, fields: Mapping[str, FieldValue], changes: tuple[FieldChange, ...]
-) -> Severity:
-    del fields  # a new EMA record is high whatever it says
-    if kind is ChangeKind.NEW:
-        return Severity.HIGH
-    for change in changes:
-        if change.field == "medicine_status":
-            return Severity.HIGH
-        # A CHMP opinion, positive or negative, is a regulator's approval or rejection.
-        if change.field == "opinion_status" and change.after:
-            return Severity.HIGH
-        if change.field in _EMA_MILESTONE_DATES and not change.before and change.after:
-            return Severity.HIGH
-    return Severity.NORMAL
-
-
-# Claims (watchers.claims.ClaimKind values) that make an agency's own feed item loud.
-_REGULATORY_CLAIMS = frozenset(
-    {
-        "approval",
-        "marketing_authorisation",
-        "rejection",
-        "chmp_positive",
-        "chmp_negative",
-        "withdrawal",
-    }
-)
-
-
-def _feed_severity(
-    kind: ChangeKind, fields: Mapping[str, FieldValue], changes: tuple[FieldChange, ...]
-) -> Severity:
-    # An FDA/EMA item announcing a regulatory action or a safety communication is high;
-    # other agency and company items normal; news feeds low (feed items alert once, as new).
-    authority = fields.get("_authority")
-    if authority in ("FDA", "EMA"):
-        if fields.get("_claim") in _REGULATORY_CLAIMS or fields.get("_safety") is True:
-            return Severity.HIGH
-        return Severity.NORMAL
-    return Severity.NORMAL if authority == "company" else Severity.LOW
-
-
-def _news_severity(
-    kind: ChangeKind, fields: Mapping[str, FieldValue], changes: tuple[FieldChange, ...]
-) -> Severity:
-    # News and papers are low: a claim in them is only a claim until an official record backs it.
-    return Severity.LOW
-
-
-_SEVERITY_RULES: dict[str, SeverityRule] = {
-    "clinicaltrials": _trial_severity,
-    "openfda": _fda_severity,
-    "ema_medicines": _ema_severity,
-    "feed": _feed_severity,
-    "google_news": _news_severity,
-    "pubmed": _news_severity,
-}
-
-
 def severity_for(
     source: str,
     kind: ChangeKind,
     fields: Mapping[str, FieldValue],
     changes: tuple[FieldChange, ...] = (),
 ) -> Severity:
-    """How loudly a change should be told, by the rules of its kind of source."""
-    rule = _SEVERITY_RULES.get(source.partition(":")[0])
-    return rule(kind, fields, changes) if rule else Severity.NORMAL
+    """How loudly a change should be told, by its source's spec (watchers/registry.py)."""
+    spec = spec_for(source).for_fields(fields)
+    return spec.severity(kind is ChangeKind.NEW, fields, changes)

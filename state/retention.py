@@ -10,14 +10,10 @@ from sqlmodel import Session, col, delete, or_, select
 
 from state.tables import AlertRow, PollRunRow, SnapshotRow
 from state.types import ChangeKind
+from watchers.registry import find_spec
+from watchers.spec import Retention
 
-__all__ = ["EVENT_SOURCES", "PruneReport", "is_event_source", "prune"]
-
-# Sources whose items are events (a headline, a paper): once one drops out of the feed it is
-# history, and its snapshot row only has to outlive the feed's window. Trials, openFDA
-# submissions and EMA records are state: their rows stay for as long as the record exists.
-EVENT_SOURCES = frozenset({"google_news", "pubmed"})
-_EVENT_PREFIXES = ("feed:",)
+__all__ = ["PruneReport", "is_event_source", "prune"]
 
 
 @dataclass(frozen=True)
@@ -29,8 +25,14 @@ class PruneReport:
 
 
 def is_event_source(source: str) -> bool:
-    """Whether `source` serves events (feeds, news, papers) rather than records with a state."""
-    return source in EVENT_SOURCES or source.startswith(_EVENT_PREFIXES)
+    """Whether `source` serves events (feeds, news, papers) rather than records with a state.
+
+    Events (Retention.EVENT in the spec) are history once they drop out of the source, so
+    their rows only have to outlive its window; records with a state (trials, applications)
+    stay for as long as the record exists. A source no spec declares is never pruned.
+    """
+    spec = find_spec(source)
+    return spec is not None and spec.retention is Retention.EVENT
 
 
 def prune(session: Session, at: datetime, retention: timedelta) -> PruneReport:

@@ -1,24 +1,23 @@
-"""Is a source serving data older than it should? Source-specific freshness rules live only here."""
+"""Is a source serving data older than its spec allows (`max_data_age`)?"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["DATA_TIMESTAMP", "MAX_DATA_AGE", "stale_note"]
+from watchers.registry import find_spec
+
+__all__ = ["DATA_TIMESTAMP", "stale_note"]
 
 # The poll-meta key under which a watcher keeps when the source's data was last refreshed
 # (ClinicalTrials.gov: `/version` dataTimestamp, `yyyy-MM-ddTHH:mm:ss` UTC, SOURCES.md 1).
 DATA_TIMESTAMP = "data_timestamp"
 
-# How old a source's data may be before it counts as stale. ClinicalTrials.gov refreshes daily
-# Monday to Friday (SOURCES.md 1): over a weekend the data is up to ~3 days old, so more is news.
-MAX_DATA_AGE: Mapping[str, timedelta] = {"clinicaltrials": timedelta(days=3)}
-
 
 def stale_note(source: str, meta: Mapping[str, str], checked_at: datetime | None) -> str | None:
     """Plain words when the data served at the last successful check was too old, else None."""
-    limit = MAX_DATA_AGE.get(source)
+    spec = find_spec(source)  # how old its data may get is a trait of the source's spec
+    limit = spec.max_data_age if spec is not None else None
     raw = meta.get(DATA_TIMESTAMP)
     if limit is None or raw is None or checked_at is None:
         return None

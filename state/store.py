@@ -26,6 +26,7 @@ from state.migrate import upgrade
 from state.outbox import Outbox
 from state.poll_writes import add_alert, add_run, health_change, write_snapshot
 from state.retention import PruneReport
+from state.source_sql import from_sources
 from state.staleness import stale_note
 from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
 from state.types import (
@@ -39,6 +40,8 @@ from state.types import (
     TopicStatus,
 )
 from watchers.model import SourceResult
+from watchers.registry import specs_where
+from watchers.spec import SourceKind
 
 __all__ = ["Destinations", "PollReport", "Store", "create_store_engine"]
 
@@ -224,7 +227,12 @@ class Store:
         with Session(self.engine) as session:
             trial_rows = session.exec(
                 select(SnapshotRow)
-                .where(SnapshotRow.topic == topic, SnapshotRow.source == "clinicaltrials")
+                .where(
+                    SnapshotRow.topic == topic,
+                    from_sources(
+                        col(SnapshotRow.source), specs_where(kind=SourceKind.TRIAL_REGISTRY)
+                    ),
+                )
                 .order_by(col(SnapshotRow.key))
             ).all()
             alert_rows = session.exec(

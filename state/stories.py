@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz
 
-__all__ = ["NEWS_KINDS", "OFFICIAL_KINDS", "is_news", "normalize_title", "same_story"]
+from watchers.model import FieldValue
+from watchers.registry import find_spec
+from watchers.spec import AUTHORITY_FIELD, Folding
 
-# Source kinds whose items are stories that several outlets retell.
-NEWS_KINDS = frozenset({"google_news", "feed"})
-# Source kinds that are official records: never folded into someone else's story.
-OFFICIAL_KINDS = frozenset({"openfda", "ema_medicines", "clinicaltrials"})
+__all__ = ["folding_of", "is_news", "normalize_title", "same_story"]
+
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -27,12 +27,15 @@ _MIN_SHARED_TOKENS = 3
 _THRESHOLD = 70.0
 
 
+def folding_of(source: str, fields: Mapping[str, FieldValue]) -> Folding:
+    """How an item of `source` folds into earlier alerts, by its spec (unknown: never)."""
+    spec = find_spec(source)
+    return spec.for_fields(fields).folding if spec is not None else Folding.NEVER
+
+
 def is_news(source: str, authority: str | None) -> bool:
     """Whether an item from `source` is a retellable story rather than an official record."""
-    kind = source.partition(":")[0]
-    if kind == "feed":
-        return authority not in ("FDA", "EMA")
-    return kind in NEWS_KINDS
+    return folding_of(source, {AUTHORITY_FIELD: authority}) is Folding.SAME_STORY
 
 
 def _stem(token: str) -> str:

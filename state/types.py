@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from watchers.model import FieldValue, Observation
+from watchers.spec import Severity
 
 __all__ = [
     "Alert",
@@ -29,12 +30,6 @@ class ChangeKind(StrEnum):
     SOURCE_DOWN = "source_down"
     SOURCE_RECOVERED = "source_recovered"
     CONFIRMED = "confirmed"  # an earlier claim is now backed by an official record
-
-
-class Severity(StrEnum):
-    HIGH = "high"
-    NORMAL = "normal"
-    LOW = "low"
 
 
 class DeliveryState(StrEnum):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import timedelta
 
 from watchers.claims import detect_claim
 from watchers.feedparse import FeedItem, parse_feed
@@ -18,9 +20,28 @@ from watchers.identity import FINGERPRINTS_KEY, settle_keys
 from watchers.match import find_alias_in
 from watchers.model import FieldValue, Observation, SourceResult, Topic, freeze_fields
 from watchers.shared_fetch import SharedFetch
+from watchers.spec import (
+    AUTHORITY_FIELD,
+    ClaimRule,
+    FieldDelta,
+    Fields,
+    Folding,
+    Retention,
+    Severity,
+    SourceKind,
+    SourceSpec,
+)
 from watchers.text import clip, is_safety_title
 
-__all__ = ["FeedItem", "FeedWatcher", "feed_observation", "names_fingerprint", "parse_feed"]
+__all__ = [
+    "SPEC",
+    "FeedItem",
+    "FeedWatcher",
+    "feed_observation",
+    "feed_severity",
+    "names_fingerprint",
+    "parse_feed",
+]
 
 # Where in the poll meta the topic's names are remembered (as a digest): when they change,
 # the feed is read in full again instead of trusting a 304 for the old names.
@@ -135,3 +156,68 @@ def feed_observation(
         published=item.published,
         matched_alias=matched_alias,
     )
+
+
+# Claims (watchers.claims.ClaimKind values) that make an agency's own feed item loud.
+_REGULATORY_CLAIMS = frozenset(
+    {"approval", "marketing_authorisation", "rejection", "chmp_positive", "chmp_negative"}
+    | {"withdrawal"}
+)
+
+
+def feed_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
+    """FDA/EMA items announcing a regulatory action or a safety communication are high;
+    other agency and company items normal; news feeds low (feed items alert once, as new)."""
+    authority = fields.get(AUTHORITY_FIELD)
+    if authority in _OFFICIAL:
+        if fields.get("_claim") in _REGULATORY_CLAIMS or fields.get("_safety") is True:
+            return Severity.HIGH
+        return Severity.NORMAL
+    return Severity.NORMAL if authority == "company" else Severity.LOW
+
+
+def _claims(*claims: str) -> ClaimRule:
+    return lambda fields: fields.get("_claim") in claims
+
+
+# A feed's kind follows its `authority`: the agencies' own feeds are official evidence (an
+# item announcing an approval backs a headline claiming it); company and news feeds retell.
+FEED_SPEC = SourceSpec(
+    id="feed",
+    label="RSS feed",  # each `feed:<name>` source is labelled by its name
+    kind=SourceKind.NEWS,
+    official_evidence=False,
+    folding=Folding.SAME_STORY,
+    severity=feed_severity,
+    confirms={},
+    describe=None,
+    interval=timedelta(minutes=30),
+    pacing={},  # hosts vary by feed: `[http].min_interval` applies
+    retention=Retention.EVENT,
+    max_data_age=None,
+    config_section="feeds",
+    instances=True,
+    build=lambda entry, context: FeedWatcher(context.http, entry.name, entry.url, entry.authority),
+)
+_REGULATOR_FEED = FEED_SPEC.variant(
+    kind=SourceKind.REGULATOR_FEED,
+    official_evidence=True,
+    folding=Folding.SAME_LINK,  # an agency's items are not retellings of each other
+    confirms={
+        "approval": _claims("approval", "marketing_authorisation"),
+        "marketing_authorisation": _claims("marketing_authorisation"),
+        "chmp_positive": _claims("chmp_positive"),
+        "chmp_negative": _claims("chmp_negative"),
+        "rejection": _claims("rejection"),
+        "withdrawal": _claims("withdrawal"),
+    },
+)
+SPEC = replace(
+    FEED_SPEC,
+    by_authority={
+        "FDA": _REGULATOR_FEED,
+        "EMA": _REGULATOR_FEED,
+        "company": FEED_SPEC.variant(kind=SourceKind.COMPANY),
+        "news": FEED_SPEC.variant(),
+    },
+)

@@ -8,7 +8,8 @@ has one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 import httpx
 
@@ -17,12 +18,23 @@ from watchers.feeds import feed_observation
 from watchers.http import Http
 from watchers.match import find_alias
 from watchers.model import Observation, SourceResult, Topic
+from watchers.spec import (
+    FieldDelta,
+    Fields,
+    Folding,
+    Retention,
+    Severity,
+    SourceKind,
+    SourceSpec,
+)
 
 __all__ = [
     "SOURCE",
+    "SPEC",
     "GoogleNewsWatcher",
     "google_news_observations",
     "google_news_query",
+    "news_severity",
     "split_outlet",
 ]
 
@@ -96,3 +108,27 @@ def _own_summary(text: str, headline: str, outlet: str | None) -> str:
     if outlet and text.endswith(outlet):
         text = text[: -len(outlet)].strip()
     return text
+
+
+def news_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
+    """News is low: a claim in it is only a claim until an official record backs it."""
+    return Severity.LOW
+
+
+SPEC = SourceSpec(
+    id=SOURCE,
+    label="Google News",
+    kind=SourceKind.NEWS,
+    official_evidence=False,
+    folding=Folding.SAME_STORY,
+    severity=news_severity,
+    confirms={},
+    describe=None,
+    interval=timedelta(minutes=30),
+    pacing={"news.google.com": timedelta(seconds=1)},
+    retention=Retention.EVENT,
+    max_data_age=None,
+    config_section="google_news",
+    instances=False,
+    build=lambda section, context: GoogleNewsWatcher(context.http, section.base_url),
+)

@@ -6,8 +6,8 @@ warninglist; over the rate limit NCBI answers 429, or 200 with a body holding `e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchers.claims import detect_claim
@@ -24,11 +24,22 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.redact import Redactor
+from watchers.spec import (
+    FieldDelta,
+    Fields,
+    Folding,
+    Retention,
+    Severity,
+    SourceKind,
+    SourceSpec,
+)
 from watchers.text import clip, collapse, is_safety_title, plain_text
 
 __all__ = [
     "SOURCE",
+    "SPEC",
     "PubMedWatcher",
+    "paper_severity",
     "parse_esearch",
     "parse_esummary",
     "parse_summary",
@@ -196,3 +207,31 @@ def _sort_date(value: Any) -> datetime | None:
         return datetime.strptime(str(value).strip(), "%Y/%m/%d %H:%M").replace(tzinfo=UTC)
     except ValueError:
         return None
+
+
+def paper_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
+    """Papers are low: a claim in one is only a claim until an official record backs it."""
+    return Severity.LOW
+
+
+SPEC = SourceSpec(
+    id=SOURCE,
+    label="PubMed",
+    kind=SourceKind.PAPER,
+    official_evidence=False,
+    # The same paper found twice is one alert; two papers with similar titles are two papers.
+    folding=Folding.SAME_LINK,
+    severity=paper_severity,
+    confirms={},
+    describe=None,
+    # PubMed indexes new papers daily; hourly keeps far inside NCBI's limits.
+    interval=timedelta(hours=1),
+    pacing={"eutils.ncbi.nlm.nih.gov": timedelta(seconds=1) / 3},  # 3 requests a second
+    retention=Retention.EVENT,
+    max_data_age=None,
+    config_section="pubmed",
+    instances=False,
+    build=lambda section, context: PubMedWatcher(
+        context.http, section.base_url, context.secrets.get("ncbi_api_key")
+    ),
+)

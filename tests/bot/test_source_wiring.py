@@ -1,0 +1,63 @@
+"""Sources are wired by their specs: no source id is spelled in state/ or bot/."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import HttpSettings, Secrets, Settings, SourcesSettings
+from bot.sources import build_watchers, host_intervals, source_intervals
+from watchers.http import Http
+from watchers.registry import REGISTRY
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_config_section_has_a_spec_and_every_spec_a_section() -> None:
+    assert sorted(SourcesSettings.model_fields) == sorted(s.config_section for s in REGISTRY)
+
+
+def test_every_source_is_built_from_its_spec_when_its_section_is_present() -> None:
+    sections = {
+        s.config_section: ([{"name": "x", "url": "https://x.test/"}] if s.instances else {})
+        for s in REGISTRY
+    }
+    settings = Settings.model_validate({"topics": [{"name": "t"}], "sources": sections})
+    with httpx.Client() as client:
+        built = build_watchers(settings, Secrets(), Http(client))
+    assert [w.source for w in built] == [s.source_id(_Entry("x")) for s in REGISTRY]
+    assert set(source_intervals(settings)) >= {w.source for w in built}
+
+
+class _Entry:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def test_pacing_comes_from_the_specs_unless_the_file_sets_min_interval() -> None:
+    paced = host_intervals(HttpSettings())
+    assert paced["clinicaltrials.gov"] == 1.0
+    assert paced["eutils.ncbi.nlm.nih.gov"] == pytest.approx(1 / 3)
+    assert paced["api.fda.gov"] == pytest.approx(0.25)
+    assert host_intervals(HttpSettings.model_validate({"min_interval": 0.5})) == {}
+
+
+def _source_literals(path: Path) -> list[str]:
+    ids = {s.id for s in REGISTRY}
+    prefixes = tuple(f"{s.id}:" for s in REGISTRY if s.instances)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        if node.value in ids or node.value.startswith(prefixes):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+    return found
+
+
+@pytest.mark.parametrize("package", ["state", "bot"])
+def test_no_source_id_is_spelled_outside_its_spec(package: str) -> None:
+    found = [hit for p in sorted((ROOT / package).rglob("*.py")) for hit in _source_literals(p)]
+    assert found == []

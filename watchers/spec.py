@@ -1,0 +1,130 @@
+"""What a source is, declared once beside its watcher: the traits `state/` and `bot/` ask for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from enum import Enum, StrEnum
+from typing import Any, Protocol
+
+from watchers.base import Watcher
+from watchers.http import Http
+from watchers.model import FieldValue, Observation
+
+__all__ = [
+    "AUTHORITY_FIELD",
+    "BuildContext",
+    "ClaimRule",
+    "FieldDelta",
+    "Fields",
+    "Folding",
+    "Retention",
+    "Severity",
+    "SeverityRule",
+    "SourceKind",
+    "SourceSpec",
+]
+
+# The informational field in which a feed-like observation names who published it.
+AUTHORITY_FIELD = "_authority"
+
+Fields = Mapping[str, FieldValue]
+
+
+class Severity(StrEnum):
+    """How loudly an alert is told."""
+
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class SourceKind(Enum):
+    """What a source's records are."""
+
+    TRIAL_REGISTRY = "trial registry"  # a trial's own record (its id names the trial)
+    REGULATOR_RECORD = "regulator record"  # an agency's database entry (Drugs@FDA, EMA)
+    REGULATOR_FEED = "regulator feed"  # an agency's own announcements
+    COMPANY = "company"  # a sponsor's own statements
+    NEWS = "news"  # outlets retelling a story
+    PAPER = "paper"  # literature
+
+
+class Folding(Enum):
+    """How a source's new items fold into an alert already told ("also reported by")."""
+
+    NEVER = "never"  # a record keeps its URL across distinct events (a trial, an application)
+    SAME_LINK = "same link"  # the same link is the same item; similar headlines are not
+    SAME_STORY = "same story"  # same link, or a headline telling the same story
+
+
+class Retention(Enum):
+    """How long a source's snapshot rows live."""
+
+    STATE = "state"  # a record with a state: kept for as long as the source has it
+    EVENT = "event"  # a headline or paper: history once it drops out of the source
+
+
+class FieldDelta(Protocol):
+    """One tracked field's change, as a severity rule reads it."""
+
+    @property
+    def field(self) -> str: ...
+    @property
+    def before(self) -> FieldValue: ...
+    @property
+    def after(self) -> FieldValue: ...
+
+
+# (is the record new?, its fields now, the tracked fields that changed) -> how loud.
+SeverityRule = Callable[[bool, Fields, Sequence[FieldDelta]], Severity]
+# Does this official record back a claimed regulatory action?
+ClaimRule = Callable[[Fields], bool]
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a watcher factory gets: the shared HTTP client and the secrets that are set."""
+
+    http: Http
+    secrets: Mapping[str, str]  # Secrets field name (e.g. "ncbi_api_key") -> value
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Everything about one source, in one place. Every trait is required: none defaults."""
+
+    id: str  # the source id, or for `instances` the family prefix of `<id>:<name>`
+    label: str
+    kind: SourceKind
+    official_evidence: bool  # its records can confirm a claimed regulatory action
+    folding: Folding
+    severity: SeverityRule
+    confirms: Mapping[str, ClaimRule]  # claim kind -> which of its records back it
+    describe: Callable[[Observation], str] | None  # a record's short name in a claim label
+    interval: timedelta  # default poll interval
+    pacing: Mapping[str, timedelta]  # host -> minimum gap between two requests
+    retention: Retention
+    max_data_age: timedelta | None  # older data counts as stale; None: no freshness signal
+    config_section: str  # the `[sources.<section>]` key
+    instances: bool  # the section is a list; each entry is source `<id>:<entry.name>`
+    build: Callable[[Any, BuildContext], Watcher]  # (config section or entry, context)
+    # For families whose entries declare an authority (feeds): the spec as it applies to
+    # one authority. Family traits (label, interval, retention, ...) are shared by `replace`.
+    by_authority: Mapping[str, SourceSpec] = field(default_factory=dict)
+
+    def for_fields(self, fields: Fields) -> SourceSpec:
+        """The spec that applies to one observation (feeds: by the authority it carries)."""
+        authority = fields.get(AUTHORITY_FIELD)
+        if self.by_authority and isinstance(authority, str):
+            return self.by_authority.get(authority, self)
+        return self
+
+    def variant(self, **traits: Any) -> SourceSpec:
+        """This family's spec as it applies to one authority: the traits that differ."""
+        return replace(self, by_authority={}, **traits)
+
+    def source_id(self, entry: Any) -> str:
+        """The source id of a configured section (or, for `instances`, of one entry)."""
+        return f"{self.id}:{entry.name}" if self.instances else self.id
