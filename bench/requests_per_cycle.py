@@ -9,7 +9,8 @@ for 1 and 2 topics, under three set-ups:
   all     + conditional GET (ETag/If-None-Match -> 304) + the ClinicalTrials.gov /version probe
 
 The mocked servers send an ETag and honour If-None-Match in "all" only. Whether Google News
-and the FDA/EMA edges really answer 304 is not verified (SOURCES.md 2a, 4): "all" is the best
+and the FDA/EMA edges really answer 304 is not verified (docs/sources.md#fda-feeds, #google-news):
+"all" is the best
 case for them, "cache" the worst. Poll meta is kept as the store keeps it: a non-empty
 `SourceResult.meta` replaces the stored one.
 """

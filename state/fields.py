@@ -22,7 +22,8 @@ __all__ = [
 ]
 
 # Stored for the record but never alerted on: they move without anything happening
-# (SOURCES.md 1: lastUpdatePostDate and derived data change on registry housekeeping).
+# (docs/sources.md#clinicaltrialsgov: lastUpdatePostDate and derived data change on registry
+# housekeeping).
 BOOKKEEPING_FIELDS = frozenset({"last_update_posted"})
 
 _LABELS = {
@@ -53,7 +54,8 @@ _ENUM_WORDS = {
     "NA": "Not applicable",
 }
 
-# Drugs@FDA submission status codes (SOURCES.md 2b); the raw code stays visible in brackets.
+# Drugs@FDA submission status codes (docs/sources.md#openfda); the raw code stays visible in
+# brackets.
 _SUBMISSION_STATUS_WORDS = {"AP": "Approved (AP)", "TA": "Tentatively approved (TA)"}
 
 

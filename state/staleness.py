@@ -10,7 +10,8 @@ from watchers.registry import find_spec
 __all__ = ["DATA_TIMESTAMP", "stale_note"]
 
 # The poll-meta key under which a watcher keeps when the source's data was last refreshed
-# (ClinicalTrials.gov: `/version` dataTimestamp, `yyyy-MM-ddTHH:mm:ss` UTC, SOURCES.md 1).
+# (ClinicalTrials.gov: `/version` dataTimestamp, `yyyy-MM-ddTHH:mm:ss` UTC,
+# docs/sources.md#clinicaltrialsgov).
 DATA_TIMESTAMP = "data_timestamp"
 
 

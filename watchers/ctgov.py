@@ -1,6 +1,6 @@
 """ClinicalTrials.gov API v2: fetch studies by id and by search (I/O), parse them (pure).
 
-Format reference: shared/formats/SOURCES.md section 1.
+Format reference: docs/sources.md#clinicaltrialsgov.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ __all__ = [
 SOURCE = "clinicaltrials"
 # Only what we read; every poll (by id and by search) asks for the same modules so a study
 # looks the same whichever way it was found. derivedSection is left out on purpose: it
-# changes on registry housekeeping (SOURCES.md 1, "Diff note"). hasResults comes back anyway.
+# changes on registry housekeeping (docs/sources.md#clinicaltrialsgov). hasResults comes back
+# anyway.
 FIELDS = (
     "IdentificationModule|StatusModule|SponsorCollaboratorsModule|DesignModule|"
     "ArmsInterventionsModule|ConditionsModule|ContactsLocationsModule|HasResults"
@@ -151,7 +152,8 @@ class ClinicalTrialsWatcher:
             param: query,
             "fields": FIELDS,
             "pageSize": self._page_size,
-            "countTotal": "true",  # totalCount comes on the first page only (SOURCES.md 1)
+            # totalCount comes on the first page only (docs/sources.md#clinicaltrialsgov)
+            "countTotal": "true",
         }
         pages = 0
         while True:
@@ -168,7 +170,7 @@ class ClinicalTrialsWatcher:
                     "narrow the topic's names or conditions",
                     transient=False,
                 )
-            # Later pages repeat the same query with the token (SOURCES.md 1, "Paging").
+            # Later pages repeat the same query with the token (docs/sources.md#clinicaltrialsgov).
             params.pop("countTotal", None)
             params["pageToken"] = token
 

@@ -1,7 +1,8 @@
 """ClinicalTrials.gov `/version`: a one-request probe of whether the registry's data refreshed.
 
 `GET /version` -> `{"apiVersion": "2.0.5", "dataTimestamp": "2026-10-14T09:00:21"}`; only
-`apiVersion` is required and the data refreshes about once a weekday (SOURCES.md 1).
+`apiVersion` is required and the data refreshes about once a weekday
+(docs/sources.md#clinicaltrialsgov).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """EMA medicines data: the bulk JSON report, fetched once per cycle and filtered per topic.
 
-Format reference: shared/formats/SOURCES.md section 3, "Downloadable data".
+Format reference: docs/sources.md#ema-medicines-report.
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def parse_document(doc: Any) -> list[Mapping[str, Any]]:
         raise ParseError(f"EMA medicines report is not a JSON object or list: {type(doc).__name__}")
     records = [record for record in data if isinstance(record, Mapping)]
     if not records:
-        # The live report lists about 2,700 medicines (SOURCES.md 3); none means a broken export.
+        # The live report lists about 2,700 medicines (docs/sources.md#ema-medicines-report); none
+        # means a broken export.
         raise ParseError("EMA medicines report lists no medicines")
     return records
 
@@ -121,7 +122,8 @@ def parse_record(record: Mapping[str, Any], topic: Topic) -> Observation | None:
     substance = nonblank(record.get("active_substance"))
     name = nonblank(record.get("name_of_medicine"))
     alias = find_alias_in([inn, substance, name], topic.names)
-    # ema_product_number arrived in Oct 2025 (SOURCES.md 3); older exports key on the name.
+    # ema_product_number arrived in Oct 2025 (docs/sources.md#ema-medicines-report); older exports
+    # key on the name.
     key = nonblank(record.get("ema_product_number")) or name
     if alias is None or key is None:
         return None
@@ -171,7 +173,7 @@ def _iso_date(value: str | None) -> str | None:
 
 
 def _moment(value: str | None) -> datetime | None:
-    """A `DD/MM/YYYY` date (SOURCES.md 3) as midnight UTC, or None."""
+    """A `DD/MM/YYYY` date (docs/sources.md#ema-medicines-report) as midnight UTC, or None."""
     match = _DMY.fullmatch(value) if value else None
     if match is None:
         return None

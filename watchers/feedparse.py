@@ -1,6 +1,7 @@
 """RSS/Atom bytes -> normalized feed items (pure). feedparser reads BYTES here, never a URL.
 
-Robust to what real feeds do (SOURCES.md 2a, 3, 4): FDA's Drupal `<pubDate>` wrapping a
+Robust to what real feeds do (docs/sources.md#fda-feeds, #ema-feeds, #google-news): FDA's Drupal
+`<pubDate>` wrapping a
 `<time datetime=...>` element, whitespace around links and guids, empty `<description/>`,
 zero items. An HTML page served with 200, truncated XML, or a DOCTYPE declaring entities is a
 ParseError, never an empty feed.
@@ -171,7 +172,8 @@ def _published(entry: dict[str, Any]) -> datetime | None:
         if parts:  # feedparser has already converted it to UTC
             return datetime.fromtimestamp(calendar.timegm(parts), UTC)
     # FDA's Drupal feeds put `<time datetime="2019-05-03T19:21:28Z">Fri, 05/03/2019 - 15:21
-    # </time>` inside <pubDate>; the text has no zone, the attribute is exact (SOURCES.md 2a).
+    # </time>` inside <pubDate>; the text has no zone, the attribute is exact
+    # (docs/sources.md#fda-feeds).
     wrapped = dict.get(entry, "time")
     stamp = nonblank(wrapped.get("datetime")) if isinstance(wrapped, Mapping) else None
     if stamp is None:

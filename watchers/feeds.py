@@ -73,7 +73,7 @@ class FeedWatcher:
         self._name = name
         self._url = url
         self._authority = authority
-        # MedWatch carries only safety communications (SOURCES.md 2a slug `medwatch`).
+        # MedWatch carries only safety communications (docs/sources.md#fda-feeds).
         self._safety = ("medwatch" in f"{name} {url}".lower()) if safety is None else safety
         where = f"{name} ({url})"
         self._shared = SharedFetch(

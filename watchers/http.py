@@ -39,7 +39,7 @@ def _package_version() -> str:
 
 
 # ClinicalTrials.gov's edge answers 403 when the UA looks like curl or a browser but accepts one
-# containing "python-httpx" (SOURCES.md 1, "User-Agent gotcha"), so keep that token in ours.
+# containing "python-httpx" (docs/sources.md#clinicaltrialsgov), so keep that token in ours.
 USER_AGENT = (
     f"trialwatch/{_package_version()} (+https://github.com/trialwatch/trialwatch) "
     f"python-httpx/{httpx.__version__}"
@@ -399,7 +399,7 @@ def _start(body: bytes) -> str:
 
 def _error_detail(response: httpx.Response) -> str:
     # Plain-text and JSON error bodies say what was wrong (CT.gov 400s are text/plain,
-    # SOURCES.md 1 "Errors"); HTML error pages are noise.
+    # docs/sources.md#clinicaltrialsgov); HTML error pages are noise.
     ctype = response.headers.get("content-type", "")
     if not (ctype.startswith("text/plain") or "json" in ctype):
         return ""

@@ -1,6 +1,6 @@
 """Google News RSS search per topic: the names quoted and OR-joined, read as a feed.
 
-Format reference: SOURCES.md 4. Items are `Headline - Outlet` with the outlet also in
+Format reference: docs/sources.md#google-news. Items are `Headline - Outlet` with the outlet also in
 `<source>`; links are Google redirects (`?oc=5`); the guid is stable. The search already
 matched the topic, so items are not filtered again; the alias is named where the headline
 has one.

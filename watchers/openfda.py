@@ -1,6 +1,6 @@
 """openFDA Drugs@FDA: each submission of an application that names the topic (I/O + pure parse).
 
-Format reference: shared/formats/SOURCES.md section 2b.
+Format reference: docs/sources.md#openfda.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ __all__ = [
 ]
 
 SOURCE = "openfda"
-# Where a drug's names live in a Drugs@FDA record. `openfda` can be `{}` (SOURCES.md 2b), which
+# Where a drug's names live in a Drugs@FDA record. `openfda` can be `{}` (docs/sources.md#openfda),
+# which
 # is common for fresh approvals, so the product's own brand and ingredient names are searched too.
 _SEARCH_FIELDS = (
     "openfda.generic_name",
@@ -126,7 +127,7 @@ class OpenFdaWatcher:
         response = self._http.get(self._url, params=params, accept=(200, 404))
         if response.status_code == 200:
             return decode_json(response)
-        # SOURCES.md 2b "Errors": zero matches is HTTP 404 {"error":{"code":"NOT_FOUND",...}}.
+        # docs/sources.md#openfda: zero matches is HTTP 404 {"error":{"code":"NOT_FOUND",...}}.
         try:
             body = decode_json(response)
         except ParseError:
@@ -191,7 +192,7 @@ def parse_application(application: Mapping[str, Any], topic: Topic) -> list[Obse
     label = _label(brands, generics)
     url = _OVERVIEW_URL.format(re.sub(r"\D", "", number))
     observations = []
-    # Submissions are not sorted (SOURCES.md 2b); the caller sorts observations by key.
+    # Submissions are not sorted (docs/sources.md#openfda); the caller sorts observations by key.
     for raw in as_list(application.get("submissions")):
         submission = as_map(raw)
         kind = _code(submission.get("submission_type"))
@@ -258,7 +259,7 @@ def _last_updated(doc: Mapping[str, Any]) -> str | None:
 
 
 def _code(value: Any) -> str | None:
-    """`submission_number` is a string in the data (SOURCES.md 2b); accept a number too."""
+    """`submission_number` is a string (docs/sources.md#openfda); accept a number too."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     text = nonblank(value)

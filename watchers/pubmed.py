@@ -1,6 +1,6 @@
 """PubMed E-utilities: esearch for a topic's names by date, esummary for PMIDs not seen before.
 
-Format reference: SOURCES.md 4. Counts are strings; an empty search is `idlist: []` with a
+Format reference: docs/sources.md#pubmed. Counts are strings; an empty search is `idlist: []` with a
 warninglist; over the rate limit NCBI answers 429, or 200 with a body holding `error`.
 """
 
@@ -118,7 +118,8 @@ class PubMedWatcher:
             raise ParseError(f"PubMed {endpoint}: expected a JSON object")
         expected = "esearchresult" if endpoint.startswith("esearch") else "result"
         if "error" in doc and expected not in doc:
-            # NCBI's over-limit answer, sometimes with status 200 (SOURCES.md 4): try later.
+            # NCBI's over-limit answer, sometimes with status 200 (docs/sources.md#pubmed): try
+            # later.
             raise FetchError(
                 f"PubMed {endpoint} answered with an error: {self._safe(doc['error'])}"
             )

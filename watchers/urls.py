@@ -8,8 +8,8 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 __all__ = ["SESSION_PARAMS", "TRACKING_PARAMS", "canonical_url"]
 
 # Query parameters that say how a reader arrived, not which page it is. `oc` is Google News's
-# (its article links end `?oc=5`, SOURCES.md 4); the others are newsletter, ad, analytics and
-# marketing-automation trackers.
+# (its article links end `?oc=5`, docs/sources.md#google-news); the others are newsletter,
+# ad, analytics and marketing-automation trackers.
 TRACKING_PARAMS = frozenset(
     {
         "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",

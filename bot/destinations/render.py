@@ -19,7 +19,8 @@ __all__ = [
     "truncate",
 ]
 
-# Block Kit limits (SOURCES.md 5): header plain_text <= 150 chars, section text <= 3000.
+# Block Kit limits (docs/sources.md#slack-web-api): header plain_text <= 150 chars, section text <=
+# 3000.
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 

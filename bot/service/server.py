@@ -26,7 +26,8 @@ __all__ = ["HttpServer", "create_asgi_app", "health_report"]
 
 log = logging.getLogger(__name__)
 
-# Slack gives up after 3 s ("Timeout was reached", SOURCES.md 5): answer something before that.
+# Slack gives up after 3 s ("Timeout was reached", docs/sources.md#slack-slash-commands): answer
+# something before that.
 ANSWER_BUDGET = 2.5
 # A slash-command body is a few hundred bytes; refuse to buffer anything much bigger.
 MAX_BODY = 64 * 1024

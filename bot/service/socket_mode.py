@@ -1,7 +1,7 @@
 """Slash commands over Socket Mode (SLACK_APP_TOKEN): no public URL needed, same answers.
 
 The WebSocket is authenticated by the app-level token, so there is no request signature to
-check here; the acknowledgement carries the card (SOURCES.md 5, "Socket Mode").
+check here; the acknowledgement carries the card (docs/sources.md#slack-slash-commands).
 """
 
 from __future__ import annotations

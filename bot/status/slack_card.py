@@ -23,7 +23,7 @@ __all__ = ["MAX_BLOCKS", "MAX_TRIALS", "Block", "status_blocks", "status_fallbac
 
 Block = dict[str, Any]
 
-# Slack rejects a message with more than 50 blocks (SOURCES.md 5, "Block Kit limits").
+# Slack rejects a message with more than 50 blocks (docs/sources.md#slack-web-api).
 MAX_BLOCKS = 50
 # Trials shown in full; a condition search can find dozens, the rest are listed by id.
 MAX_TRIALS = 8

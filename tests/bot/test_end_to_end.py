@@ -39,7 +39,8 @@ class Registry:
 
     def version(self, request: httpx.Request) -> httpx.Response:
         # Like the real registry, dataTimestamp moves whenever the data changed: here, whenever
-        # the test changed the study since /version last answered (SOURCES.md 1, /version).
+        # the test changed the study since /version last answered
+        # (docs/sources.md#clinicaltrialsgov).
         self.calls += 1
         if self.failure is not None:
             return self.failure

@@ -83,11 +83,9 @@ def test_a_hung_poll_is_abandoned_on_stop_and_not_counted_as_a_failure(app: App)
     job = threading.Thread(target=app.poll_source, args=("clinicaltrials", stop))
     job.start()
     assert watcher.entered.wait(5)
-    stopped = time.monotonic()
     stop.set()
     job.join(5)
-    assert not job.is_alive()
-    assert time.monotonic() - stopped < 1.0
+    assert not job.is_alive()  # returned while the fetch still hangs: abandoned, not awaited
     watcher.release.set()  # the abandoned fetch finishes later: its result is thrown away
     assert nothing_recorded(app.store)  # not a source failure: no "source down" on the way
     assert app.store.snapshot("ulefnersen", "clinicaltrials") == {}
@@ -324,15 +322,15 @@ def wait_healthy(process: subprocess.Popen[str], port: int) -> dict[str, Any]:
     raise AssertionError("trialwatch run never answered /healthz")
 
 
-def stop_and_wait(process: subprocess.Popen[str], signum: int) -> tuple[float, str]:
-    sent = time.monotonic()
+def stop_and_wait(process: subprocess.Popen[str], signum: int) -> str:
+    """Send `signum`; the process must exit within 10 s (what orchestrators allow). Its stderr."""
     process.send_signal(signum)
     try:
         _, stderr = process.communicate(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
         raise AssertionError("trialwatch run did not stop within 10 s") from None
-    return time.monotonic() - sent, stderr
+    return stderr
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -345,9 +343,8 @@ def test_trialwatch_run_serves_healthz_and_exits_cleanly_on_signal(
     process = start_run(config, "--log-format", "json")
     health = wait_healthy(process, port)
     assert health["sources"] == {"clinicaltrials": {"last_success": None, "failing_topics": []}}
-    took, stderr = stop_and_wait(process, signum)
+    stderr = stop_and_wait(process, signum)
     assert process.returncode == 0, stderr
-    assert took < 10
     lines = [json.loads(line) for line in stderr.splitlines()]
     messages = [line["message"] for line in lines]
     assert any(m.startswith("trialwatch running:") for m in messages)
@@ -390,11 +387,10 @@ def test_sigterm_during_a_hung_poll_exits_within_10_s_without_recording_a_failur
         wait_healthy(process, port)
         # The first poll starts a few seconds after start-up and hangs on the black hole.
         assert hole.connected.wait(30), "the first poll never started"
-        took, stderr = stop_and_wait(process, signal.SIGTERM)
+        stderr = stop_and_wait(process, signal.SIGTERM)
     finally:
         hole.close()
     assert process.returncode == 0, stderr
-    assert took < 10
     assert "abandoned: shutting down" in stderr
     store = Store.open(sqlite_url)
     try:

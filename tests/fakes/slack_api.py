@@ -1,7 +1,8 @@
 """A small fake of Slack's Web API on 127.0.0.1, for slack-sdk's real WebClient.
 
 It accepts chat.postMessage (validating Block Kit limits like Slack: over-limit payloads get
-`invalid_blocks` with Slack's error strings, SOURCES.md 5), keeps the messages per channel with
+`invalid_blocks` with Slack's error strings, docs/sources.md#slack-web-api), keeps the messages per
+channel with
 their metadata and ts, and answers conversations.history / conversations.replies /
 conversations.list from them. Channels are known by name and id (history calls take ids
 only, like Slack). It can be told how to answer next: ok, an HTTP error status, a 429 with

@@ -71,7 +71,8 @@ class FakeSource:
     host = ""
     requests_per_poll = 1
     # Whether a valid answer with zero items is a failure for this source (EMA: an empty
-    # report is a broken export, SOURCES.md 3), rather than a success with nothing to report.
+    # report is a broken export, docs/sources.md#ema-medicines-report), rather than a success with
+    # nothing to report.
     zero_items_fails = False
 
     def __init__(self) -> None:

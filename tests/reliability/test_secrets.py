@@ -55,7 +55,7 @@ def _query(request: httpx.Request) -> str:
 # Ways a server repeats what it was sent, each one poll long (the api_keys ride in the URL).
 ECHOES: list[Callable[[FakeSource, httpx.Request], httpx.Response]] = [
     lambda s, r: httpx.Response(400, text=f"Bad request: GET {r.url}"),
-    # NCBI's over-limit answer names the key it counted against (SOURCES.md 4). Second, so
+    # NCBI's over-limit answer names the key it counted against (docs/sources.md#pubmed). Second, so
     # that it is the last error of the "source down" alert posted to Slack.
     lambda s, r: httpx.Response(
         400,

@@ -27,7 +27,7 @@ TOPIC = Topic(
 )
 SEARCH_ONLY = Topic("ulefnersen", aliases=("ION363", "jacifusen"))
 INTR_QUERY = '"ulefnersen" OR "ION363" OR "jacifusen"'
-# The /version shape (SOURCES.md 1; examples/ctgov_version.json, SHAPE: the value is made up).
+# The /version shape (docs/sources.md#clinicaltrialsgov; SHAPE: the value is made up).
 VERSION = {"apiVersion": "2.0.5", "dataTimestamp": "2026-10-14T09:00:21"}
 
 

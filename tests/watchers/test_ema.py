@@ -130,7 +130,8 @@ def test_which_records_belong_to_a_topic(
 
 
 def test_record_without_product_number_is_keyed_on_its_name() -> None:
-    # *derived*: exports before Oct 2025 had no ema_product_number (SOURCES.md 3).
+    # *derived*: exports before Oct 2025 had no ema_product_number
+    # (docs/sources.md#ema-medicines-report).
     raw = record(1)
     del raw["ema_product_number"]
     obs = parse_record(raw, ULEFNERSEN)

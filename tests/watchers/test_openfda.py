@@ -97,7 +97,7 @@ def test_parse_real_imatinib_capture() -> None:
 
 
 def test_empty_openfda_block_still_names_the_drug_from_its_products() -> None:
-    # *derived*: `openfda` can be {} (SOURCES.md 2b), typical of a fresh approval.
+    # *derived*: `openfda` can be {} (docs/sources.md#openfda), typical of a fresh approval.
     application = load("openfda_drugsfda_qalsody.json")["results"][0]
     application["openfda"] = {}
     [obs] = parse_application(application, TOFERSEN)

@@ -1,6 +1,7 @@
-"""The last guard before Slack: clamp any Block Kit payload to Slack's limits (SOURCES.md 5).
+"""The last guard before Slack: clamp any Block Kit payload to Slack's limits.
 
-bot/render.py already cuts long content with a link to the record; this catches what it cannot
+The limits are in docs/sources.md#slack-web-api. bot/render.py already cuts long content with a
+link to the record; this catches what it cannot
 foresee (a feed's 5,000-character URL, a huge GUID in the context line), so an alert is cut,
 never refused with `invalid_blocks`.
 """
