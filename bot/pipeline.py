@@ -57,14 +57,14 @@ def poll_once(
     """
     started, tick = clock(), time.perf_counter()
     name, source = topic.name, watcher.source
-    if not store.take_poll_lease(
+    if not store.poll_leases.take(
         name, source, owner=owner, at=started, ttl=lease_ttl, min_gap=min_gap
     ):
         return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick)
     try:
         return _poll(watcher, topic, store, clock, destinations, started, tick)
     finally:  # after the commit (or if anything escaped): the next poller need not wait
-        store.release_poll_lease(name, source, owner=owner)
+        store.poll_leases.release(name, source, owner=owner)
 
 
 def _poll(

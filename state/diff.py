@@ -15,11 +15,13 @@ def changed_fields(before: Observation, after: Observation) -> tuple[FieldChange
     """Every tracked field whose value differs, in a stable order.
 
     Bookkeeping fields and informational ones (named with a leading `_`, e.g. a news item's
-    `_outlet`) are stored and shown but never alerted on.
+    `_outlet`) are stored and shown but never alerted on. A field only one side has is a
+    schema change, not a change of the record: a source that starts (or stops) tracking a
+    field adopts it silently (a tracked field that is empty is present, as None).
     """
     names = sorted(
         name
-        for name in (set(before.fields) | set(after.fields)) - BOOKKEEPING_FIELDS
+        for name in (set(before.fields) & set(after.fields)) - BOOKKEEPING_FIELDS
         if not name.startswith("_")
     )
     return tuple(

@@ -1,36 +1,36 @@
-"""Before a poll's alerts are stored: one alert per story, claim labels, claim follow-ups.
+"""The enrich step of a poll (pure): one alert per story, claim labels, claim follow-ups.
 
-Runs inside the poll's transaction (see Store.apply_poll), after the new snapshot is written,
-so the official records of this very poll count as evidence. What it reads from the database
-(earlier stories, known URLs, official records, unconfirmed claims) is read once per poll.
+Works on this poll's changes and the Evidence its load step read (state/poll_load.py), which
+includes this poll's own official records, so a record and a headline of the same poll meet.
+Changes to alerts stored earlier (another outlet named, a claim confirmed later) are returned
+as values for the write step to apply.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from functools import cached_property
+from dataclasses import dataclass, field, replace
 
-from sqlmodel import Session, col, select
-
-from state.claims import UNCONFIRMED, claim_label, confirming_record, describe_record, is_official
-from state.codec import observation_from_row
+from state.claims import claim_label, confirming_record, describe_record, is_official
 from state.fields import BOOKKEEPING_FIELDS, field_label, format_value, source_label
-from state.source_sql import from_sources
+from state.poll_load import EarlierAlert, Evidence, text_field
 from state.stories import folding_of, same_story
-from state.tables import AlertRow, SnapshotRow
 from state.types import Change, ChangeKind
 from watchers.model import Observation
-from watchers.registry import specs_where
 from watchers.spec import Folding
 
-__all__ = ["STORY_WINDOW", "enrich_changes"]
+__all__ = ["Enrichment", "enrich"]
 
-# Outlets retell a story over a day or two; later items are new stories.
-STORY_WINDOW = timedelta(hours=48)
 _SUMMARY_CHARS = 300
+
+
+@dataclass
+class Enrichment:
+    """The alerts to store, and what changes on alerts stored earlier."""
+
+    changes: list[Change]
+    outlets: dict[int, tuple[str, ...]] = field(default_factory=dict)  # alert id -> also by
+    claim_labels: dict[int, str] = field(default_factory=dict)  # alert id -> confirmed label
 
 
 @dataclass
@@ -41,37 +41,38 @@ class _Story:
     url: str
     first: Observation  # the item that told it first
     matched_alias: str | None
-    alert: AlertRow | None = None  # stored earlier
+    alert: EarlierAlert | None = None  # stored earlier
     index: int | None = None  # position in this poll's kept changes
 
 
-def enrich_changes(
-    session: Session,
-    changes: Sequence[Change],
-    observations: Iterable[Observation],
-    at: datetime,
-    *,
-    window: timedelta = STORY_WINDOW,
-) -> list[Change]:
-    """The changes to store as alerts: repeats folded into earlier alerts, claims labelled,
-    and follow-ups for earlier unconfirmed claims that an official record now confirms."""
+def enrich(
+    changes: Sequence[Change], observations: Iterable[Observation], evidence: Evidence
+) -> Enrichment:
+    """Repeats folded into earlier alerts, claims labelled, and follow-ups for earlier
+    unconfirmed claims that an official record now confirms."""
     by_key = {obs.key: obs for obs in observations}
-    evidence = _Evidence(session, changes[0].topic if changes else "", at - window)
-    kept: list[Change] = []
+    out = Enrichment(changes=[])
+    stories = [
+        _Story(a.title, a.url, a.told_by, a.matched_alias, a)
+        for a in evidence.stories
+        if a.told_by is not None
+    ]
+    kept = out.changes
     for change in changes:
         obs = by_key.get(change.key)
         if change.kind is not ChangeKind.NEW or obs is None:
             kept.append(change)
             continue
-        story = _earlier_telling(evidence, change, obs)
+        story = _earlier_telling(evidence, stories, change, obs)
         if story is not None:
-            _add_outlet(story, kept, _outlet(obs))
+            _add_outlet(story, out, _outlet(obs))
             continue
         kept.append(_describe_new(evidence, change, obs))
         if _is_news(obs):
-            evidence.stories.append(
+            stories.append(
                 _Story(change.title, change.url, obs, change.matched_alias, index=len(kept) - 1)
             )
+    unconfirmed = list(evidence.unconfirmed)
     for change in list(kept):
         obs = by_key.get(change.key)
         if (
@@ -79,85 +80,8 @@ def enrich_changes(
             and is_official(obs)
             and change.kind in (ChangeKind.NEW, ChangeKind.UPDATED)
         ):
-            kept += _confirm_earlier_claims(evidence, change, obs)
-    return kept
-
-
-class _Evidence:
-    """What the database already knows, read lazily and once per poll."""
-
-    def __init__(self, session: Session, topic: str, since: datetime) -> None:
-        self.session, self.topic, self.since = session, topic, since
-
-    @cached_property
-    def stories(self) -> list[_Story]:
-        """News alerts of this topic within the window, with the items that told them."""
-        alerts = self.session.exec(
-            select(AlertRow)
-            .where(
-                AlertRow.topic == self.topic,
-                AlertRow.kind == ChangeKind.NEW.value,
-                col(AlertRow.created_at) >= self.since,
-                from_sources(col(AlertRow.source), specs_where(folding=Folding.SAME_STORY)),
-            )
-            .order_by(col(AlertRow.id))
-        ).all()
-        told = self.observations({a.key for a in alerts})
-        stories = []
-        for alert in alerts:
-            first = told.get((alert.source, alert.key))
-            if first is not None and _is_news(first):
-                stories.append(_Story(alert.title, alert.url, first, alert.matched_alias, alert))
-        return stories
-
-    def alert_with_url(self, url: str) -> AlertRow | None:
-        """The first "new" alert of any topic that linked to `url`."""
-        return self.session.exec(
-            select(AlertRow)
-            .where(AlertRow.url == url, AlertRow.kind == ChangeKind.NEW.value)
-            .order_by(col(AlertRow.id))
-            .limit(1)
-        ).first()
-
-    @cached_property
-    def official_records(self) -> list[Observation]:
-        """The topic's stored official records (sources whose spec says official evidence)."""
-        rows = self.session.exec(
-            select(SnapshotRow).where(
-                SnapshotRow.topic == self.topic,
-                col(SnapshotRow.removed_at).is_(None),
-                from_sources(col(SnapshotRow.source), specs_where(official_evidence=True)),
-            )
-        ).all()
-        return [
-            r for r in (observation_from_row(row).observation for row in rows) if is_official(r)
-        ]
-
-    @cached_property
-    def unconfirmed(self) -> list[tuple[AlertRow, str]]:
-        """Earlier alerts whose claim no official record backed yet, with the claim kind."""
-        alerts = self.session.exec(
-            select(AlertRow)
-            .where(
-                AlertRow.topic == self.topic,
-                col(AlertRow.claim_label).like(f"{UNCONFIRMED}%"),
-            )
-            .order_by(col(AlertRow.id))
-        ).all()
-        claimed = self.observations({a.key for a in alerts})
-        pairs = [(a, _text(claimed.get((a.source, a.key)), "_claim")) for a in alerts]
-        return [(alert, claim) for alert, claim in pairs if claim]
-
-    def observations(self, keys: set[str]) -> dict[tuple[str, str], Observation]:
-        """This topic's stored items with these keys, by (source, key)."""
-        if not keys:
-            return {}
-        rows = self.session.exec(
-            select(SnapshotRow).where(
-                SnapshotRow.topic == self.topic, col(SnapshotRow.key).in_(sorted(keys))
-            )
-        ).all()
-        return {(row.source, row.key): observation_from_row(row).observation for row in rows}
+            kept += _confirm_earlier_claims(unconfirmed, out, change, obs)
+    return out
 
 
 def _is_story(obs: Observation) -> bool:
@@ -170,22 +94,24 @@ def _is_news(obs: Observation) -> bool:
     return folding_of(obs.source, obs.fields) is Folding.SAME_STORY
 
 
-def _earlier_telling(evidence: _Evidence, change: Change, obs: Observation) -> _Story | None:
+def _earlier_telling(
+    evidence: Evidence, told: list[_Story], change: Change, obs: Observation
+) -> _Story | None:
     """The story this item retells: same link first (any topic, any time), then same news."""
     if not _is_story(obs):
         return None
-    stories = evidence.stories if _is_news(obs) else []
+    stories = told if _is_news(obs) else []
     if change.url:
         for story in stories:
             if story.url == change.url:
                 return story
-        earlier = evidence.alert_with_url(change.url)
+        earlier = evidence.by_url.get(change.url)
         if earlier is not None:
-            told = evidence.observations({earlier.key}).get((earlier.source, earlier.key))
-            return _Story(earlier.title, earlier.url, told or obs, earlier.matched_alias, earlier)
-    claim = _text(obs, "_claim")
+            first = earlier.told_by or obs
+            return _Story(earlier.title, earlier.url, first, earlier.matched_alias, earlier)
+    claim = text_field(obs, "_claim")
     for story in stories:
-        if _text(story.first, "_claim") != claim:
+        if text_field(story.first, "_claim") != claim:
             continue  # "approves" and "rejects" are never one story
         ignore = [n for n in (change.topic, change.matched_alias, story.matched_alias) if n]
         if same_story(story.title, change.title, ignore=ignore):
@@ -193,17 +119,18 @@ def _earlier_telling(evidence: _Evidence, change: Change, obs: Observation) -> _
     return None
 
 
-def _add_outlet(story: _Story, kept: list[Change], outlet: str) -> None:
+def _add_outlet(story: _Story, out: Enrichment, outlet: str) -> None:
     """Name another outlet on the story's alert (stored earlier, or kept in this poll)."""
     if story.alert is not None:
-        outlets = json.loads(story.alert.also_reported_by_json)
-        first = source_label(story.alert.source)
-        if outlet not in outlets and outlet != first:
-            story.alert.also_reported_by_json = json.dumps([*outlets, outlet])  # row in session
+        alert = story.alert
+        outlets = out.outlets.get(alert.id, alert.also_reported_by)
+        if outlet not in outlets and outlet != source_label(alert.source):
+            out.outlets[alert.id] = (*outlets, outlet)
     elif story.index is not None:
-        change = kept[story.index]
+        change = out.changes[story.index]
         if outlet not in change.also_reported_by and outlet != _outlet(story.first):
-            kept[story.index] = replace(change, also_reported_by=(*change.also_reported_by, outlet))
+            also = (*change.also_reported_by, outlet)
+            out.changes[story.index] = replace(change, also_reported_by=also)
 
 
 def _outlet(obs: Observation) -> str:
@@ -211,16 +138,16 @@ def _outlet(obs: Observation) -> str:
     return str(outlet) if outlet else source_label(obs.source)
 
 
-def _describe_new(evidence: _Evidence, change: Change, obs: Observation) -> Change:
+def _describe_new(evidence: Evidence, change: Change, obs: Observation) -> Change:
     """Name the outlet, add a short summary, and label any claimed regulatory action."""
     detail = change.detail
-    summary = _text(obs, "_summary")
+    summary = text_field(obs, "_summary")
     if _is_story(obs):
         parts = [_outlet(obs), summary[:_SUMMARY_CHARS] if summary else ""]
         detail = " — ".join(p for p in parts if p)
     elif detail is None:
         detail = _key_facts(obs)
-    claim = _text(obs, "_claim")
+    claim = text_field(obs, "_claim")
     label = None
     if claim and not is_official(obs):
         label = claim_label(claim, confirming_record(claim, evidence.official_records))
@@ -228,17 +155,19 @@ def _describe_new(evidence: _Evidence, change: Change, obs: Observation) -> Chan
 
 
 def _confirm_earlier_claims(
-    evidence: _Evidence, change: Change, official: Observation
+    unconfirmed: list[tuple[EarlierAlert, str]],
+    out: Enrichment,
+    change: Change,
+    official: Observation,
 ) -> list[Change]:
     """One follow-up, in the original thread, for each earlier claim this record confirms."""
     follow_ups = []
-    for parent, claim in list(evidence.unconfirmed):
+    for parent, claim in list(unconfirmed):
         if confirming_record(claim, [official]) is None:
             continue
-        evidence.unconfirmed.remove((parent, claim))  # said once
-        parent.claim_label = claim_label(claim, official).replace("confirmed", "confirmed later", 1)
-        evidence.session.add(parent)
-        assert parent.id is not None
+        unconfirmed.remove((parent, claim))  # said once
+        label = claim_label(claim, official).replace("confirmed", "confirmed later", 1)
+        out.claim_labels[parent.id] = label
         follow_ups.append(
             Change(
                 kind=ChangeKind.CONFIRMED,
@@ -266,8 +195,3 @@ def _key_facts(obs: Observation) -> str | None:
         elif name != "brief_title":
             facts.append(f"{field_label(name)}: {format_value(name, value)}")
     return "; ".join(facts) or None
-
-
-def _text(obs: Observation | None, name: str) -> str | None:
-    value = obs.fields.get(name) if obs else None
-    return str(value) if value else None

@@ -16,27 +16,49 @@ from sqlmodel import Session, col
 
 from state.tables import PollStateRow
 
-__all__ = ["DEFAULT_POLL_LEASE", "release_poll_lease", "take_poll_lease"]
+__all__ = ["DEFAULT_POLL_LEASE", "PollLeases"]
 
 # Longer than any one poll (a few requests, each with its timeout and retries).
 DEFAULT_POLL_LEASE = timedelta(minutes=15)
 
 
-def take_poll_lease(
+class PollLeases:
+    """The poll leases of one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def take(
+        self,
+        topic: str,
+        source: str,
+        *,
+        owner: str,
+        at: datetime,
+        ttl: timedelta = DEFAULT_POLL_LEASE,
+        min_gap: timedelta | None = None,
+    ) -> bool:
+        """Take the lease on (topic, source) for `owner`; False if held or polled recently.
+
+        `min_gap`: also refuse when the pair was polled less than this long ago (by anyone),
+        so two schedulers on one database poll each source once per interval, not once each.
+        """
+        return _take(self.engine, topic, source, owner, at, ttl, min_gap)
+
+    def release(self, topic: str, source: str, *, owner: str) -> None:
+        """Give the lease back (only if `owner` still holds it)."""
+        _release(self.engine, topic, source, owner)
+
+
+def _take(
     engine: Engine,
     topic: str,
     source: str,
-    *,
     owner: str,
     at: datetime,
-    ttl: timedelta = DEFAULT_POLL_LEASE,
-    min_gap: timedelta | None = None,
+    ttl: timedelta,
+    min_gap: timedelta | None,
 ) -> bool:
-    """Take the lease on (topic, source) for `owner`; False if held elsewhere or polled recently.
-
-    `min_gap`: also refuse when the pair was polled less than this long ago (by anyone), so
-    two schedulers on one database poll each source once per interval, not once each.
-    """
     conditions = [
         col(PollStateRow.topic) == topic,
         col(PollStateRow.source) == source,
@@ -67,8 +89,7 @@ def take_poll_lease(
     return True
 
 
-def release_poll_lease(engine: Engine, topic: str, source: str, *, owner: str) -> None:
-    """Give the lease back (only if `owner` still holds it)."""
+def _release(engine: Engine, topic: str, source: str, owner: str) -> None:
     with Session(engine) as session:
         session.exec(
             update(PollStateRow)

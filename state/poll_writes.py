@@ -1,4 +1,4 @@
-"""The write side of committing a poll: snapshot rows, alert rows with deliveries, poll runs."""
+"""The write step of a poll: snapshot rows, alert rows with deliveries, health, the poll run."""
 
 from __future__ import annotations
 
@@ -10,12 +10,66 @@ from sqlmodel import Session, select
 
 from state.codec import aware, dump_field_changes, dump_fields, dump_times, load_times
 from state.diff import changed_fields
+from state.enrich import Enrichment
 from state.fields import source_label
 from state.tables import AlertRow, DeliveryRow, PollRunRow, PollStateRow, SnapshotRow
 from state.types import Change, ChangeKind, PollOutcome, Severity, StoredObservation
 from watchers.model import Observation, SourceResult
 
-__all__ = ["add_alert", "add_run", "health_change", "write_snapshot"]
+__all__ = ["add_alert", "add_run", "health_change", "write_poll", "write_snapshot"]
+
+
+def write_poll(
+    session: Session,
+    result: SourceResult,
+    state: PollStateRow,
+    previous: Mapping[str, StoredObservation],
+    enriched: Enrichment,
+    *,
+    started: datetime,
+    at: datetime,
+    destinations: Mapping[str, str | None],
+) -> tuple[PollOutcome, list[Change]]:
+    """Everything a successful poll changes, in the caller's transaction; the alerts it made."""
+    baseline = state.baseline_at is None
+    if not result.unchanged:
+        write_snapshot(session, result, previous, at)
+    _update_earlier_alerts(session, enriched)
+    changes = list(enriched.changes)
+    if state.down_alerted:
+        changes.append(health_change(ChangeKind.SOURCE_RECOVERED, state, at))
+    for change in changes:
+        add_alert(session, change, at, destinations)
+    state.baseline_at = state.baseline_at or at
+    state.last_attempt = state.last_success = at
+    state.consecutive_failures = 0
+    state.failing_since = None
+    state.down_alerted = False
+    state.last_error = None
+    state.meta_json = json.dumps(dict(result.meta) or json.loads(state.meta_json))
+    session.add(state)
+    outcome = (
+        PollOutcome.BASELINE
+        if baseline
+        else PollOutcome.UNCHANGED
+        if result.unchanged
+        else PollOutcome.OK
+    )
+    add_run(session, result.topic, result.source, started, at, outcome, len(changes), None)
+    return outcome, changes
+
+
+def _update_earlier_alerts(session: Session, enriched: Enrichment) -> None:
+    """Another outlet named on an alert stored earlier; a claim confirmed later."""
+    for alert_id in sorted(set(enriched.outlets) | set(enriched.claim_labels)):
+        row = session.get(AlertRow, alert_id)
+        if row is None:
+            continue  # gone meanwhile (never: alerts are kept); nothing to update
+        if alert_id in enriched.outlets:
+            row.also_reported_by_json = json.dumps(list(enriched.outlets[alert_id]))
+        if alert_id in enriched.claim_labels:
+            row.claim_label = enriched.claim_labels[alert_id]
+        session.add(row)
 
 
 def write_snapshot(

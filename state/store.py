@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine, or_, text
 from sqlmodel import Session, col, select
 
-from state import digest_log, leases, retention
+from state import digest_log, retention
 from state.codec import (
     alert_from_rows,
     aware,
@@ -20,11 +20,12 @@ from state.codec import (
 from state.diff import diff
 from state.digest_log import DigestClaim, DigestRun
 from state.engine import create_store_engine
-from state.enrich import enrich_changes
-from state.leases import DEFAULT_POLL_LEASE
+from state.enrich import enrich
+from state.leases import PollLeases
 from state.migrate import upgrade
 from state.outbox import Outbox
-from state.poll_writes import add_alert, add_run, health_change, write_snapshot
+from state.poll_load import load_evidence, load_poll
+from state.poll_writes import add_alert, add_run, health_change, write_poll
 from state.retention import PruneReport
 from state.source_sql import from_sources
 from state.staleness import stale_note
@@ -100,29 +101,15 @@ class Store:
 
     # -- polls ---------------------------------------------------------------------------------
 
-    def take_poll_lease(
-        self,
-        topic: str,
-        source: str,
-        *,
-        owner: str,
-        at: datetime,
-        ttl: timedelta = DEFAULT_POLL_LEASE,
-        min_gap: timedelta | None = None,
-    ) -> bool:
-        """Take the poll lease of (topic, source) (state/leases.py); False: skip this poll."""
-        return leases.take_poll_lease(
-            self.engine, topic, source, owner=owner, at=at, ttl=ttl, min_gap=min_gap
-        )
-
-    def release_poll_lease(self, topic: str, source: str, *, owner: str) -> None:
-        """Give the poll lease back once the poll is committed."""
-        leases.release_poll_lease(self.engine, topic, source, owner=owner)
+    @property
+    def poll_leases(self) -> PollLeases:
+        """One poller per (topic, source) at a time (state/leases.py)."""
+        return PollLeases(self.engine)
 
     def snapshot(self, topic: str, source: str) -> dict[str, StoredObservation]:
         """The stored observations of one (topic, source), by key."""
         with Session(self.engine) as session:
-            return self._snapshot(session, topic, source)
+            return load_poll(session, topic, source)[1]
 
     def poll_meta(self, topic: str, source: str) -> dict[str, str]:
         """What the last successful poll of (topic, source) asked to keep for the next one."""
@@ -133,42 +120,28 @@ class Store:
     def apply_poll(
         self, result: SourceResult, *, started: datetime, at: datetime, destinations: Destinations
     ) -> PollReport:
-        """Diff a successful poll against the snapshot and store both in ONE transaction."""
-        topic, source = result.topic, result.source
+        """Commit a successful poll: load -> diff -> enrich -> write, in ONE transaction.
+
+        The diff runs inside the transaction, so two processes cannot interleave a read of the
+        snapshot and the write of its successor. The first poll is a silent baseline.
+        """
         with Session(self.engine) as session:
-            state = session.get(PollStateRow, (topic, source)) or PollStateRow(
-                topic=topic, source=source
+            state, snapshot = load_poll(session, result.topic, result.source)
+            changes = [] if state.baseline_at is None else diff(snapshot, result)
+            evidence = load_evidence(session, changes, result, at)
+            enriched = enrich(changes, result.observations, evidence)
+            outcome, alerts = write_poll(
+                session,
+                result,
+                state,
+                snapshot,
+                enriched,
+                started=started,
+                at=at,
+                destinations=destinations,
             )
-            previous = self._snapshot(session, topic, source)
-            baseline = state.baseline_at is None
-            changes = [] if baseline else diff(previous, result)
-            if not result.unchanged:
-                write_snapshot(session, result, previous, at)
-            if changes:
-                session.flush()  # the claim check reads this poll's official records too
-                changes = enrich_changes(session, changes, result.observations, at)
-            if state.down_alerted:
-                changes.append(health_change(ChangeKind.SOURCE_RECOVERED, state, at))
-            for change in changes:
-                add_alert(session, change, at, destinations)
-            state.baseline_at = state.baseline_at or at
-            state.last_attempt = state.last_success = at
-            state.consecutive_failures = 0
-            state.failing_since = None
-            state.down_alerted = False
-            state.last_error = None
-            state.meta_json = json.dumps(dict(result.meta) or json.loads(state.meta_json))
-            session.add(state)
-            outcome = (
-                PollOutcome.BASELINE
-                if baseline
-                else PollOutcome.UNCHANGED
-                if result.unchanged
-                else PollOutcome.OK
-            )
-            add_run(session, topic, source, started, at, outcome, len(changes), None)
             session.commit()
-        return PollReport(outcome=outcome, changes=tuple(changes))
+        return PollReport(outcome=outcome, changes=tuple(alerts))
 
     def record_failure(
         self,
@@ -317,13 +290,6 @@ class Store:
         if topic is not None:
             query = query.where(PollStateRow.topic == topic)
         return [_health_of(r) for r in session.exec(query).all()]
-
-    @staticmethod
-    def _snapshot(session: Session, topic: str, source: str) -> dict[str, StoredObservation]:
-        rows = session.exec(
-            select(SnapshotRow).where(SnapshotRow.topic == topic, SnapshotRow.source == source)
-        ).all()
-        return {row.key: observation_from_row(row) for row in rows}
 
 
 def _health_of(row: PollStateRow) -> SourceHealth:

@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
 from watchers.http import Http
 from watchers.model import SourceError, Topic
+from watchers.terms import terms_digest
 
 __all__ = ["QUERY_KEY", "STAMP_KEY", "data_timestamp", "parse_version", "query_fingerprint"]
 
@@ -39,5 +39,4 @@ def parse_version(doc: Any) -> str | None:
 
 def query_fingerprint(topic: Topic) -> str:
     """A short digest of everything the ClinicalTrials.gov poll asks about a topic."""
-    parts = ("\n".join(topic.names), "\n".join(topic.trials), "\n".join(topic.conditions))
-    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:16]
+    return terms_digest(topic.names, topic.trials, topic.conditions)

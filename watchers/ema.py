@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchers.coerce import nonblank
-from watchers.http import Http, decode_json, validators_in
+from watchers.http import Http, decode_json
 from watchers.match import find_alias_in
 from watchers.model import (
     FieldValue,
@@ -32,6 +32,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
+from watchers.terms import held_validators, terms_digest
 
 __all__ = [
     "DEFAULT_URL",
@@ -78,10 +79,10 @@ class EmaMedicinesWatcher:
 
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
         """The topic's human medicines in the report; unchanged when the report has not changed."""
-        names = "\n".join(topic.names)
+        names = terms_digest(topic.names)
         # The topic's names changed since its snapshot: an unchanged report can still hold
         # medicines it did not match before, so read the report rather than trust a 304.
-        held = validators_in(meta, self._url) if meta.get(_NAMES_KEY) == names else {}
+        held = held_validators(meta, self._url, _NAMES_KEY, names)
         read = self._shared.read(held)
         kept = {**read.meta, _NAMES_KEY: names}
         if read.parsed is None:

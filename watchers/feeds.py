@@ -7,7 +7,6 @@ topics poll the same feed: it is read at most once per `cache_seconds` (shared_f
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -15,7 +14,7 @@ from datetime import timedelta
 
 from watchers.claims import detect_claim
 from watchers.feedparse import FeedItem, parse_feed
-from watchers.http import Http, validators_in
+from watchers.http import Http
 from watchers.identity import FINGERPRINTS_KEY, settle_keys
 from watchers.match import find_alias_in
 from watchers.model import FieldValue, Observation, SourceResult, Topic, freeze_fields
@@ -31,6 +30,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
+from watchers.terms import held_validators, terms_digest
 from watchers.text import clip, is_safety_title
 
 __all__ = [
@@ -51,7 +51,7 @@ _OFFICIAL = ("FDA", "EMA")
 
 def names_fingerprint(topic: Topic) -> str:
     """A short digest of the names a topic is matched by."""
-    return hashlib.sha256("\n".join(topic.names).encode("utf-8")).hexdigest()[:16]
+    return terms_digest(topic.names)
 
 
 class FeedWatcher:
@@ -87,7 +87,7 @@ class FeedWatcher:
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
         """The feed's items naming `topic`; unchanged (no parsing) when the server says 304."""
         fingerprint = names_fingerprint(topic)
-        held = validators_in(meta, self._url) if meta.get(NAMES_KEY) == fingerprint else {}
+        held = held_validators(meta, self._url, NAMES_KEY, fingerprint)
         read = self._shared.read(held)
         kept = {**read.meta, NAMES_KEY: fingerprint}
         if read.parsed is None:

@@ -15,6 +15,7 @@ import respx
 from watchers.ema import EmaMedicinesWatcher, parse_document, parse_record
 from watchers.http import Http
 from watchers.model import FetchError, ParseError, Topic
+from watchers.terms import terms_digest
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ema"
 URL = "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines_json-report_en.json"
@@ -35,7 +36,7 @@ def record(index: int, **changes: Any) -> dict[str, Any]:
 
 
 def names_meta(topic: Topic) -> str:
-    return "\n".join(topic.names)
+    return terms_digest(topic.names)
 
 
 class Ticker:

@@ -1,0 +1,212 @@
+"""The load steps of a poll: its state and stored snapshot, then the evidence enrichment needs.
+
+Evidence is read once per poll and only what this poll's changes need (a trial poll reads no
+stories), each part in one query, as plain values: enrichment (state/enrich.py) is pure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from state.claims import UNCONFIRMED, is_official
+from state.codec import observation_from_row
+from state.source_sql import from_sources
+from state.stories import folding_of
+from state.tables import AlertRow, PollStateRow, SnapshotRow
+from state.types import Change, ChangeKind, StoredObservation
+from watchers.model import Observation, SourceResult
+from watchers.registry import specs_where
+from watchers.spec import Folding
+
+__all__ = [
+    "STORY_WINDOW",
+    "EarlierAlert",
+    "Evidence",
+    "load_evidence",
+    "load_poll",
+    "text_field",
+]
+
+# Outlets retell a story over a day or two; later items are new stories.
+STORY_WINDOW = timedelta(hours=48)
+_IN_CHUNK = 500  # values per IN (...) list: well inside every backend's parameter limit
+
+
+@dataclass(frozen=True)
+class EarlierAlert:
+    """An alert stored by an earlier poll, with the item that told it (this topic's, if any)."""
+
+    id: int
+    source: str
+    title: str
+    url: str
+    matched_alias: str | None
+    also_reported_by: tuple[str, ...]
+    told_by: Observation | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the database knows that enrichment of one poll needs."""
+
+    stories: tuple[EarlierAlert, ...] = ()  # the topic's news alerts within the window
+    # The first "new" alert (any topic) that linked to each of this poll's new items' links.
+    by_url: dict[str, EarlierAlert] = field(default_factory=dict)
+    official_records: tuple[Observation, ...] = ()  # this poll's included
+    unconfirmed: tuple[tuple[EarlierAlert, str], ...] = ()  # (alert, claim kind)
+
+
+def text_field(obs: Observation | None, name: str) -> str | None:
+    """An informational field as text, or None when absent or empty."""
+    value = obs.fields.get(name) if obs else None
+    return str(value) if value else None
+
+
+def load_poll(
+    session: Session, topic: str, source: str
+) -> tuple[PollStateRow, dict[str, StoredObservation]]:
+    """The (topic, source)'s poll state (new if never polled) and its stored snapshot."""
+    state = session.get(PollStateRow, (topic, source)) or PollStateRow(topic=topic, source=source)
+    rows = session.exec(
+        select(SnapshotRow).where(SnapshotRow.topic == topic, SnapshotRow.source == source)
+    ).all()
+    return state, {row.key: observation_from_row(row) for row in rows}
+
+
+def load_evidence(
+    session: Session,
+    changes: Sequence[Change],
+    result: SourceResult,
+    at: datetime,
+    *,
+    window: timedelta = STORY_WINDOW,
+) -> Evidence:
+    """Read what enriching `changes` will ask about, and nothing else."""
+    by_key = {obs.key: obs for obs in result.observations}
+    new = [by_key[c.key] for c in changes if c.kind is ChangeKind.NEW and c.key in by_key]
+    touched = [
+        by_key[c.key]
+        for c in changes
+        if c.kind in (ChangeKind.NEW, ChangeKind.UPDATED) and c.key in by_key
+    ]
+    folds = [obs for obs in new if folding_of(obs.source, obs.fields) is not Folding.NEVER]
+    topic = result.topic
+    return Evidence(
+        stories=_stories(session, topic, at - window)
+        if any(folding_of(o.source, o.fields) is Folding.SAME_STORY for o in folds)
+        else (),
+        by_url=_first_alerts(session, topic, {o.url for o in folds if o.url}),
+        official_records=_official_records(session, result)
+        if any(text_field(o, "_claim") and not is_official(o) for o in new)
+        else (),
+        unconfirmed=_unconfirmed(session, topic) if any(map(is_official, touched)) else (),
+    )
+
+
+def _stories(session: Session, topic: str, since: datetime) -> tuple[EarlierAlert, ...]:
+    """News alerts of this topic within the window, with the items that told them."""
+    rows = session.exec(
+        select(AlertRow)
+        .where(
+            AlertRow.topic == topic,
+            AlertRow.kind == ChangeKind.NEW.value,
+            col(AlertRow.created_at) >= since,
+            from_sources(col(AlertRow.source), specs_where(folding=Folding.SAME_STORY)),
+        )
+        .order_by(col(AlertRow.id))
+    ).all()
+    alerts = _earlier(session, topic, rows)
+    return tuple(
+        a
+        for a in alerts
+        if a.told_by is not None and folding_of(a.source, a.told_by.fields) is Folding.SAME_STORY
+    )
+
+
+def _first_alerts(session: Session, topic: str, urls: set[str]) -> dict[str, EarlierAlert]:
+    """The first "new" alert of any topic that linked to each of `urls`."""
+    first: dict[str, AlertRow] = {}
+    ordered = sorted(urls)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        rows = session.exec(
+            select(AlertRow)
+            .where(
+                col(AlertRow.url).in_(ordered[start : start + _IN_CHUNK]),
+                AlertRow.kind == ChangeKind.NEW.value,
+            )
+            .order_by(col(AlertRow.id))
+        ).all()
+        for row in rows:
+            first.setdefault(row.url, row)
+    return {alert.url: alert for alert in _earlier(session, topic, first.values())}
+
+
+def _official_records(session: Session, result: SourceResult) -> tuple[Observation, ...]:
+    """The topic's official records as they stand once this poll is written."""
+    rows = session.exec(
+        select(SnapshotRow).where(
+            SnapshotRow.topic == result.topic,
+            col(SnapshotRow.removed_at).is_(None),
+            from_sources(col(SnapshotRow.source), specs_where(official_evidence=True)),
+        )
+    ).all()
+    records = {(r.source, r.key): observation_from_row(r).observation for r in rows}
+    for key in result.gone:
+        records.pop((result.source, key), None)
+    if not result.unchanged:
+        records.update({(o.source, o.key): o for o in result.observations})
+    return tuple(r for r in records.values() if is_official(r))
+
+
+def _unconfirmed(session: Session, topic: str) -> tuple[tuple[EarlierAlert, str], ...]:
+    """Earlier alerts whose claim no official record backed yet, with the claim kind."""
+    rows = session.exec(
+        select(AlertRow)
+        .where(AlertRow.topic == topic, col(AlertRow.claim_label).like(f"{UNCONFIRMED}%"))
+        .order_by(col(AlertRow.id))
+    ).all()
+    pairs = [(a, text_field(a.told_by, "_claim")) for a in _earlier(session, topic, rows)]
+    return tuple((alert, claim) for alert, claim in pairs if claim)
+
+
+def _earlier(session: Session, topic: str, rows: Iterable[AlertRow]) -> list[EarlierAlert]:
+    """Alert rows as values, each with this topic's stored item of the same source and key."""
+    rows = list(rows)
+    told = _observations(session, topic, {row.key for row in rows})
+    alerts = []
+    for row in rows:
+        assert row.id is not None
+        alerts.append(
+            EarlierAlert(
+                id=row.id,
+                source=row.source,
+                title=row.title,
+                url=row.url,
+                matched_alias=row.matched_alias,
+                also_reported_by=tuple(json.loads(row.also_reported_by_json)),
+                told_by=told.get((row.source, row.key)),
+            )
+        )
+    return alerts
+
+
+def _observations(
+    session: Session, topic: str, keys: set[str]
+) -> dict[tuple[str, str], Observation]:
+    """This topic's stored items with these keys, by (source, key)."""
+    found: dict[tuple[str, str], Observation] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        rows = session.exec(
+            select(SnapshotRow).where(
+                SnapshotRow.topic == topic,
+                col(SnapshotRow.key).in_(ordered[start : start + _IN_CHUNK]),
+            )
+        ).all()
+        found.update({(r.source, r.key): observation_from_row(r).observation for r in rows})
+    return found
