@@ -60,6 +60,7 @@ def topics_from_settings(settings: Settings) -> list[Topic]:
             name=t.name,
             aliases=t.aliases,
             trials=t.trials,
+            eu_trials=t.eu_trials,
             conditions=t.conditions,
             slack_channel=t.slack_channel,
         )

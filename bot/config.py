@@ -91,6 +91,8 @@ class TopicSettings(_Strict):
     name: str = Field(min_length=1)
     aliases: tuple[str, ...] = ()
     trials: tuple[str, ...] = ()
+    # EU trial numbers: EudraCT (2020-005522-28) or CTIS (2025-523333-26-00).
+    eu_trials: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
     slack_channel: str | None = None
 
@@ -102,6 +104,17 @@ class TopicSettings(_Strict):
             if found is None:
                 raise ValueError(f"{trial!r} is not an NCT id like NCT04768972")
         return tuple(found for found in ids if found is not None)
+
+    @field_validator("eu_trials")
+    @classmethod
+    def _eu_numbers(cls, trials: tuple[str, ...]) -> tuple[str, ...]:
+        for trial in trials:
+            if not re.fullmatch(r"\d{4}-\d{6}-\d{2}(?:-\d{2})?", trial.strip()):
+                raise ValueError(
+                    f"{trial!r} is not an EU trial number like 2020-005522-28 (EudraCT) "
+                    "or 2025-523333-26-00 (CTIS)"
+                )
+        return tuple(t.strip() for t in trials)
 
 
 class _Source(_Strict):

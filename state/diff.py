@@ -76,7 +76,14 @@ def _change(
         url=obs.url,
         severity=severity_for(obs.source, kind, obs.fields, fields),
         matched_alias=obs.matched_alias,
+        matched_in=_text(obs, "_matched_in"),
+        excerpt=_text(obs, "_excerpt"),
         field_changes=fields,
         published=obs.published,
         detail=detail,
     )
+
+
+def _text(obs: Observation, name: str) -> str | None:
+    value = obs.fields.get(name)
+    return value if isinstance(value, str) and value else None

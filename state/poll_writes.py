@@ -125,6 +125,8 @@ def add_alert(
         url=change.url,
         severity=change.severity.value,
         matched_alias=change.matched_alias,
+        matched_in=change.matched_in,
+        excerpt=change.excerpt,
         published=change.published,
         detail=change.detail,
         field_changes_json=dump_field_changes(change.field_changes),

@@ -78,6 +78,8 @@ class AlertRow(SQLModel, table=True):
     url: str = Field(sa_type=Text)
     severity: str
     matched_alias: str | None = None
+    matched_in: str | None = None
+    excerpt: str | None = Field(default=None, sa_type=Text)
     published: datetime | None = Field(default=None, sa_type=_TS)
     detail: str | None = Field(default=None, sa_type=Text)
     field_changes_json: str = Field(default="[]", sa_type=Text)

@@ -71,6 +71,10 @@ class Change:
     severity: Severity
     matched_alias: str | None = None
     field_changes: tuple[FieldChange, ...] = ()
+    # Where a feed or news item names the topic ("headline" / "text"), and the words around
+    # the name when it is in the text.
+    matched_in: str | None = None
+    excerpt: str | None = None
     published: datetime | None = None
     detail: str | None = None  # plain-words note, e.g. the error behind source_down
     # Claim check of a news/feed headline: "confirmed by <record>" / "unconfirmed: ...".

@@ -4,7 +4,8 @@ Robust to what real feeds do (docs/sources.md#fda-feeds, #ema-feeds, #google-new
 `<pubDate>` wrapping a
 `<time datetime=...>` element, whitespace around links and guids, empty `<description/>`,
 zero items. An HTML page served with 200, truncated XML, or a DOCTYPE declaring entities is a
-ParseError, never an empty feed.
+ParseError, never an empty feed. An item's full text (RSS `content:encoded`, Atom `content`) is
+kept as plain text beside its summary, so a name written only in the body can be found.
 
 XML safety is the parser's job, not a text scan's: feedparser's strict parser is defusedxml's
 expat reader, which refuses every entity declaration (general, parameter, external) and every
@@ -36,6 +37,8 @@ from watchers.urls import canonical_url
 __all__ = ["FeedItem", "parse_feed"]
 
 _START_LEN = 40
+# An item's full text beyond this is not read: names sit in the first pages of a press release.
+CONTENT_LIMIT = 100_000
 
 # feedparser's documented hook for its SAX driver (it asks xml.sax.make_parser for the first
 # importable one): defusedxml's expat reader forbids entity declarations and external
@@ -53,6 +56,7 @@ class FeedItem:
     summary: str
     published: datetime | None
     source_title: str | None = None  # the <source> element's text (Google News: the outlet)
+    content: str = ""  # the full text (content:encoded, Atom content) as plain text
 
     @property
     def key(self) -> str | None:
@@ -137,7 +141,14 @@ def _describe(error: Exception) -> str:
 
 def _item(entry: dict[str, Any], base_url: str | None) -> FeedItem | None:
     title = _text(entry.get("title_detail"), entry.get("title"))
-    summary = _text(entry.get("summary_detail"), entry.get("summary"))
+    content = _content(entry.get("content"))
+    # Without a <description>, feedparser copies the full text into `summary` as raw HTML,
+    # with no type to say so: read it as the content it is.
+    summary_detail = entry.get("summary_detail")
+    if summary_detail is None and content and _is_copy_of_content(entry):
+        summary = content
+    else:
+        summary = _text(summary_detail, entry.get("summary"))
     guid = nonblank(entry.get("id"))
     link = nonblank(entry.get("link"))
     if link is not None and entry.get("guidislink") and link == guid and not _is_web(link):
@@ -155,7 +166,22 @@ def _item(entry: dict[str, Any], base_url: str | None) -> FeedItem | None:
         summary=summary,
         published=_published(entry),
         source_title=collapse(source_title) if source_title else None,
+        content=content,
     )
+
+
+def _content(parts: Any) -> str:
+    """Every full-text part of an entry as one plain text (HTML stripped, entities decoded)."""
+    if not isinstance(parts, list):
+        return ""
+    texts = [_text(part, part.get("value")) for part in parts if isinstance(part, Mapping)]
+    return " ".join(text for text in texts if text)[:CONTENT_LIMIT]
+
+
+def _is_copy_of_content(entry: Mapping[str, Any]) -> bool:
+    parts = entry.get("content")
+    first = parts[0] if isinstance(parts, list) and parts else None
+    return isinstance(first, Mapping) and first.get("value") == entry.get("summary")
 
 
 def _text(detail: Any, value: Any) -> str:

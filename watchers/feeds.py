@@ -1,8 +1,10 @@
 """Any RSS/Atom feed (FDA, EMA, company IR, news) as a watcher: conditional GET, alias filter.
 
 Regulator and company feeds carry everything the publisher puts out, so only items naming
-the topic (its name or an alias, in the title or summary) become observations. Several
-topics poll the same feed: it is read at most once per `cache_seconds` (shared_fetch.py).
+the topic become observations: its name, an alias or one of its trial numbers, in the title,
+the summary or the full text ("Ionis reports third quarter results" names the drug only in
+its body). Several topics poll the same feed: it is read at most once per `cache_seconds`
+(shared_fetch.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from watchers.claims import detect_claim
 from watchers.feedparse import FeedItem, parse_feed
 from watchers.http import Http
 from watchers.identity import FINGERPRINTS_KEY, settle_keys
-from watchers.match import find_alias_in
+from watchers.match import IN_TEXT, Mention, find_mention
 from watchers.model import FieldValue, Observation, SourceResult, Topic, freeze_fields
 from watchers.shared_fetch import SharedFetch
 from watchers.spec import (
@@ -50,8 +52,8 @@ _OFFICIAL = ("FDA", "EMA")
 
 
 def names_fingerprint(topic: Topic) -> str:
-    """A short digest of the names a topic is matched by."""
-    return terms_digest(topic.names)
+    """A short digest of the names and trial numbers a topic is matched by."""
+    return terms_digest(topic.names, topic.trial_ids)
 
 
 class FeedWatcher:
@@ -96,13 +98,13 @@ class FeedWatcher:
             return SourceResult(self.source, topic.name, unchanged=True, meta=kept)
         observations = []
         for item in read.parsed:
-            alias = find_alias_in([item.title, item.summary], topic.names)
-            if alias is not None:
-                observations.append(self.observation(item, topic, alias))
+            mention = find_mention(topic, item.title, (item.summary, item.content))
+            if mention is not None:
+                observations.append(self.observation(item, topic, mention))
         settled, identity = settle_keys(observations, meta)
         return SourceResult(self.source, topic.name, settled, meta={**kept, **identity})
 
-    def observation(self, item: FeedItem, topic: Topic, alias: str | None) -> Observation:
+    def observation(self, item: FeedItem, topic: Topic, mention: Mention | None) -> Observation:
         """One item of this feed as an Observation for `topic`."""
         return feed_observation(
             item,
@@ -111,7 +113,7 @@ class FeedWatcher:
             authority=self._authority,
             outlet=self._authority if self._authority in _OFFICIAL else self._name,
             safety=self._safety,
-            matched_alias=alias,
+            mention=mention,
             fallback_url=self._url,
         )
 
@@ -124,7 +126,7 @@ def feed_observation(
     authority: str,
     outlet: str,
     safety: bool = False,
-    matched_alias: str | None = None,
+    mention: Mention | None = None,
     fallback_url: str = "",
     title: str | None = None,
     summary: str | None = None,
@@ -134,9 +136,14 @@ def feed_observation(
     headline = title if title is not None else item.title
     # Headlines make claims; an agency's own summary is its word too ("EMA has recommended
     # granting..."), but a news teaser is not, so only official summaries are read for claims.
+    official = authority in _OFFICIAL
     claim = detect_claim(headline)
-    if claim is None and authority in _OFFICIAL:
+    if claim is None and official:
         claim = detect_claim(item.summary)
+    # A headline that does not name the topic claims something about another subject, unless
+    # a regulator wrote it ("FDA approves treatment for SOD1-ALS" names the drug in its body).
+    if mention is not None and mention.where == IN_TEXT and not official:
+        claim = None
     guid_url = item.guid if item.guid and item.guid.startswith(("http://", "https://")) else None
     fields: dict[str, FieldValue] = {
         "_authority": authority,
@@ -145,6 +152,9 @@ def feed_observation(
         "_claim": claim.kind.value if claim else None,
         "_regulator": claim.regulator if claim else None,
         "_safety": safety or is_safety_title(headline),
+        # Where the topic is named: severity reads it; the alert quotes the excerpt.
+        "_matched_in": mention.where if mention else None,
+        "_excerpt": mention.excerpt if mention else None,
     }
     return Observation(
         source=source,
@@ -154,7 +164,7 @@ def feed_observation(
         url=item.link or guid_url or fallback_url,
         fields=freeze_fields(fields),
         published=item.published,
-        matched_alias=matched_alias,
+        matched_alias=mention.name if mention else None,
     )
 
 
@@ -169,6 +179,9 @@ def feed_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> S
     """FDA/EMA items announcing a regulatory action or a safety communication are high;
     other agency and company items normal; news feeds low (feed items alert once, as new)."""
     authority = fields.get(AUTHORITY_FIELD)
+    if fields.get("_matched_in") == IN_TEXT and authority not in _OFFICIAL:
+        # Named only in the item's text: never high unless a regulator published it.
+        return Severity.NORMAL if authority == "company" else Severity.LOW
     if authority in _OFFICIAL:
         if fields.get("_claim") in _REGULATORY_CLAIMS or fields.get("_safety") is True:
             return Severity.HIGH

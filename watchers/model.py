@@ -52,14 +52,20 @@ class Topic:
 
     name: str
     aliases: tuple[str, ...] = ()
-    trials: tuple[str, ...] = ()
+    trials: tuple[str, ...] = ()  # NCT ids
     conditions: tuple[str, ...] = ()
     slack_channel: str | None = None
+    eu_trials: tuple[str, ...] = ()  # EudraCT (2020-005522-28) or CTIS (2025-523333-26-00)
 
     @property
     def names(self) -> tuple[str, ...]:
         """The topic name followed by every alias: what a search or a matcher looks for."""
         return (self.name, *self.aliases)
+
+    @property
+    def trial_ids(self) -> tuple[str, ...]:
+        """Every registry number of the topic's trials: NCT ids, then EU numbers."""
+        return (*self.trials, *self.eu_trials)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Google News RSS search per topic: the names quoted and OR-joined, read as a feed.
 
-Format reference: docs/sources.md#google-news. Items are `Headline - Outlet` with the outlet also in
-`<source>`; links are Google redirects (`?oc=5`); the guid is stable. The search already
-matched the topic, so items are not filtered again; the alias is named where the headline
-has one.
+Format reference: docs/sources.md#google-news. Items are `Headline - Outlet` with the outlet
+also in `<source>`; links are Google redirects (`?oc=5`); the guid is stable. The search asks
+for the topic's names and trial numbers and already matched the topic, so items are not
+filtered again; the name (or trial number) is shown where the headline has one (the search,
+not this watcher, read the article, so a claim in the headline stays the item's claim).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import httpx
 from watchers.feedparse import FeedItem, parse_feed
 from watchers.feeds import feed_observation
 from watchers.http import Http
-from watchers.match import find_alias
+from watchers.match import find_mention
 from watchers.model import Observation, SourceResult, Topic
 from watchers.spec import (
     FieldDelta,
@@ -60,7 +61,7 @@ class GoogleNewsWatcher:
 
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
         """The search's items for `topic`; unchanged when Google answers 304."""
-        query = google_news_query(topic.names)
+        query = google_news_query((*topic.names, *topic.trial_ids))
         answer = self._http.get_conditional(self._base, meta, params={"q": query, **_LOCALE})
         # The validators are keyed by the full URL, so a changed query never sends old ones.
         kept = {**answer.meta, QUERY_KEY: query}
@@ -76,6 +77,7 @@ def google_news_observations(items: list[FeedItem], topic: Topic) -> tuple[Obser
     observations = []
     for item in items:
         headline, outlet = split_outlet(item.title, item.source_title)
+        summary = _own_summary(item.summary, headline, outlet)
         observations.append(
             feed_observation(
                 item,
@@ -83,9 +85,9 @@ def google_news_observations(items: list[FeedItem], topic: Topic) -> tuple[Obser
                 source=SOURCE,
                 authority="news",
                 outlet=outlet or "Google News",
-                matched_alias=find_alias(headline, topic.names),
+                mention=find_mention(topic, headline),
                 title=headline,
-                summary=_own_summary(item.summary, headline, outlet),
+                summary=summary,
             )
         )
     return tuple(observations)

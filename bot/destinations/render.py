@@ -15,6 +15,7 @@ __all__ = [
     "alert_headline",
     "mrkdwn_escape",
     "mrkdwn_link",
+    "named_line",
     "slack_alert_blocks",
     "truncate",
 ]
@@ -71,10 +72,21 @@ def _facts(change: Change) -> list[str]:
     return facts
 
 
+def named_line(change: Change) -> str | None:
+    """Where a feed or news item names the topic: `Named in the headline` / `... in the text: …`."""
+    if change.matched_in == "headline":
+        return "Named in the headline"
+    if change.matched_in == "text":
+        return f"Named in the text: {change.excerpt}" if change.excerpt else "Named in the text"
+    return None
+
+
 def _body_lines(change: Change) -> list[str]:
     lines = [fc.text for fc in change.field_changes]
     if change.detail:
         lines.append(change.detail)
+    if named := named_line(change):
+        lines.append(named)
     if change.claim_label:
         lines.append(f"Claim check: {change.claim_label}")
     if change.also_reported_by:

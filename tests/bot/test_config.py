@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import topics_from_settings
 from bot.config import ConfigError, load_settings, parse_duration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,3 +185,22 @@ def test_secrets_come_from_env_only_and_stay_out_of_repr(tmp_path: Path) -> None
 )
 def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
+
+
+def test_eu_trial_numbers_reach_the_watchers(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[[topics]]\nname = "x"\neu_trials = [" 2020-005522-28", "2025-523333-26-00"]\n',
+    )
+    settings = load_settings(path, env={}, cwd=tmp_path).settings
+    [topic] = topics_from_settings(settings)
+    assert topic.eu_trials == ("2020-005522-28", "2025-523333-26-00")
+
+
+@pytest.mark.parametrize("number", ["2020-5522-28", "NCT04768972", "2025-523333-26-0"])
+def test_a_bad_eu_trial_number_names_the_key_and_both_forms(tmp_path: Path, number: str) -> None:
+    path = write(tmp_path, f'[[topics]]\nname = "x"\neu_trials = ["{number}"]\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={}, cwd=tmp_path)
+    assert "topics.0.eu_trials" in str(info.value)
+    assert "EudraCT" in str(info.value) and "CTIS" in str(info.value)

@@ -192,3 +192,26 @@ def test_a_quiet_day_with_a_failing_source_does_not_claim_all_were_checked(store
     text = render_text(assemble_digest(store, DAY, ZURICH))
     assert "No new events; but 1 source failing (see Sources below)." in text
     assert "all sources checked" not in text
+
+
+def test_an_item_says_where_the_topic_is_named_escaped_in_html(store: Store) -> None:
+    from sqlmodel import Session, select
+
+    from state.tables import AlertRow
+
+    add_alert(store, START + timedelta(hours=2), source="feed:FDA", title="FDA Roundup")
+    add_alert(store, START + timedelta(hours=3), source="feed:FDA", title="ION363 news")
+    with Session(store.engine) as session:
+        roundup, news = session.exec(select(AlertRow).order_by(AlertRow.id)).all()
+        roundup.matched_in, roundup.excerpt = "text", f"…dosing of ION-363 {MARKUP}…"
+        news.matched_in = "headline"
+        session.add_all([roundup, news])
+        session.commit()
+    digest = assemble_digest(store, DAY, ZURICH)
+
+    text = render_text(digest)
+    assert f"  Named in the text: …dosing of ION-363 {MARKUP}…\n" in text
+    assert "  Named in the headline\n" in text
+    html = render_html(digest)
+    assert "Named in the text: <q>…dosing of ION-363 &lt;script&gt;" in html
+    assert "<script>" not in html

@@ -105,3 +105,32 @@ def test_claim_label_and_other_outlets_are_shown_escaped() -> None:
     assert "Claim check: unconfirmed: no FDA/EMA record yet" in text
     assert "Also reported by Fierce Biotech, &lt;!here&gt; Daily" in text
     assert "Claim check: unconfirmed" in alert_console_text(alert)
+
+
+WHERE_NAMED = {
+    "headline": ({"matched_in": "headline"}, "Named in the headline"),
+    "text with excerpt": (
+        {"matched_in": "text", "excerpt": "…dosing of ION-363 began…"},
+        "Named in the text: …dosing of ION-363 began…",
+    ),
+    "a trial source says nothing": ({}, None),
+}
+
+
+@pytest.mark.parametrize(("fields", "line"), WHERE_NAMED.values(), ids=WHERE_NAMED.keys())
+def test_the_alert_says_where_the_topic_is_named(fields: dict[str, str], line: str | None) -> None:
+    alert = make_alert(source="feed:FDA press releases", field_changes=(), **fields)
+    texts = [all_text(slack_alert_blocks(alert)), alert_console_text(alert)]
+    texts.append(alert_fallback_text(alert))
+    for text in texts:
+        if line is None:
+            assert "Named in the" not in text
+        else:
+            assert line in text
+
+
+def test_the_excerpt_is_escaped_like_every_source_string() -> None:
+    alert = make_alert(matched_in="text", excerpt="<!channel> ION363 & <https://evil.example|x>")
+    for text in (all_text(slack_alert_blocks(alert)), alert_fallback_text(alert)):
+        assert "<!channel>" not in text and "<https://evil.example" not in text
+        assert "Named in the text: &lt;!channel&gt; ION363 &amp; &lt;https://evil.example" in text

@@ -101,8 +101,14 @@ def test_only_items_naming_the_topic_become_observations(
         "_claim": "approval",
         "_regulator": "FDA",
         "_safety": False,
+        "_matched_in": "text",
+        "_excerpt": (
+            "The U.S. Food and Drug Administration today approved Ulefnersen (formerly "
+            "jacifusen), an antisense oligonucleotide for the treatment of…"
+        ),
     }
     orphan = result.observations[1]
+    assert orphan.fields["_matched_in"] == "headline"
     assert orphan.fields["_claim"] is None  # a designation is not an approval
     assert orphan.fields["_summary"] is None  # <description />
     assert all(name.startswith("_") for o in result.observations for name in o.fields)

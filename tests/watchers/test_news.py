@@ -71,11 +71,14 @@ def test_items_become_news_observations(mock: respx.MockRouter, news: GoogleNews
         "_claim": None,  # topline results are not a regulatory action
         "_regulator": None,
         "_safety": False,
+        "_matched_in": "headline",
+        "_excerpt": None,
     }
     # The search matched it, so it is kept even though the headline names no alias.
     assert stat.title == "Antisense drug slows rare, aggressive form of ALS in pivotal trial"
     assert stat.fields["_outlet"] == "STAT"
     assert stat.matched_alias is None
+    assert stat.fields["_matched_in"] is None  # nothing to say where: the search saw it
 
 
 SPLITS = {
@@ -169,3 +172,24 @@ def test_html_page_and_http_errors_are_failures(
 
 def test_query_strips_quotes_from_names() -> None:
     assert google_news_query(('the "X" drug', "ION363")) == '"the X drug" OR "ION363"'
+
+
+def test_trial_numbers_are_searched_and_shown_as_the_match(
+    mock: respx.MockRouter, news: GoogleNewsWatcher
+) -> None:
+    item = (
+        "<item><title>Update on NCT04768972 - Fierce Biotech</title>"
+        "<link>https://news.google.com/rss/articles/CBMiNct?oc=5</link>"
+        '<guid isPermaLink="false">CBMiNct</guid>'
+        '<source url="https://www.fiercebiotech.com">Fierce Biotech</source></item>'
+    )
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{item}</channel></rss>'
+    )
+    route = mock.get(BASE).respond(200, content=body.encode())
+    topic = Topic("ulefnersen", trials=("NCT04768972",), eu_trials=("2020-005522-28",))
+    [obs] = news.poll(topic, {}).observations
+    assert route.calls.last.request.url.params["q"] == (
+        '"ulefnersen" OR "NCT04768972" OR "2020-005522-28"'
+    )
+    assert (obs.matched_alias, obs.fields["_matched_in"]) == ("NCT04768972", "headline")
