@@ -6,13 +6,14 @@ from datetime import datetime
 
 from bot.terminal_text import one_line
 from state.fields import field_label, format_value, source_label
-from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
+from state.types import Alert, DestinationHealth, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
 from watchers.registry import trial_registries
 
 __all__ = [
     "KEY_TRIAL_FIELDS",
     "alert_summary",
+    "destination_text",
     "format_time",
     "health_text",
     "status_text",
@@ -94,6 +95,22 @@ def health_text(health: SourceHealth) -> str:
     return line
 
 
+def destination_text(health: DestinationHealth) -> str:
+    """One destination's health in words: ok or FAILING, waiting alerts, why, last delivery."""
+    line = f"{health.destination}: {'FAILING' if health.failing else 'ok'}"
+    line += f", last delivery {format_time(health.last_delivered)}"
+    if health.pending:
+        line += f"; {health.pending} waiting"
+    if health.retry_error:
+        line += f"; retrying since {format_time(health.retry_since)}: {health.retry_error}"
+    if health.failed:
+        line += (
+            f"; {health.failed} failed for good, latest {format_time(health.last_failed_at)}: "
+            f"{health.last_failed_error}"
+        )
+    return line
+
+
 def trials_missing_reason(status: TopicStatus) -> str:
     """Why no trial is stored: the registry's last poll failed (when, why), or it never ran."""
     registries = trial_registries()
@@ -140,5 +157,8 @@ def status_text(topic: Topic, status: TopicStatus) -> str:
         lines += [_health_line(h) for h in status.health]
     else:
         lines.append("  not checked yet")
+    if status.destinations:
+        lines += ["", "Destinations (every topic)"]
+        lines += [f"  {destination_text(h)}" for h in status.destinations]
     # Every line is built from one-line fields: fold what a source put in them (11.3).
     return "\n".join(one_line(line) for line in lines)
