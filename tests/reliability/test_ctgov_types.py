@@ -161,6 +161,6 @@ def test_type_changes_through_the_watcher_and_store_never_alert(db_url: str) -> 
         assert stored.observation.fields["enrollment"] == "95 (estimated)"
         [health] = store.health(TOPIC.name)
         assert health.consecutive_failures == 0 and health.last_failure is not None
-        assert store.pending("console") == []
+        assert store.outbox.pending("console") == []
     finally:
         store.close()

@@ -79,7 +79,7 @@ def test_an_item_with_churning_identity_alerts_once(db_url: str, identity: Ident
                 watcher = FeedWatcher(http, "Press", URL, "FDA")  # a new process each time
                 outcomes.append(poll_once(watcher, TOPIC, store, clock, CONSOLE).outcome)
         assert outcomes == [PollOutcome.BASELINE] + [PollOutcome.OK] * 4
-        alerts = store.pending("console", limit=100)
+        alerts = store.outbox.pending("console", limit=100)
         assert [(a.change.kind, a.change.title) for a in alerts] == [
             (ChangeKind.NEW, "FDA approves Ulefnersen for FUS-ALS")
         ]
@@ -110,7 +110,7 @@ def test_two_distinct_items_alike_in_title_and_day_both_alert(db_url: str) -> No
             for _ in range(2):
                 clock.advance(hours=1)
                 poll_once(FeedWatcher(http, "Press", URL, "FDA"), TOPIC, store, clock, CONSOLE)
-        alerts = store.pending("console", limit=100)
+        alerts = store.outbox.pending("console", limit=100)
         assert sorted(a.change.key for a in alerts) == ["a", "b"]
     finally:
         store.close()

@@ -64,7 +64,7 @@ def test_a_poll_past_its_deadline_fails_as_a_timeout_counted_toward_source_down(
         [health] = store.health(TOPIC.name)
         assert health.consecutive_failures == 2 and health.last_success is None
         assert health.last_error is not None and "timed out" in health.last_error
-        assert [a.change.kind for a in store.pending("console")] == [ChangeKind.SOURCE_DOWN]
+        assert [a.change.kind for a in store.outbox.pending("console")] == [ChangeKind.SOURCE_DOWN]
         assert store.snapshot(TOPIC.name, watcher.source) == {}
     finally:
         store.close()

@@ -49,6 +49,6 @@ def test_an_unasked_304_fails_the_poll_and_the_real_answer_is_a_silent_baseline(
         # A 304 to a request that did send the validator is the ordinary "nothing new".
         assert server.headers_of(2)["if-none-match"] == '"v1"'
         assert third.outcome is PollOutcome.UNCHANGED
-        assert store.pending("console") == []
+        assert store.outbox.pending("console") == []
     finally:
         store.close()
