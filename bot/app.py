@@ -268,7 +268,7 @@ def open_app(
                 RedactingWatcher(
                     DeadlineWatcher(watcher, http, settings.http.poll_deadline), redactor
                 )
-                for watcher in build_watchers(settings, secrets, http)
+                for watcher in build_watchers(settings, secrets, http, clock)
             ],
             topics=topics_from_settings(settings),
             deliverers=deliverers,

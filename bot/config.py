@@ -23,6 +23,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -185,6 +186,41 @@ class EmaMedicinesSettings(_Source):
     url: HttpUrl = "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines_json-report_en.json"
 
 
+class CtisSettings(_Source):
+    base_url: HttpUrl = "https://euclinicaltrials.eu/ctis-public-api"
+
+
+class FederalRegisterSettings(_Source):
+    base_url: HttpUrl = "https://www.federalregister.gov/api/v1"
+
+
+class SecEdgarSettings(_Source):
+    base_url: HttpUrl = "https://efts.sec.gov/LATEST"
+    # SEC refuses requests whose User-Agent names no organisation and contact (not a secret).
+    contact: str | None = Field(default=None, validate_default=True)
+
+    @field_validator("contact")
+    @classmethod
+    def _contactable(cls, contact: str | None, info: ValidationInfo) -> str | None:
+        if not info.data.get("enabled", True):
+            return contact
+        if contact is None or not contact.strip():
+            raise ValueError(
+                "is required: SEC refuses requests without your organisation and a contact "
+                'e-mail, e.g. contact = "Your Org ops@your-org.example"'
+            )
+        if not re.search(r"\S@\S+\.\S", contact):
+            raise ValueError(
+                'expected your organisation and a contact e-mail, e.g. "Your Org '
+                'ops@your-org.example"'
+            )
+        return " ".join(contact.split())
+
+
+class MedrxivSettings(_Source):
+    base_url: HttpUrl = "https://api.biorxiv.org"
+
+
 class FeedSettings(_Source):
     name: str = Field(min_length=1)
     url: HttpUrl
@@ -198,6 +234,10 @@ class SourcesSettings(_Strict):
     pubmed: PubMedSettings | None = None
     ema_medicines: EmaMedicinesSettings | None = None
     feeds: tuple[FeedSettings, ...] = ()
+    ctis: CtisSettings | None = None
+    federal_register: FederalRegisterSettings | None = None
+    sec_edgar: SecEdgarSettings | None = None
+    medrxiv: MedrxivSettings | None = None
 
 
 class SlackSettings(_Strict):

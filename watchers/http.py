@@ -155,6 +155,31 @@ class Http:
         accept: Collection[int] = (200,),
     ) -> httpx.Response:
         """GET `url`; return the response if its status is in `accept`, else raise FetchError."""
+        return self._send("GET", url, params=params, headers=headers, accept=accept)
+
+    def post_json(
+        self,
+        url: str,
+        body: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (200,),
+    ) -> httpx.Response:
+        """POST `body` as JSON (a search API that takes its query in the body); like `get`."""
+        content = json.dumps(body).encode("utf-8")
+        sent = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
+        return self._send("POST", url, headers=sent, accept=accept, content=content)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (200,),
+        content: bytes | None = None,
+    ) -> httpx.Response:
         target = httpx.URL(url)
         host, path = target.host, target.path
         attempts = self._max_retries + 1
@@ -164,7 +189,7 @@ class Http:
             self._pace(host)
             self._check_deadline(host, path)
             try:
-                response = self._read(target, params, headers)
+                response = self._read(method, target, params, headers, content)
             except httpx.ConnectError as exc:
                 self._forgive(host)  # nothing reached the host: no reason to pace the next try
                 if attempt < min(attempts, 2):
@@ -246,6 +271,14 @@ class Http:
             fresh[modified_key] = modified
         return Conditional(response=response, meta=fresh)
 
+    def keep_host_under(self, host: str, min_interval: float) -> None:
+        """Never ask `host` more often than every `min_interval` s, whatever the configuration
+        says: for a host whose limit is a rule with a penalty (SEC blocks an address for 10
+        minutes after it goes over 10 requests a second)."""
+        with self._lock:
+            current = self._host_intervals.get(host, self._min_interval)
+            self._host_intervals[host] = max(current, min_interval)
+
     def _pace(self, host: str) -> None:
         # Reserve the next free slot for this host under the lock, then sleep outside it, so
         # threads polling different hosts never wait on each other.
@@ -262,13 +295,18 @@ class Http:
             self._next_slot[host] = min(self._next_slot.get(host, 0.0), self._monotonic())
 
     def _read(
-        self, target: httpx.URL, params: Params | None, headers: Mapping[str, str] | None
+        self,
+        method: str,
+        target: httpx.URL,
+        params: Params | None,
+        headers: Mapping[str, str] | None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         # Stream so an endless or huge body is refused before it is all in memory.
         merged = {"User-Agent": USER_AGENT, **(headers or {})}
         timeout = self._bounded_timeout() or httpx.USE_CLIENT_DEFAULT
         with self._client.stream(
-            "GET", target, params=params, headers=merged, timeout=timeout
+            method, target, params=params, headers=merged, content=content, timeout=timeout
         ) as response:
             where = f"{target.host}{target.path}"
             length = response.headers.get("content-length", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from bot.terminal_text import one_line
@@ -16,6 +17,7 @@ __all__ = [
     "destination_text",
     "format_time",
     "health_text",
+    "link_registries",
     "status_text",
     "trial_facts",
     "trials_missing_reason",
@@ -39,21 +41,49 @@ def format_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
 
-def trial_facts(stored: StoredObservation) -> list[tuple[str, str, str]]:
-    """(label, value, when it last changed) for each key field of a stored trial."""
+def link_registries(
+    trials: Iterable[StoredObservation],
+) -> tuple[list[StoredObservation], dict[str, list[StoredObservation]]]:
+    """One entry per trial: a record that names another stored record's trial id (an EU CT
+    number naming its NCT id, `_nct_id`) is listed under that trial, not beside it."""
+    trials = list(trials)
+    keys = {stored.observation.key for stored in trials}
+    primary: list[StoredObservation] = []
+    linked: dict[str, list[StoredObservation]] = {}
+    for stored in trials:
+        other = stored.observation.fields.get("_nct_id")
+        if isinstance(other, str) and other != stored.observation.key and other in keys:
+            linked.setdefault(other, []).append(stored)
+        else:
+            primary.append(stored)
+    return primary, linked
+
+
+def trial_facts(
+    stored: StoredObservation, linked: Iterable[StoredObservation] = ()
+) -> list[tuple[str, str, str]]:
+    """(label, value, when it last changed) for each key field of a stored trial, then the
+    status of the same trial in other registries."""
     facts = []
     for name in KEY_TRIAL_FIELDS:
+        if name not in stored.observation.fields:
+            continue  # a registry that does not publish it (EU CTIS has no enrollment)
         value = stored.observation.fields.get(name)
         if value is None and name in ("why_stopped", "results_first_posted"):
             continue
-        changed = stored.field_changed_at.get(name)
-        when = (
-            f"changed {format_time(changed)}"
-            if changed
-            else f"unchanged since first seen {format_time(stored.first_seen)}"
-        )
-        facts.append((field_label(name), format_value(name, value), when))
+        facts.append((field_label(name), format_value(name, value), _when(stored, name)))
+    for other in linked:
+        label = f"{source_label(other.observation.source)} {other.observation.key}"
+        status = format_value("overall_status", other.observation.fields.get("overall_status"))
+        facts.append((label, status, _when(other, "overall_status")))
     return facts
+
+
+def _when(stored: StoredObservation, name: str) -> str:
+    changed = stored.field_changed_at.get(name)
+    if changed:
+        return f"changed {format_time(changed)}"
+    return f"unchanged since first seen {format_time(stored.first_seen)}"
 
 
 def alert_summary(alert: Alert) -> str:
@@ -62,11 +92,12 @@ def alert_summary(alert: Alert) -> str:
     return "; ".join(fc.text for fc in change.field_changes) or change.detail or ""
 
 
-def _trial_lines(stored: StoredObservation) -> list[str]:
+def _trial_lines(stored: StoredObservation, linked: list[StoredObservation]) -> list[str]:
     obs = stored.observation
     removed = f"  [REMOVED from the registry {format_time(stored.removed_at)}]"
     lines = [f"  {obs.key}  {obs.title}" + (removed if stored.removed_at else "")]
-    lines += [f"    {label}: {value}  ({when})" for label, value, when in trial_facts(stored)]
+    facts = trial_facts(stored, linked)
+    lines += [f"    {label}: {value}  ({when})" for label, value, when in facts]
     lines.append(f"    {obs.url}")
     return lines
 
@@ -131,8 +162,9 @@ def status_text(topic: Topic, status: TopicStatus) -> str:
     names = ", ".join(topic.aliases)
     lines = [f"{topic.name}" + (f" (also: {names})" if names else ""), "", "Trials"]
     if status.trials:
-        for stored in status.trials:
-            lines += _trial_lines(stored)
+        primary, linked = link_registries(status.trials)
+        for stored in primary:
+            lines += _trial_lines(stored, linked.get(stored.observation.key, []))
     else:
         lines.append(f"  none stored yet: {trials_missing_reason(status)}")
     lines += ["", "Latest alerts"]
