@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from watchers.deadline import DEFAULT_POLL_DEADLINE
 from watchers.trial_ids import nct_id
 
 __all__ = [
@@ -319,6 +320,8 @@ class HttpSettings(_Strict):
     max_retries: int = Field(default=3, ge=0, le=10)
     backoff: Duration = 1.0  # first retry delay; doubles each attempt (Retry-After wins)
     max_body_mb: float = Field(default=20.0, gt=0)
+    # One poll's whole budget: connect, every byte, retries and their waits, every page.
+    poll_deadline: Duration = Field(default=DEFAULT_POLL_DEADLINE, gt=0)
 
 
 class Settings(_Strict):

@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from watchers.coerce import as_list, as_map, kind_name, nonblank, nonblanks
+from watchers.coerce import (
+    as_list,
+    as_map,
+    kind_name,
+    nonblank,
+    nonblanks,
+    read_enum,
+    read_flag,
+    read_list,
+    read_map,
+    read_text,
+)
+from watchers.ctgov_fields import StudyPath, dated, enrollment, place
 from watchers.ctgov_version import QUERY_KEY, STAMP_KEY, data_timestamp, query_fingerprint
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in
@@ -191,35 +203,55 @@ def parse_page(doc: Any) -> tuple[list[Mapping[str, Any]], str | None]:
 def parse_study(
     study: Mapping[str, Any], topic: Topic, *, by_id: bool, by_condition: bool = False
 ) -> Observation:
-    """One study (a v2 Study object) as an Observation for `topic`."""
-    nct = _nct_id(study)
-    protocol = as_map(study.get("protocolSection"))
-    ident = as_map(protocol.get("identificationModule"))
-    status = as_map(protocol.get("statusModule"))
-    design = as_map(protocol.get("designModule"))
-    arms = as_map(protocol.get("armsInterventionsModule"))
-    conditions_module = as_map(protocol.get("conditionsModule"))
-    sponsor = as_map(as_map(protocol.get("sponsorCollaboratorsModule")).get("leadSponsor"))
-    locations = as_list(as_map(protocol.get("contactsLocationsModule")).get("locations"))
+    """One study (a v2 Study object) as an Observation for `topic`.
 
-    title = nonblank(ident.get("briefTitle")) or nonblank(ident.get("officialTitle")) or nct
-    titles = [title, nonblank(ident.get("officialTitle")), nonblank(ident.get("acronym"))]
+    A tracked field in an unexpected JSON type is coerced when that is unambiguous, else a
+    ParseError (watchers/coerce.py): a type change must never read as a field that vanished.
+    """
+    nct = _nct_id(study)
+    at = StudyPath(nct)
+    protocol = read_map(study.get("protocolSection"), at("protocolSection"))
+
+    def module(name: str) -> Mapping[str, Any]:
+        return read_map(protocol.get(name), at(name))
+
+    ident, status, design = (
+        module("identificationModule"),
+        module("statusModule"),
+        module("designModule"),
+    )
+    arms = as_map(protocol.get("armsInterventionsModule"))  # read for matching only
+    conditions_module = as_map(protocol.get("conditionsModule"))
+    sponsor_module = module("sponsorCollaboratorsModule")
+    sponsor = read_map(sponsor_module.get("leadSponsor"), at("leadSponsor"))
+    places = module("contactsLocationsModule").get("locations")
+    locations = read_list(places, at("locations"))
+
+    official = read_text(ident.get("officialTitle"), at("officialTitle"))
+    title = read_text(ident.get("briefTitle"), at("briefTitle")) or official or nct
+    titles = [title, official, read_text(ident.get("acronym"), at("acronym"))]
+    raw_phases = read_list(design.get("phases"), at("phases"))
+    phases = {p for p in (read_enum(raw, at("phases[]")) for raw in raw_phases) if p}
     fields: dict[str, FieldValue] = {
         "brief_title": title,
-        "overall_status": nonblank(status.get("overallStatus")),
-        "why_stopped": nonblank(status.get("whyStopped")),
-        "phases": tuple(sorted({p for p in as_list(design.get("phases")) if isinstance(p, str)})),
-        "enrollment": _enrollment(as_map(design.get("enrollmentInfo"))),
-        "start_date": _date(status.get("startDateStruct")),
-        "primary_completion_date": _date(status.get("primaryCompletionDateStruct")),
-        "completion_date": _date(status.get("completionDateStruct")),
-        "has_results": study.get("hasResults") is True,
-        "results_first_posted": nonblank(
-            as_map(status.get("resultsFirstPostDateStruct")).get("date")
+        "overall_status": read_enum(status.get("overallStatus"), at("overallStatus")),
+        "why_stopped": read_text(status.get("whyStopped"), at("whyStopped")),
+        "phases": tuple(sorted(phases)),
+        "enrollment": enrollment(read_map(design.get("enrollmentInfo"), at("enrollmentInfo")), at),
+        "start_date": dated(status.get("startDateStruct"), at("startDateStruct")),
+        "primary_completion_date": dated(
+            status.get("primaryCompletionDateStruct"), at("primaryCompletionDateStruct")
         ),
-        "lead_sponsor": nonblank(sponsor.get("name")),
-        "locations": tuple(sorted({place for place in map(_location, locations) if place})),
-        "last_update_posted": nonblank(as_map(status.get("lastUpdatePostDateStruct")).get("date")),
+        "completion_date": dated(status.get("completionDateStruct"), at("completionDateStruct")),
+        "has_results": read_flag(study.get("hasResults"), at("hasResults")) is True,
+        "results_first_posted": dated(
+            status.get("resultsFirstPostDateStruct"), at("resultsFirstPostDateStruct"), typed=False
+        ),
+        "lead_sponsor": read_text(sponsor.get("name"), at("leadSponsor.name")),
+        "locations": tuple(sorted({p for p in (place(raw, at) for raw in locations) if p})),
+        "last_update_posted": dated(
+            status.get("lastUpdatePostDateStruct"), at("lastUpdatePostDateStruct"), typed=False
+        ),
     }
     return Observation(
         source=SOURCE,
@@ -300,31 +332,6 @@ def _intervention_names(arms: Mapping[str, Any]) -> list[str]:
         names.extend(nonblanks([item.get("name")]))
         names.extend(nonblanks(item.get("otherNames")))
     return names
-
-
-def _enrollment(info: Mapping[str, Any]) -> str | None:
-    count = info.get("count")
-    if isinstance(count, bool) or not isinstance(count, int):
-        return None
-    return _with_type(str(count), info.get("type"))
-
-
-def _date(struct: Any) -> str | None:
-    """`{date: "2026-09", type: "ESTIMATED"}` -> "2026-09 (estimated)"; type is sometimes absent."""
-    item = as_map(struct)
-    date = nonblank(item.get("date"))
-    return None if date is None else _with_type(date, item.get("type"))
-
-
-def _with_type(value: str, kind: Any) -> str:
-    kind = nonblank(kind)
-    return f"{value} ({kind.lower()})" if kind else value
-
-
-def _location(raw: Any) -> str:
-    site = as_map(raw)
-    parts = (nonblank(site.get(name)) for name in ("facility", "city", "country"))
-    return ", ".join(part.strip() for part in parts if part and part.strip())
 
 
 # Trial statuses that end or halt a study: a clinical team must hear of these first.
