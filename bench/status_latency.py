@@ -159,8 +159,9 @@ def run(url: str, requests: int, command: StatusCommand, concurrency: int = 1) -
         tick = time.perf_counter()
         command.answer(NAMES[n % len(NAMES)])
         in_process.append((time.perf_counter() - tick) * 1000)
+    gave_up = sizes.count(0)
     print(f"/status over HTTP, {len(times)} signed requests from {concurrency} client(s) "
-          f"({min(sizes)}-{max(sizes)} blocks):")  # fmt: skip
+          f"({max(sizes)} blocks; {gave_up} gave up on a slow read):")  # fmt: skip
     print(f"  median {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, "
           f"p99 {percentile(times, 0.99):.1f} ms, max {max(times):.1f} ms, "
           f"min {min(times):.1f} ms")  # fmt: skip
@@ -187,10 +188,8 @@ def one_client(url: str, requests: int) -> tuple[list[float], list[int]]:
             response = client.post("/slack/commands", content=body, headers=headers)
             elapsed = time.perf_counter() - tick
             response.raise_for_status()
-            payload = response.json()
-            if "blocks" not in payload:  # an answer without a card: say what it was
-                raise RuntimeError(f"/status {text!r} answered without a card: {payload}")
-            blocks = payload["blocks"]
+            # No card: the answer gave up on a slow database read ("try again"); counted as 0.
+            blocks = response.json().get("blocks", [])
             if n >= 20:  # the first requests warm up connections and caches
                 times.append(elapsed * 1000)
                 sizes.append(len(blocks))
