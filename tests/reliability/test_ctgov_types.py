@@ -132,9 +132,7 @@ def test_type_changes_through_the_watcher_and_store_never_alert(db_url: str) -> 
     try:
         with httpx.Client() as client, respx.mock() as router:
             router.get(f"{BASE}/version").mock(side_effect=version)
-            router.get(f"{BASE}/studies/NCT04768972").mock(
-                side_effect=lambda _: httpx.Response(200, json=current[0])
-            )
+            # The listed trial comes with the `filter.ids` search: no by-id request.
             router.get(f"{BASE}/studies").mock(
                 side_effect=lambda _: httpx.Response(200, json={"studies": current})
             )
