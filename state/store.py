@@ -17,7 +17,7 @@ from state.codec import (
     health_from_row,
     observation_from_row,
 )
-from state.diff import diff
+from state.diff import adopt_rematched, diff
 from state.digest_log import DigestClaim, DigestRun
 from state.engine import create_store_engine
 from state.enrich import enrich
@@ -133,6 +133,7 @@ class Store:
         with Session(self.engine) as session:
             state, snapshot = load_poll(session, result.topic, result.source)
             changes = [] if state.baseline_at is None else diff(snapshot, result)
+            changes = adopt_rematched(changes, result, state.last_success)
             evidence = load_evidence(session, changes, result, at)
             enriched = enrich(changes, result.observations, evidence)
             outcome, alerts = write_poll(
