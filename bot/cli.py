@@ -136,7 +136,8 @@ def status(
             known = ", ".join(t.name for t in application.topics)
             typer.echo(f"unknown topic {name!r}; known topics: {known}", err=True)
             raise typer.Exit(1) from None
-        typer.echo(status_text(topic, application.store.status(topic.name)))
+        status_card = application.store.status(topic.name)
+        typer.echo(status_text(topic, status_card, now=application.clock()))
 
 
 @app.command()

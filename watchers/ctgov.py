@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from watchers.coerce import as_list, as_map, kind_name, nonblank, nonblanks
+from watchers.ctgov_sites import sites_of
 from watchers.ctgov_version import QUERY_KEY, STAMP_KEY, data_timestamp, query_fingerprint
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in
@@ -51,7 +52,7 @@ SOURCE = "clinicaltrials"
 # anyway.
 FIELDS = (
     "IdentificationModule|StatusModule|SponsorCollaboratorsModule|DesignModule|"
-    "ArmsInterventionsModule|ConditionsModule|ContactsLocationsModule|HasResults"
+    "ArmsInterventionsModule|ConditionsModule|ContactsLocationsModule|OversightModule|HasResults"
 )
 _PUBLIC_STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
 
@@ -193,12 +194,16 @@ def parse_study(
     conditions_module = as_map(protocol.get("conditionsModule"))
     sponsor = as_map(as_map(protocol.get("sponsorCollaboratorsModule")).get("leadSponsor"))
     locations = as_list(as_map(protocol.get("contactsLocationsModule")).get("locations"))
+    oversight = as_map(protocol.get("oversightModule"))
 
     title = nonblank(ident.get("briefTitle")) or nonblank(ident.get("officialTitle")) or nct
     titles = [title, nonblank(ident.get("officialTitle")), nonblank(ident.get("acronym"))]
     fields: dict[str, FieldValue] = {
         "brief_title": title,
         "overall_status": nonblank(status.get("overallStatus")),
+        # Only set when overall_status is UNKNOWN (docs/sources.md#clinicaltrialsgov).
+        "last_known_status": nonblank(status.get("lastKnownStatus")),
+        "status_verified": nonblank(status.get("statusVerifiedDate")),
         "why_stopped": nonblank(status.get("whyStopped")),
         "phases": tuple(sorted({p for p in as_list(design.get("phases")) if isinstance(p, str)})),
         "enrollment": _enrollment(as_map(design.get("enrollmentInfo"))),
@@ -210,7 +215,9 @@ def parse_study(
             as_map(status.get("resultsFirstPostDateStruct")).get("date")
         ),
         "lead_sponsor": nonblank(sponsor.get("name")),
-        "locations": tuple(sorted({place for place in map(_location, locations) if place})),
+        # Facility, city, state and country identify a site; its recruitment status rides along.
+        "sites": sites_of(locations),
+        "fda_regulated_drug": _flag(oversight.get("isFdaRegulatedDrug")),
         "last_update_posted": nonblank(as_map(status.get("lastUpdatePostDateStruct")).get("date")),
     }
     return Observation(
@@ -313,10 +320,9 @@ def _with_type(value: str, kind: Any) -> str:
     return f"{value} ({kind.lower()})" if kind else value
 
 
-def _location(raw: Any) -> str:
-    site = as_map(raw)
-    parts = (nonblank(site.get(name)) for name in ("facility", "city", "country"))
-    return ", ".join(part.strip() for part in parts if part and part.strip())
+def _flag(value: Any) -> bool | None:
+    """A yes/no the record may omit: None when absent or not a boolean."""
+    return value if isinstance(value, bool) else None
 
 
 # Trial statuses that end or halt a study: a clinical team must hear of these first.

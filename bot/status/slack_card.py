@@ -15,7 +15,7 @@ from bot.destinations.render import (
     truncate,
 )
 from bot.status.terminal import alert_summary, format_time, health_text, trial_facts
-from state.fields import format_value, source_label
+from state.fields import source_label, status_words
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
 
@@ -53,16 +53,16 @@ def _ordered_trials(topic: Topic, trials: tuple[StoredObservation, ...]) -> list
 
 
 def _trial_status(stored: StoredObservation) -> str:
-    return format_value("overall_status", stored.observation.fields.get("overall_status"))
+    return status_words(stored.observation.fields)
 
 
-def _trial_block(stored: StoredObservation) -> Block:
+def _trial_block(stored: StoredObservation, now: datetime) -> Block:
     obs = stored.observation
     title = truncate(obs.title, _TITLE_LIMIT)
     lines = [f"*{mrkdwn_link(obs.url, obs.key)}* {mrkdwn_escape(title)}"]
     if stored.removed_at:
         lines.append(f"*Removed from the registry* {format_time(stored.removed_at)}")
-    for label, value, when in trial_facts(stored):
+    for label, value, when in trial_facts(stored, now=now):
         lines.append(f"• {mrkdwn_escape(label)}: *{mrkdwn_escape(value)}*  _{when}_")
     return _section("\n".join(lines))
 
@@ -114,7 +114,7 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
     trials = _ordered_trials(topic, status.trials)
     if not trials:
         blocks.append(_section("None stored yet: the first ClinicalTrials.gov poll has not run."))
-    blocks += [_trial_block(t) for t in trials[:MAX_TRIALS]]
+    blocks += [_trial_block(t, now) for t in trials[:MAX_TRIALS]]
     if len(trials) > MAX_TRIALS:
         blocks.append(_more_trials_block(trials[MAX_TRIALS:]))
     blocks += [{"type": "divider"}, _section("*Latest alerts*")]

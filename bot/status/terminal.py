@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from state.fields import field_label, format_value, source_label
+from state.fields import field_label, format_value, source_label, status_words
+from state.trial_facts import site_summary, verification_note
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
 
@@ -35,20 +36,36 @@ def format_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
 
-def trial_facts(stored: StoredObservation) -> list[tuple[str, str, str]]:
-    """(label, value, when it last changed) for each key field of a stored trial."""
+def trial_facts(
+    stored: StoredObservation, *, now: datetime | None = None
+) -> list[tuple[str, str, str]]:
+    """(label, value, when it last changed) for each key field of a stored trial.
+
+    With `now`, a status not verified by the sponsor for over a year is flagged.
+    """
     facts = []
-    for name in KEY_TRIAL_FIELDS:
-        value = stored.observation.fields.get(name)
-        if value is None and name in ("why_stopped", "results_first_posted"):
+    fields = stored.observation.fields
+    for name in (*KEY_TRIAL_FIELDS, "status_verified", "sites"):
+        value = fields.get(name)
+        if value is None and name in ("why_stopped", "results_first_posted", "status_verified"):
             continue
+        if name == "sites" and name not in fields:
+            continue  # stored before sites were tracked
         changed = stored.field_changed_at.get(name)
         when = (
             f"changed {format_time(changed)}"
             if changed
             else f"unchanged since first seen {format_time(stored.first_seen)}"
         )
-        facts.append((field_label(name), format_value(name, value), when))
+        if name == "overall_status":
+            text = status_words(fields)
+        elif name == "status_verified":
+            text = verification_note(fields, now) or format_value(name, value)
+        elif name == "sites":
+            text = site_summary(fields)
+        else:
+            text = format_value(name, value)
+        facts.append((field_label(name), text, when))
     return facts
 
 
@@ -58,11 +75,13 @@ def alert_summary(alert: Alert) -> str:
     return "; ".join(fc.text for fc in change.field_changes) or change.detail or ""
 
 
-def _trial_lines(stored: StoredObservation) -> list[str]:
+def _trial_lines(stored: StoredObservation, now: datetime | None) -> list[str]:
     obs = stored.observation
     removed = f"  [REMOVED from the registry {format_time(stored.removed_at)}]"
     lines = [f"  {obs.key}  {obs.title}" + (removed if stored.removed_at else "")]
-    lines += [f"    {label}: {value}  ({when})" for label, value, when in trial_facts(stored)]
+    lines += [
+        f"    {label}: {value}  ({when})" for label, value, when in trial_facts(stored, now=now)
+    ]
     lines.append(f"    {obs.url}")
     return lines
 
@@ -86,13 +105,13 @@ def health_text(health: SourceHealth) -> str:
     return line
 
 
-def status_text(topic: Topic, status: TopicStatus) -> str:
+def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = None) -> str:
     """The whole status card: trials, latest alerts, failed deliveries, source health."""
     names = ", ".join(topic.aliases)
     lines = [f"{topic.name}" + (f" (also: {names})" if names else ""), "", "Trials"]
     if status.trials:
         for stored in status.trials:
-            lines += _trial_lines(stored)
+            lines += _trial_lines(stored, now)
     else:
         lines.append("  none stored yet (run `trialwatch check`)")
     lines += ["", "Latest alerts"]
