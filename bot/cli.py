@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import App, CheckReport, UnknownTopicError, open_app
+from bot.app import UnknownTopicError, open_app
+from bot.check_summary import poll_line, summary_lines
+from bot.cli_help import PlainCommand
 from bot.config import ConfigError, LoadedConfig, load_settings
+from bot.db_errors import describe_database_error
 from bot.digest.job import (
     DigestStatus,
     build_digest,
@@ -23,21 +30,21 @@ from bot.digest.job import (
     send_digest,
 )
 from bot.digest.render import digest_subject, render_text
-from bot.logs import configure_logging
+from bot.logs import configure_logging, log_destinations
 from bot.pipeline import PollSummary
 from bot.service.run import ServiceError, run_service
 from bot.status.terminal import status_text
-from state.fields import source_label
+from bot.terminal_text import one_line
 from state.migrate import SchemaOutOfDateError
-from state.types import PollOutcome
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
-    help="trialwatch: watches trial registries, regulators and news for your drug programmes.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: Rich markup would eat "[digest]" and "[sources.*]" from our texts.
+    rich_markup_mode=None,
 )
 
 ConfigOption = Annotated[
@@ -45,11 +52,55 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
+        metavar="PATH",
         help="TOML config file (default: $TRIALWATCH_CONFIG, else ./trialwatch.toml, "
-        "else the embedded example).",
+        "else the embedded defaults).",
     ),
 ]
-VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log each poll to stderr.")]
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("trialwatch")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"trialwatch {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """trialwatch: watches trial registries, regulators and news for your drug programmes.
+
+    \b
+    Start with:  trialwatch check             (poll once, print what changed)
+                 trialwatch status ulefnersen (what is stored for a topic)
+    """
+
+
+@contextmanager
+def _database(loaded: LoadedConfig, command: str) -> Iterator[None]:
+    """Database trouble (unreachable, read-only, corrupt) as one sentence and exit 1."""
+    try:
+        yield
+    except (SQLAlchemyError, PermissionError) as exc:
+        message = describe_database_error(loaded.settings.storage.url, exc)
+        typer.echo(f"trialwatch {command}: {message}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _load(config: str | None, verbose: bool) -> LoadedConfig:
@@ -71,76 +122,75 @@ def _load(config: str | None, verbose: bool) -> LoadedConfig:
     return loaded
 
 
-@app.command()
-def check(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
-    """Poll every enabled source for every topic once, store, then deliver pending alerts."""
+@app.command(cls=PlainCommand, short_help="Poll every source once, store, deliver alerts.")
+def check(
+    config: ConfigOption = None,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log each poll, and show failure reasons whole."),
+    ] = False,
+) -> None:
+    """Poll every enabled source for every topic once, store, then deliver pending alerts.
+
+    \b
+    Example:
+      trialwatch check --config trialwatch.toml
+    """
     loaded = _load(config, verbose)
-    err = Console(stderr=True, soft_wrap=True, highlight=False)
-    with open_app(loaded) as application:
+    if verbose:
+        log_destinations(loaded)
+    width = None if verbose else _terminal_width()
+    with _database(loaded, "check"), open_app(loaded) as application:
         total = len(application.topics) * len(application.watchers)
-        err.print(f"trialwatch: config {loaded.source}; {total} poll(s) to run", highlight=False)
+        _err(f"trialwatch: config {loaded.source}; {total} poll(s) to run")
+
+        with_topic = len(application.topics) > 1
 
         def progress(summary: PollSummary) -> None:
-            if err.is_terminal:
-                err.print(f"  {source_label(summary.source)} / {summary.topic}: {summary.outcome}")
+            _err(poll_line(summary, width=width, with_topic=with_topic))
 
         report = application.check(progress)
-        _print_summary(application, report)
+        lines = summary_lines(report, width=width, any_source=bool(application.watchers))
+        typer.echo("\n".join(lines))
 
 
-def _print_summary(application: App, report: CheckReport) -> None:
-    out = Console(highlight=False, soft_wrap=True)
-    table = Table(title="trialwatch check", title_justify="left")
-    for column in ("source", "topic", "outcome", "alerts", "time"):
-        table.add_column(column)
-    for poll in report.polls:
-        table.add_row(
-            source_label(poll.source),
-            poll.topic,
-            poll.outcome.value,
-            str(poll.alerts),
-            f"{poll.duration_s:.2f}s",
-        )
-    out.print(table)
-    failed = [p for p in report.polls if p.outcome is PollOutcome.FAILED]
-    skipped = sum(p.outcome is PollOutcome.SKIPPED for p in report.polls)
-    ok = len(report.polls) - len(failed) - skipped
-    alerts = sum(p.alerts for p in report.polls)
-    held = f", {skipped} skipped (polled by another trialwatch just now)" if skipped else ""
-    out.print(f"sources: {ok} ok, {len(failed)} failed{held}; new alerts: {alerts}")
-    for failure in failed:
-        out.print(f"  FAILED {source_label(failure.source)} ({failure.topic}): {failure.error}")
-    for delivery in report.deliveries:
-        line = f"delivered to {delivery.destination}: {delivery.sent}"
-        if delivery.failed or delivery.still_pending:
-            line += f"; failed: {delivery.failed}; still pending: {delivery.still_pending}"
-        out.print(line)
-        for error in delivery.errors:
-            out.print(f"  {error}")
-    if not application.watchers:
-        out.print("no source is enabled: add a [sources.*] section to the config")
+def _terminal_width() -> int:
+    # Summary lines are cut to the terminal (80 when piped): `-v` shows reasons whole.
+    return shutil.get_terminal_size((80, 24)).columns
 
 
-@app.command()
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+@app.command(cls=PlainCommand, short_help="Show what is stored for a topic (no polling).")
 def status(
-    name: Annotated[str, typer.Argument(help="A topic, one of its aliases, or an NCT id.")],
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="A topic, one of its aliases, or an NCT id."),
+    ],
     config: ConfigOption = None,
-    verbose: VerboseOption = False,
 ) -> None:
-    """Show a topic's trials, latest alerts and source health from stored state (no polling)."""
-    loaded = _load(config, verbose)
-    with open_app(loaded) as application:
+    """Show a topic's trials, latest alerts and source health from stored state (no polling).
+
+    \b
+    Example:
+      trialwatch status ulefnersen
+    """
+    loaded = _load(config, False)
+    with _database(loaded, "status"), open_app(loaded) as application:
         try:
             topic = application.resolve_topic(name)
         except UnknownTopicError:
             known = ", ".join(t.name for t in application.topics)
-            typer.echo(f"unknown topic {name!r}; known topics: {known}", err=True)
+            typer.echo(f"unknown topic {one_line(name)!r}; known topics: {known}", err=True)
             raise typer.Exit(1) from None
         status_card = application.store.status(topic.name)
         typer.echo(status_text(topic, status_card, now=application.clock()))
 
 
-@app.command()
+@app.command(cls=PlainCommand, short_help="Print the daily email digest; --send mails it.")
 def digest(
     send: Annotated[
         bool, typer.Option("--send", help="Mail it now (once a day per recipient list).")
@@ -157,10 +207,14 @@ def digest(
         ),
     ] = None,
     config: ConfigOption = None,
-    verbose: VerboseOption = False,
 ) -> None:
-    """Print the daily email digest that would be sent (text version); --send mails it."""
-    loaded = _load(config, verbose)
+    """Print the daily email digest that would be sent (text version); --send mails it.
+
+    \b
+    Example:
+      trialwatch digest --day 2026-11-22
+    """
+    loaded = _load(config, False)
     if force and not send:
         typer.echo("--force only applies together with --send", err=True)
         raise typer.Exit(2)
@@ -169,7 +223,7 @@ def digest(
     except ValueError:
         typer.echo(f"--day {day!r} is not a date like 2026-11-22", err=True)
         raise typer.Exit(2) from None
-    with open_app(loaded) as application:
+    with _database(loaded, "digest"), open_app(loaded) as application:
         now = application.clock()
         if not send:
             built = build_digest(application, now=now, day=wanted)
@@ -191,12 +245,14 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
-@app.command()
+@app.command(cls=PlainCommand, short_help="Run the service: scheduled polls, delivery, HTTP.")
 def run(
     config: ConfigOption = None,
     log_format: Annotated[
         LogFormat,
-        typer.Option("--log-format", help="plain lines, or one JSON object per line."),
+        typer.Option(
+            "--log-format", metavar="plain|json", help="plain lines, or one JSON object per line."
+        ),
     ] = LogFormat.PLAIN,
     no_migrate: Annotated[
         bool,
@@ -209,12 +265,16 @@ def run(
         bool, typer.Option("--verbose", "-v", help="Debug logs (scheduler and HTTP details).")
     ] = False,
 ) -> None:
-    """Run the service: poll on schedule, deliver alerts, answer /status and /healthz."""
+    """Run the service: poll on schedule, deliver alerts, answer /status and /healthz.
+
+    \b
+    Example:
+      trialwatch run --config trialwatch.toml --log-format json
+    """
     loaded = _load(config, verbose)
     level = logging.DEBUG if verbose else logging.INFO
     configure_logging(level, loaded.secrets.values(), json_lines=log_format is LogFormat.JSON)
-    # APScheduler logs every job start and end at INFO; the poll lines already say what happened.
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    log_destinations(loaded)
     try:
         clean = run_service(
             loaded,
@@ -224,6 +284,10 @@ def run(
         )
     except (ServiceError, SchemaOutOfDateError) as exc:
         typer.echo(f"trialwatch run: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except (SQLAlchemyError, PermissionError) as exc:
+        message = describe_database_error(loaded.settings.storage.url, exc)
+        typer.echo(f"trialwatch run: {message}", err=True)
         raise typer.Exit(1) from None
     if not clean:
         # A job thread is stuck past the deadline (e.g. a Slack post hanging): the outbox keeps

@@ -25,6 +25,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from watchers.trial_ids import nct_id
 
@@ -66,6 +68,36 @@ def parse_duration(value: object) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
+_URL_EXAMPLES = "sqlite:///trialwatch.db or postgresql+psycopg://user@host:5432/trialwatch"
+
+
+def check_storage_url(url: str) -> None:
+    """Raise ValueError saying what is wrong with a [storage].url (never echoing a password)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"not a database URL; expected one like {_URL_EXAMPLES}") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend == "postgresql":
+        if driver not in ("psycopg", "postgresql"):  # plain postgresql:// means psycopg here
+            raise ValueError(
+                f"the PostgreSQL driver {driver!r} is not installed; use postgresql+psycopg://"
+            )
+        return
+    if backend != "sqlite":
+        raise ValueError(f"unsupported database {backend!r}; expected {_URL_EXAMPLES}")
+    if parsed.host or not parsed.database:
+        raise ValueError(
+            "a SQLite URL has three slashes before a relative path (sqlite:///trialwatch.db) "
+            "and four before an absolute one (sqlite:////var/lib/trialwatch/trialwatch.db)"
+        )
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return
+    folder = Path(parsed.database).expanduser().parent
+    if not folder.is_dir():
+        raise ValueError(f"the directory {str(folder)!r} does not exist; create it or fix the path")
+
+
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -84,6 +116,12 @@ class StorageSettings(_Strict):
     url: str = "sqlite:///trialwatch.db"
     # Superseded poll-run rows older than this are pruned; alerts and deliveries are kept.
     retention_days: int = Field(default=90, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, url: str) -> str:
+        check_storage_url(url)
+        return url
 
 
 class TopicSettings(_Strict):
@@ -290,7 +328,7 @@ def load_settings(
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{label}: not valid TOML ({exc})") from None
+        raise ConfigError(_toml_syntax(label, text, exc)) from None
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
@@ -298,10 +336,32 @@ def load_settings(
     return LoadedConfig(settings=settings, secrets=Secrets.from_env(env), source=label)
 
 
+_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")
+
+
+def _toml_syntax(label: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """`file, line N: what is wrong` and the line itself, as editors count lines."""
+    message = str(exc)
+    match = _AT.search(message)
+    what = message[: match.start()] if match else message
+    lines = text.splitlines()
+    if match and match.group(1):
+        number = int(match.group(1))
+    else:  # at end of document: the last line with content is where the author should look
+        number = max((i for i, line in enumerate(lines, 1) if line.strip()), default=1)
+    shown = lines[number - 1] if 0 < number <= len(lines) else ""
+    return f"{label}, line {number}: not valid TOML: {what}\n  {number} | {shown}"
+
+
 def _describe(label: str, exc: ValidationError) -> str:
     lines = [f"{label}: invalid configuration"]
-    for error in exc.errors():
+    errors = exc.errors()
+    # A topic with a bad key also fails the "at least one topic" check: only the first is true.
+    nested = {e["loc"][0] for e in errors if len(e["loc"]) > 1}
+    for error in errors:
         loc = error["loc"]
+        if error["type"] == "too_short" and len(loc) == 1 and loc[0] in nested:
+            continue
         key = ".".join(str(part) for part in loc) or "(top level)"
         if error["type"] == "extra_forbidden":
             allowed = ", ".join(sorted(_fields_at(loc[:-1]))) or "none"
@@ -309,8 +369,50 @@ def _describe(label: str, exc: ValidationError) -> str:
         elif error["type"] == "missing":
             lines.append(f"  {key}: required key is missing")
         else:
-            lines.append(f"  {key}: {error['msg']} (got {error.get('input')!r})")
+            shown = "" if key == "storage.url" else f" (got {_toml_value(error.get('input'))})"
+            lines.append(f"  {key}: {_toml_words(error)}{shown}")
     return "\n".join(lines)
+
+
+# Pydantic speaks Python (tuple, dictionary); a config author reads TOML (array, table).
+_TOML_WORDS = {
+    "tuple_type": 'expected an array, e.g. ["a", "b"]',
+    "list_type": 'expected an array, e.g. ["a", "b"]',
+    "dict_type": "expected a table",
+    "model_type": "expected a table",
+    "model_attributes_type": "expected a table",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "string_type": "expected a string in quotes",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "time_type": 'expected a time like "08:00"',
+    "time_parsing": 'expected a time like "08:00"',
+}
+
+
+def _toml_words(error: Any) -> str:
+    if (words := _TOML_WORDS.get(error["type"])) is not None:
+        return words
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message.replace("Tuple", "array").replace("tuple", "array")
+
+
+def _toml_value(value: Any) -> str:
+    """A short TOML-ish rendering of what was found: never a whole table dumped."""
+    if isinstance(value, dict):
+        return "a table" if value else "an empty table"
+    if isinstance(value, list | tuple):
+        return f"an array of {len(value)} item(s)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:59] + "…"
+        return '"' + text.replace('"', '\\"') + '"'
+    return repr(value)
 
 
 def _fields_at(loc: tuple[Any, ...]) -> list[str]:

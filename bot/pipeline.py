@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from state.leases import DEFAULT_POLL_LEASE
 from state.store import Destinations, Store
 from state.types import PollOutcome
@@ -84,17 +86,37 @@ def _poll(
         log.exception("unexpected error polling %s for %s", watcher.source, topic.name)
         error = f"internal error ({type(exc).__name__}: {exc})"
     else:
-        report = store.apply_poll(result, started=started, at=clock(), destinations=destinations)
-        return _summary(watcher, topic, report.outcome, len(report.changes), tick)
-    report = store.record_failure(
-        topic.name,
-        watcher.source,
-        error,
-        started=started,
-        at=clock(),
-        destinations=destinations,
-    )
+        try:
+            report = store.apply_poll(
+                result, started=started, at=clock(), destinations=destinations
+            )
+        except SQLAlchemyError as exc:  # e.g. a full disk: this poll fails, the others go on
+            error = f"could not store the poll: {_database_reason(exc)}"
+        else:
+            return _summary(watcher, topic, report.outcome, len(report.changes), tick)
+    try:
+        report = store.record_failure(
+            topic.name,
+            watcher.source,
+            error,
+            started=started,
+            at=clock(),
+            destinations=destinations,
+        )
+    except SQLAlchemyError as exc:  # not even the failure fits: say so in the log and go on
+        log.warning(
+            "poll source=%s topic=%s: could not record its failure either (%s)",
+            watcher.source,
+            topic.name,
+            _database_reason(exc),
+        )
+        return _summary(watcher, topic, PollOutcome.FAILED, 0, tick, error)
     return _summary(watcher, topic, PollOutcome.FAILED, len(report.changes), tick, error)
+
+
+def _database_reason(exc: SQLAlchemyError) -> str:
+    # The driver's own words ("database or disk is full"), never the statement or its values.
+    return str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
 
 
 def _summary(
@@ -113,7 +135,8 @@ def _summary(
         duration_s=time.perf_counter() - tick,
         error=error,
     )
-    log.info(
+    log.log(
+        logging.WARNING if outcome is PollOutcome.FAILED else logging.INFO,
         "poll source=%s topic=%s outcome=%s alerts=%d duration=%.2fs%s",
         summary.source,
         summary.topic,

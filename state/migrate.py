@@ -58,6 +58,8 @@ def upgrade(engine: Engine, *, apply: bool = True) -> None:
                 f"this version needs {head}; start without --no-migrate to apply the migrations"
             )
         return
+    if current_revision(engine) == head_revision():
+        return  # nothing to do, and no write: a read-only database opens for `status`
     config = _config()
     with _exclusive(engine), engine.begin() as connection:
         if engine.dialect.name == "postgresql":

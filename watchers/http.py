@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.metadata
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -25,6 +27,7 @@ __all__ = [
     "Params",
     "build_client",
     "decode_json",
+    "is_unreachable",
     "validator_keys",
     "validators_in",
 ]
@@ -59,6 +62,13 @@ _SECRET_PAIR = re.compile(
 )
 _URL_QUERY = re.compile(r"(https?://[^\s?#'\"<>]*)\?[^\s'\"<>]*")
 _SNIPPET_LEN = 200
+# A DNS failure or a refused connection means the host (or this machine's network) is down,
+# not busy: one quick retry covers a blip; backing off like for a 503 only makes `check` slow.
+_QUICK_RETRY = 0.2
+_UNREACHABLE = re.compile(
+    r"^\S+ did not answer: (?:DNS lookup failed|connection refused|network unreachable|"
+    r"cannot connect)"
+)
 
 
 def build_client(timeout: float = 20.0) -> httpx.Client:
@@ -141,6 +151,12 @@ class Http:
             self._pace(host)
             try:
                 response = self._read(target, params, headers)
+            except httpx.ConnectError as exc:
+                self._forgive(host)  # nothing reached the host: no reason to pace the next try
+                if attempt < min(attempts, 2):
+                    self._sleep(min(self._backoff, _QUICK_RETRY))
+                    continue
+                raise FetchError(f"{host} did not answer: {_connect_reason(exc)}") from exc
             except _RETRYABLE_ERRORS as exc:
                 if attempt < attempts:
                     self._sleep(self._backoff * 2.0 ** (attempt - 1))
@@ -221,6 +237,10 @@ class Http:
             self._next_slot[host] = start + interval
         if start > now:
             self._sleep(start - now)
+
+    def _forgive(self, host: str) -> None:
+        with self._lock:
+            self._next_slot[host] = min(self._next_slot.get(host, 0.0), self._monotonic())
 
     def _read(
         self, target: httpx.URL, params: Params | None, headers: Mapping[str, str] | None
@@ -312,6 +332,34 @@ def _as_utc(moment: datetime) -> datetime:
 def _scrub(text: str) -> str:
     """Remove query strings and key=value secrets so messages never leak an api_key."""
     return _SECRET_PAIR.sub(r"\1=<redacted>", _URL_QUERY.sub(r"\1", text))
+
+
+def is_unreachable(error: str | None) -> bool:
+    """True for a poll error that says the host could not be reached (DNS, refused, no route)."""
+    return bool(error and _UNREACHABLE.match(error))
+
+
+def _connect_reason(exc: httpx.ConnectError) -> str:
+    """Why a connection failed, in words: the OS error under httpx's wrappers."""
+    cause: BaseException | None = exc
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror):
+            return "DNS lookup failed"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "network unreachable"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).lower()
+    if "name or service" in text or "name resolution" in text or "nodename" in text:
+        return "DNS lookup failed"
+    if "refused" in text:
+        return "connection refused"
+    if "network is unreachable" in text or "no route to host" in text:
+        return "network unreachable"
+    return f"cannot connect ({_describe(exc)})"
 
 
 def _describe(exc: Exception) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.terminal_text import one_line
 from state.fields import source_label
 from state.types import Alert, Change, ChangeKind, Severity
 
@@ -139,4 +140,5 @@ def alert_console_text(alert: Alert) -> str:
     if change.url:
         lines.append(f"  {change.url}")
     lines.append("  " + " · ".join(_facts(change)))
-    return "\n".join(lines)
+    # Source text on a terminal: no escape sequences, and a newline in a field forges no line.
+    return "\n".join(one_line(line) for line in lines)

@@ -9,10 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from bot.digest.assemble import Digest
+from bot.terminal_text import one_line
 
 __all__ = ["digest_subject", "quiet_line", "render_html", "render_text", "summary_line"]
+
+
+def _one_line(value: Any) -> Any:
+    # Every {{ }} in the templates is a one-line field: source text may hold escape sequences
+    # (read in a terminal as the text part) or a newline that would forge a digest line.
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return one_line(value)
+    return value
+
 
 _ENV = Environment(
     loader=PackageLoader("bot.digest", "templates"),
@@ -24,7 +35,9 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    finalize=_one_line,
 )
+
 
 _COLOURS = {"high": "#c0392b", "normal": "#b7950b", "low": "#7f8c8d"}
 

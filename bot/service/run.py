@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
@@ -23,7 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.app import App, open_app
 from bot.config import LoadedConfig
-from bot.service.scheduler import FALLBACK_INTERVAL, build_scheduler
+from bot.service.scheduler import build_scheduler, due_after_restart
 from bot.service.server import HttpServer, create_asgi_app, health_report
 from bot.service.slash_commands import StatusCommand
 from bot.service.socket_mode import SocketClient, SocketModeRunner, build_socket_client
@@ -115,18 +115,14 @@ class Service:
         return run
 
     def next_due(self, now: datetime) -> dict[str, datetime]:
-        """When each source is due again after a restart: its oldest last attempt + interval."""
-        intervals = source_intervals(self.app.config.settings)
-        oldest: dict[str, datetime | None] = {}
-        attempted = {(h.source, h.topic): h.last_attempt for h in self.app.store.health()}
-        for watcher in self.app.watchers:
-            times = [attempted.get((watcher.source, t.name)) for t in self.app.topics]
-            oldest[watcher.source] = None if None in times else min(t for t in times if t)
-        return {
-            source: last + timedelta(seconds=intervals.get(source, FALLBACK_INTERVAL))
-            for source, last in oldest.items()
-            if last is not None and last <= now
-        }
+        """When each source is due again after a restart (see `due_after_restart`)."""
+        return due_after_restart(
+            self.app.store.health(),
+            [w.source for w in self.app.watchers],
+            [t.name for t in self.app.topics],
+            source_intervals(self.app.config.settings),
+            now,
+        )
 
     def wait_idle(self, timeout: float) -> bool:
         """True once no job is running; False if one still is after `timeout` seconds."""
@@ -262,7 +258,8 @@ def _log_start(config: LoadedConfig, server: HttpServer, jobs: list[Any], socket
         "on" if socket else "off",
     )
     for job in jobs:
-        log.info("scheduled %s: %s, next at %s", job.name, job.trigger, job.next_run_time)
+        if not job.id.startswith("poll:"):  # polls are logged when scheduled, with the reason
+            log.info("scheduled %s: %s, next at %s", job.name, job.trigger, job.next_run_time)
     if config.secrets.slack_signing_secret is None:
         log.warning(
             "SLACK_SIGNING_SECRET is not set: POST /slack/commands answers 503 (Slack commands off)"

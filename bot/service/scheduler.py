@@ -6,7 +6,8 @@ the signals and stop the scheduler, the HTTP server and Socket Mode against one 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
 from bot.sources import source_intervals
+from state.types import SourceHealth
 
 __all__ = [
     "FALLBACK_INTERVAL",
@@ -25,14 +27,19 @@ __all__ = [
     "FLUSH_INTERVAL",
     "HOUSEKEEPING_INTERVAL",
     "build_scheduler",
+    "due_after_restart",
     "jitter_for",
 ]
 
+log = logging.getLogger(__name__)
+
 # A source without a configured or default interval (e.g. a new feed) is polled twice an hour.
 FALLBACK_INTERVAL = 1800.0
-# First polls soon after start, one source at a time rather than all in the same second.
+# First polls soon after start, one source at a time rather than all in the same second, and
+# all within the first minute (a source that failed in `check` is retried promptly).
 FIRST_POLL_DELAY = 5.0
 FIRST_POLL_STAGGER = 15.0
+_FIRST_POLL_WINDOW = 50.0
 FLUSH_INTERVAL = 60.0
 # Pruning and digest retries need no hurry; twice an hour keeps both timely.
 HOUSEKEEPING_INTERVAL = 1800.0
@@ -45,6 +52,43 @@ _ONCE = {"max_instances": 1, "coalesce": True}
 def jitter_for(interval: float) -> int:
     """Seconds of random jitter for a poll every `interval` seconds: 10%, at most 5 minutes."""
     return int(min(interval * _JITTER_SHARE, _JITTER_CAP))
+
+
+def due_after_restart(
+    health: Iterable[SourceHealth],
+    sources: Sequence[str],
+    topics: Sequence[str],
+    intervals: Mapping[str, float],
+    now: datetime,
+) -> dict[str, datetime]:
+    """When each source is due after a (re)start: its oldest last attempt + its interval.
+
+    A source missing from the answer is due at once: never polled for some topic, never
+    succeeded, or its last poll failed (e.g. in a `check` run offline): waiting a full interval
+    would leave it silently unchecked.
+    """
+    by_pair = {(h.source, h.topic): h for h in health}
+    due: dict[str, datetime] = {}
+    for source in sources:
+        rows = [by_pair.get((source, topic)) for topic in topics]
+        if any(r is None or r.last_success is None or r.consecutive_failures for r in rows):
+            continue
+        attempts = [r.last_attempt for r in rows if r is not None and r.last_attempt]
+        if not attempts or min(attempts) > now:
+            continue
+        due[source] = min(attempts) + timedelta(seconds=intervals.get(source, FALLBACK_INTERVAL))
+    return due
+
+
+def _first_reason(due: datetime | None) -> str:
+    return "overdue" if due else "not yet polled successfully, or its last poll failed"
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def build_scheduler(
@@ -65,10 +109,19 @@ def build_scheduler(
         # A worker per job, so a slow source never delays the outbox flush or another source.
         executors={"default": ThreadPoolExecutor(max_workers=len(sources) + 2)},
     )
+    stagger = min(FIRST_POLL_STAGGER, _FIRST_POLL_WINDOW / max(1, len(sources)))
     for index, source in enumerate(sources):
         interval = intervals.get(source, FALLBACK_INTERVAL)
-        soon = now + timedelta(seconds=FIRST_POLL_DELAY + index * FIRST_POLL_STAGGER)
-        first = max(soon, (next_due or {}).get(source, soon))
+        soon = now + timedelta(seconds=FIRST_POLL_DELAY + index * stagger)
+        due = (next_due or {}).get(source)
+        first = max(soon, due or soon)
+        log.info(
+            "poll %s next due at %s (%s), then every %s",
+            source,
+            first.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "interval since its last poll" if due and due > soon else _first_reason(due),
+            _duration(interval),
+        )
         scheduler.add_job(
             poll_job,
             IntervalTrigger(seconds=interval, start_date=first, jitter=jitter_for(interval)),

@@ -68,8 +68,15 @@ def health_report(store: Store, sources: Sequence[str]) -> dict[str, Any]:
 def _verified(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:
     try:
         return verifier.is_valid_request(body, dict(request.headers))
-    except ValueError:  # a timestamp header that is not a number
+    except (ValueError, OverflowError):  # a timestamp that is not a number, or 400 digits long
         return False
+
+
+def _rejected(request: Request, status: int, reason: str) -> Response:
+    # Who asked and why it was refused; never the signature, the secret or the body.
+    client = request.client.host if request.client else "?"
+    log.warning("slack command rejected status=%d client=%s reason=%s", status, client, reason)
+    return PlainTextResponse(f"{reason}\n", status_code=status)
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -96,12 +103,13 @@ def create_asgi_app(
 
     async def slack_commands(request: Request) -> Response:
         if verifier is None:
+            log.warning("slack command rejected status=503 reason=SLACK_SIGNING_SECRET is not set")
             return PlainTextResponse(DISABLED, status_code=503)
         body = await _read_body(request)
         if body is None:
-            return PlainTextResponse("request body too large\n", status_code=413)
+            return _rejected(request, 413, "request body too large")
         if not _verified(verifier, body, request):
-            return PlainTextResponse("invalid or stale Slack signature\n", status_code=401)
+            return _rejected(request, 401, "invalid or stale Slack signature")
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         text = form.get("text", [""])[0]
         started = time.perf_counter()

@@ -14,7 +14,13 @@ from bot.destinations.render import (
     mrkdwn_link,
     truncate,
 )
-from bot.status.terminal import alert_summary, format_time, health_text, trial_facts
+from bot.status.terminal import (
+    alert_summary,
+    format_time,
+    health_text,
+    trial_facts,
+    trials_missing_reason,
+)
 from state.fields import source_label, status_words
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
@@ -113,7 +119,8 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
     blocks.append(_section("*Trials*"))
     trials = _ordered_trials(topic, status.trials)
     if not trials:
-        blocks.append(_section("None stored yet: the first ClinicalTrials.gov poll has not run."))
+        reason = trials_missing_reason(status).replace(" (run `trialwatch check`)", "")
+        blocks.append(_section(f"None stored yet: {mrkdwn_escape(reason)}."))
     blocks += [_trial_block(t, now) for t in trials[:MAX_TRIALS]]
     if len(trials) > MAX_TRIALS:
         blocks.append(_more_trials_block(trials[MAX_TRIALS:]))

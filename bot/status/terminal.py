@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.terminal_text import one_line
 from state.fields import field_label, format_value, source_label, status_words
 from state.trial_facts import site_summary, verification_note
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
+from watchers.registry import trial_registries
 
 __all__ = [
     "KEY_TRIAL_FIELDS",
@@ -16,6 +18,7 @@ __all__ = [
     "health_text",
     "status_text",
     "trial_facts",
+    "trials_missing_reason",
 ]
 
 # What a clinical team asks first about a trial, in the order they ask it.
@@ -92,9 +95,14 @@ def _health_line(health: SourceHealth) -> str:
 
 def health_text(health: SourceHealth) -> str:
     """One source's health in words: ok or FAILING, last success, failures, last error."""
-    state = "ok" if health.consecutive_failures == 0 else "FAILING"
     last = format_time(health.last_success)
-    line = f"{source_label(health.source)}: {state}, last success {last}"
+    if health.consecutive_failures == 0:
+        line = f"{source_label(health.source)}: ok, last success {last}"
+    else:
+        line = (
+            f"{source_label(health.source)}: FAILING, last poll failed at "
+            f"{format_time(health.last_failure)}, last success {last}"
+        )
     if health.consecutive_failures:
         line += (
             f"; {health.consecutive_failures} failed poll(s) in a row, "
@@ -105,6 +113,21 @@ def health_text(health: SourceHealth) -> str:
     return line
 
 
+def trials_missing_reason(status: TopicStatus) -> str:
+    """Why no trial is stored: the registry's last poll failed (when, why), or it never ran."""
+    registries = trial_registries()
+    failed = next(
+        (h for h in status.health if h.source in registries and h.consecutive_failures), None
+    )
+    if failed is None:
+        names = " or ".join(source_label(r) for r in registries) or "trial registry"
+        return f"the first {names} poll has not run (run `trialwatch check`)"
+    return (
+        f"the last {source_label(failed.source)} poll failed at "
+        f"{format_time(failed.last_failure)}: {failed.last_error or 'unknown error'}"
+    )
+
+
 def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = None) -> str:
     """The whole status card: trials, latest alerts, failed deliveries, source health."""
     names = ", ".join(topic.aliases)
@@ -113,7 +136,7 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
         for stored in status.trials:
             lines += _trial_lines(stored, now)
     else:
-        lines.append("  none stored yet (run `trialwatch check`)")
+        lines.append(f"  none stored yet: {trials_missing_reason(status)}")
     lines += ["", "Latest alerts"]
     if status.recent_alerts:
         for alert in status.recent_alerts:
@@ -136,4 +159,5 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
         lines += [_health_line(h) for h in status.health]
     else:
         lines.append("  not checked yet")
-    return "\n".join(lines)
+    # Every line is built from one-line fields: fold what a source put in them (11.3).
+    return "\n".join(one_line(line) for line in lines)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -11,7 +13,7 @@ import pytest
 import respx
 
 from tests.fakes.clock import FakeClock
-from watchers.http import USER_AGENT, Http, build_client
+from watchers.http import USER_AGENT, Http, build_client, is_unreachable
 from watchers.model import FetchError, ParseError
 
 URL = "https://api.example.org/v1/things"
@@ -159,7 +161,53 @@ def test_connection_refused_then_success(
     mock.get(URL).side_effect = [httpx.ConnectError("refused"), httpx.Response(200, text="ok")]
     http = make_http(client, clock, backoff=0.5, min_interval=0.0)
     assert http.get(URL).text == "ok"
-    assert clock.sleeps == [0.5]
+    # A refused connection is not a busy server: one quick retry, not the 503 backoff.
+    assert clock.sleeps == [0.2]
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (socket.gaierror(-2, "Name or service not known"), "DNS lookup failed"),
+        (ConnectionRefusedError(111, "Connection refused"), "connection refused"),
+        (OSError(errno.ENETUNREACH, "Network is unreachable"), "network unreachable"),
+    ],
+    ids=["dns", "refused", "no-route"],
+)
+def test_unreachable_hosts_fail_after_one_quick_retry(
+    mock: respx.MockRouter,
+    client: httpx.Client,
+    clock: FakeClock,
+    error: OSError,
+    reason: str,
+) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(str(error), request=request) from error
+
+    route = mock.get(URL).mock(side_effect=fail)
+    http = make_http(client, clock, max_retries=3, backoff=1.0, min_interval=1.0)
+    with pytest.raises(FetchError) as caught:
+        http.get(URL)
+    assert str(caught.value) == f"api.example.org did not answer: {reason}"
+    assert is_unreachable(str(caught.value))
+    assert route.call_count == 2  # not 4, as for a 503
+    assert clock.sleeps == [0.2]  # and no pacing wait: nothing reached the host
+
+
+def test_a_real_refused_connection_fails_fast(clock: FakeClock) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nobody listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with httpx.Client() as real:
+        http = make_http(real, clock, max_retries=3, backoff=1.0)
+        with pytest.raises(FetchError, match=r"^127.0.0.1 did not answer: connection refused$"):
+            http.get(f"http://127.0.0.1:{port}/feed.xml")
+    assert clock.sleeps == [0.2]
+
+
+def test_other_errors_are_not_unreachable() -> None:
+    assert not is_unreachable("api.example.org answered HTTP 503 for /x after 4 attempts")
+    assert not is_unreachable(None)
 
 
 def test_pacing_still_applies_when_backoff_is_shorter(
