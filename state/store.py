@@ -21,6 +21,7 @@ from state.diff import diff
 from state.digest_log import DigestClaim, DigestRun
 from state.engine import create_store_engine
 from state.enrich import enrich
+from state.history import RegistryHistory
 from state.leases import PollLeases
 from state.migrate import upgrade
 from state.outbox import Outbox
@@ -30,6 +31,7 @@ from state.retention import PruneReport
 from state.source_sql import from_sources
 from state.staleness import stale_note
 from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
+from state.timeline import DATE_FIELDS, annotate_moves
 from state.types import (
     Alert,
     Change,
@@ -40,6 +42,7 @@ from state.types import (
     StoredObservation,
     TopicStatus,
 )
+from watchers.ctgov_history import RegistryVersion
 from watchers.model import SourceResult
 from watchers.registry import specs_where
 from watchers.spec import SourceKind
@@ -102,6 +105,11 @@ class Store:
     # -- polls ---------------------------------------------------------------------------------
 
     @property
+    def history(self) -> RegistryHistory:
+        """Trials' registry history and its import's health (state/history.py)."""
+        return RegistryHistory(self.engine)
+
+    @property
     def poll_leases(self) -> PollLeases:
         """One poller per (topic, source) at a time (state/leases.py)."""
         return PollLeases(self.engine)
@@ -128,6 +136,7 @@ class Store:
         with Session(self.engine) as session:
             state, snapshot = load_poll(session, result.topic, result.source)
             changes = [] if state.baseline_at is None else diff(snapshot, result)
+            changes = annotate_moves(changes, self._histories_of(changes))
             evidence = load_evidence(session, changes, result, at)
             enriched = enrich(changes, result.observations, evidence)
             outcome, alerts = write_poll(
@@ -142,6 +151,12 @@ class Store:
             )
             session.commit()
         return PollReport(outcome=outcome, changes=tuple(alerts))
+
+    def _histories_of(self, changes: list[Change]) -> dict[str, list[RegistryVersion]]:
+        """Registry history of the trials whose dates these changes move (often none)."""
+        dated = {field for field, _ in DATE_FIELDS}
+        keys = [c.key for c in changes if any(fc.field in dated for fc in c.field_changes)]
+        return self.history.versions_of(keys) if keys else {}
 
     def record_failure(
         self,
@@ -227,9 +242,13 @@ class Store:
                 .order_by(col(AlertRow.id).desc())
                 .limit(alerts)
             ).all()
+            keys = [r.key for r in trial_rows]
+            history = self.history
             return TopicStatus(
                 topic=topic,
                 trials=tuple(observation_from_row(r) for r in trial_rows),
+                history={k: tuple(v) for k, v in history.versions_of(keys).items()},
+                history_health=tuple(history.health(keys)),
                 recent_alerts=tuple(alert_from_rows(r) for r in alert_rows),
                 health=tuple(self._health(session, topic)),
                 failed_deliveries=tuple(alert_from_rows(a, d) for a, d in failed),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from watchers.ctgov_history import RegistryVersion
 from watchers.model import FieldValue, Observation
 from watchers.spec import Severity
 
@@ -15,6 +16,7 @@ __all__ = [
     "ChangeKind",
     "DeliveryState",
     "FieldChange",
+    "HistoryHealth",
     "PollOutcome",
     "Severity",
     "SourceHealth",
@@ -132,6 +134,18 @@ class SourceHealth:
 
 
 @dataclass(frozen=True)
+class HistoryHealth:
+    """How the registry-history import has been going for one trial."""
+
+    nct: str
+    last_attempt: datetime | None
+    last_success: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    caught_up_with: str | None
+
+
+@dataclass(frozen=True)
 class TopicStatus:
     """Everything `status` shows for a topic, read from stored state only."""
 
@@ -140,3 +154,6 @@ class TopicStatus:
     recent_alerts: tuple[Alert, ...]
     health: tuple[SourceHealth, ...]
     failed_deliveries: tuple[Alert, ...] = ()
+    # Registry history per trial id (oldest version first), and the import's health lines.
+    history: dict[str, tuple[RegistryVersion, ...]] = field(default_factory=dict)
+    history_health: tuple[HistoryHealth, ...] = ()

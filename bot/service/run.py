@@ -190,6 +190,7 @@ def run_service(
 
         def housekeeping() -> None:
             app.store.prune(app.clock())
+            app.import_history()  # best effort; its failures are its own health lines
             if retry_digest is not None:
                 retry_digest()
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.terminal_text import one_line
-from state.fields import field_label, format_value, source_label, status_words
+from state.fields import field_label, format_value, humanize_enum, source_label, status_words
+from state.timeline import timeline_lines
 from state.trial_facts import site_summary, verification_note
-from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
+from state.types import Alert, HistoryHealth, SourceHealth, StoredObservation, TopicStatus
+from watchers.ctgov_history import RegistryVersion
 from watchers.model import Topic
 from watchers.registry import trial_registries
 
@@ -16,6 +18,7 @@ __all__ = [
     "alert_summary",
     "format_time",
     "health_text",
+    "history_health_text",
     "status_text",
     "trial_facts",
     "trials_missing_reason",
@@ -78,13 +81,16 @@ def alert_summary(alert: Alert) -> str:
     return "; ".join(fc.text for fc in change.field_changes) or change.detail or ""
 
 
-def _trial_lines(stored: StoredObservation, now: datetime | None) -> list[str]:
+def _trial_lines(
+    stored: StoredObservation, now: datetime | None, history: tuple[RegistryVersion, ...]
+) -> list[str]:
     obs = stored.observation
     removed = f"  [REMOVED from the registry {format_time(stored.removed_at)}]"
     lines = [f"  {obs.key}  {obs.title}" + (removed if stored.removed_at else "")]
     lines += [
         f"    {label}: {value}  ({when})" for label, value, when in trial_facts(stored, now=now)
     ]
+    lines += [f"    {line}" for line in timeline_lines(history, status_words=humanize_enum)]
     lines.append(f"    {obs.url}")
     return lines
 
@@ -128,13 +134,25 @@ def trials_missing_reason(status: TopicStatus) -> str:
     )
 
 
+def history_health_text(health: HistoryHealth) -> str:
+    """The registry-history import's health for one trial, in words."""
+    last = format_time(health.last_success)
+    if health.consecutive_failures == 0:
+        return f"Registry history {health.nct}: ok, last import {last}"
+    return (
+        f"Registry history {health.nct}: FAILING, last import {last}; "
+        f"{health.consecutive_failures} failed import(s) in a row, last error: "
+        f"{health.last_error} (alerts are unaffected)"
+    )
+
+
 def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = None) -> str:
     """The whole status card: trials, latest alerts, failed deliveries, source health."""
     names = ", ".join(topic.aliases)
     lines = [f"{topic.name}" + (f" (also: {names})" if names else ""), "", "Trials"]
     if status.trials:
         for stored in status.trials:
-            lines += _trial_lines(stored, now)
+            lines += _trial_lines(stored, now, status.history.get(stored.observation.key, ()))
     else:
         lines.append(f"  none stored yet: {trials_missing_reason(status)}")
     lines += ["", "Latest alerts"]
@@ -157,6 +175,7 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
     lines += ["", "Sources (last successful check)"]
     if status.health:
         lines += [_health_line(h) for h in status.health]
+        lines += [f"  {history_health_text(h)}" for h in status.history_health]
     else:
         lines.append("  not checked yet")
     # Every line is built from one-line fields: fold what a source put in them (11.3).
