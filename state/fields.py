@@ -48,6 +48,7 @@ _LABELS = {
     "last_known_status": "Last known status",
     "status_verified": "Status verified",
     "fda_regulated_drug": "FDA-regulated drug",
+    "results_clock": "Results clock",
     "submission_status": "FDA submission status",
     "submission_status_date": "FDA status date",
     "medicine_status": "EMA medicine status",

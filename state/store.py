@@ -11,6 +11,7 @@ from sqlalchemy import Engine, or_, text
 from sqlmodel import Session, col, select
 
 from state import digest_log, retention
+from state.clocks import clock_changes
 from state.codec import (
     alert_from_rows,
     aware,
@@ -136,6 +137,8 @@ class Store:
         with Session(self.engine) as session:
             state, snapshot = load_poll(session, result.topic, result.source)
             changes = [] if state.baseline_at is None else diff(snapshot, result)
+            if state.baseline_at is not None:
+                changes += clock_changes(snapshot, result, last_success=state.last_success, at=at)
             changes = annotate_moves(changes, self._histories_of(changes))
             evidence = load_evidence(session, changes, result, at)
             enriched = enrich(changes, result.observations, evidence)

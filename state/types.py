@@ -32,6 +32,7 @@ class ChangeKind(StrEnum):
     SOURCE_DOWN = "source_down"
     SOURCE_RECOVERED = "source_recovered"
     CONFIRMED = "confirmed"  # an earlier claim is now backed by an official record
+    DEADLINE = "deadline"  # a compliance clock: results due in 30 days, or overdue
 
 
 class DeliveryState(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.terminal_text import one_line
+from state.clocks import clock_note
 from state.fields import field_label, format_value, humanize_enum, source_label, status_words
 from state.timeline import timeline_lines
 from state.trial_facts import site_summary, verification_note
@@ -51,12 +52,17 @@ def trial_facts(
     """
     facts = []
     fields = stored.observation.fields
-    for name in (*KEY_TRIAL_FIELDS, "status_verified", "sites"):
+    for name in (*KEY_TRIAL_FIELDS, "results_clock", "status_verified", "sites"):
         value = fields.get(name)
         if value is None and name in ("why_stopped", "results_first_posted", "status_verified"):
             continue
         if name == "sites" and name not in fields:
             continue  # stored before sites were tracked
+        if name == "results_clock":
+            note = clock_note(fields, now.date()) if now else None
+            if note is not None:
+                facts.append((field_label(name), note, "FDA-regulated drug study"))
+            continue
         changed = stored.field_changed_at.get(name)
         when = (
             f"changed {format_time(changed)}"

@@ -17,6 +17,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # A database made by create_all before migrations existed is adopted as 0001 with the
+    # tables of the version that made it, which may already include these.
+    present = set(sa.inspect(op.get_bind()).get_table_names())
+    if "registry_version" not in present:
+        _create_registry_version()
+    if "history_state" not in present:
+        _create_history_state()
+
+
+def _create_registry_version() -> None:
     op.create_table(
         "registry_version",
         sa.Column("nct_id", sa.String(), nullable=False),
@@ -31,6 +41,9 @@ def upgrade() -> None:
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("nct_id", "version"),
     )
+
+
+def _create_history_state() -> None:
     op.create_table(
         "history_state",
         sa.Column("nct_id", sa.String(), nullable=False),
