@@ -206,6 +206,7 @@ def open_app(
         settings.storage.url,
         failures_before_alert=settings.health.failures_before_alert,
         retention_days=settings.storage.retention_days,
+        max_per_poll=settings.alerts.max_per_poll,
         migrate=migrate,
     )
     client = http_client or build_client(timeout=settings.http.timeout)

@@ -190,6 +190,44 @@ def status(
         typer.echo(status_text(topic, status_card, now=application.clock()))
 
 
+@app.command(cls=PlainCommand, short_help="Post, or drop, the alerts held from a storm.")
+def release(
+    topic: Annotated[
+        str, typer.Argument(metavar="TOPIC", help="The topic whose alerts were held.")
+    ],
+    source: Annotated[
+        str,
+        typer.Argument(metavar="SOURCE", help="The source id the held-alerts alert names."),
+    ],
+    drop: Annotated[
+        bool, typer.Option("--drop", help="Never post them (they stay in status and digest).")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Post (or with --drop, never post) the alerts held from one poll's storm of changes.
+
+    \b
+    Example:
+      trialwatch release ulefnersen google_news
+    """
+    loaded = _load(config, False)
+    with _database(loaded, "release"), open_app(loaded) as application:
+        try:
+            found = application.resolve_topic(topic)
+        except UnknownTopicError:
+            typer.echo(f"unknown topic {one_line(topic)!r}", err=True)
+            raise typer.Exit(1) from None
+        count = application.store.release_held(found.name, source, drop=drop)
+        where = f"{found.name} from {one_line(source)}"
+        if count == 0:
+            typer.echo(f"no held alerts for {where}")
+        elif drop:
+            typer.echo(f"dropped {count} held deliveries for {where}")
+        else:
+            typer.echo(f"released {count} held deliveries for {where}")
+            application.deliver()
+
+
 @app.command(cls=PlainCommand, short_help="Print the daily email digest; --send mails it.")
 def digest(
     send: Annotated[

@@ -239,6 +239,12 @@ class ServerSettings(_Strict):
     port: int = Field(default=8080, ge=1, le=65535)
 
 
+class AlertsSettings(_Strict):
+    # More alerts than this from one poll of a (topic, source) are held, with one alert saying
+    # so: a format change at a source must not flood the channel (`trialwatch release`).
+    max_per_poll: int = Field(default=20, ge=1)
+
+
 class HealthSettings(_Strict):
     failures_before_alert: int = Field(default=3, ge=1)
 
@@ -261,6 +267,7 @@ class Settings(_Strict):
     digest: DigestSettings | None = None
     server: ServerSettings = ServerSettings()
     health: HealthSettings = HealthSettings()
+    alerts: AlertsSettings = AlertsSettings()
     http: HttpSettings = HttpSettings()
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ as values for the write step to apply.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -20,7 +21,7 @@ from state.fields import (
     status_words,
 )
 from state.poll_load import EarlierAlert, Evidence, text_field
-from state.stories import folding_of, same_story
+from state.stories import MIN_SHARED_WORDS, folding_of, same_story, title_words
 from state.types import Change, ChangeKind
 from watchers.model import Observation
 from watchers.spec import Folding
@@ -58,24 +59,23 @@ def enrich(
     unconfirmed claims that an official record now confirms."""
     by_key = {obs.key: obs for obs in observations}
     out = Enrichment(changes=[])
-    stories = [
-        _Story(a.title, a.url, a.told_by, a.matched_alias, a)
-        for a in evidence.stories
-        if a.told_by is not None
-    ]
+    told = _Told(changes[0].topic if changes else "")
+    for a in evidence.stories:
+        if a.told_by is not None:
+            told.add(_Story(a.title, a.url, a.told_by, a.matched_alias, a))
     kept = out.changes
     for change in changes:
         obs = by_key.get(change.key)
         if change.kind is not ChangeKind.NEW or obs is None:
             kept.append(change)
             continue
-        story = _earlier_telling(evidence, stories, change, obs)
+        story = _earlier_telling(evidence, told, change, obs)
         if story is not None:
             _add_outlet(story, out, _outlet(obs))
             continue
         kept.append(_describe_new(evidence, change, obs))
         if _is_news(obs):
-            stories.append(
+            told.add(
                 _Story(change.title, change.url, obs, change.matched_alias, index=len(kept) - 1)
             )
     unconfirmed = list(evidence.unconfirmed)
@@ -100,23 +100,59 @@ def _is_news(obs: Observation) -> bool:
     return folding_of(obs.source, obs.fields) is Folding.SAME_STORY
 
 
+class _Told:
+    """The stories told so far (earlier alerts, then this poll's), indexed by link and word,
+    so an item is compared only with stories that could be the same (thousands per poll)."""
+
+    def __init__(self, topic: str) -> None:
+        self.stories: list[_Story] = []
+        self._by_url: dict[str, _Story] = {}
+        self._by_word: dict[str, list[int]] = defaultdict(list)
+        self._topic_words = title_words(topic)  # every story about the topic has them
+
+    def add(self, story: _Story) -> None:
+        """One more story, after every earlier one."""
+        index = len(self.stories)
+        self.stories.append(story)
+        if story.url:
+            self._by_url.setdefault(story.url, story)
+        for word in title_words(story.title) - self._topic_words:
+            self._by_word[word].append(index)
+
+    def with_url(self, url: str) -> _Story | None:
+        """The first story told with this link."""
+        return self._by_url.get(url)
+
+    def sharing_words(self, title: str) -> list[_Story]:
+        """The stories, in the order told, sharing enough words with `title` to be the same
+        (same_story requires as many, topic words aside)."""
+        hits = Counter(
+            index
+            for word in title_words(title) - self._topic_words
+            for index in self._by_word.get(word, ())
+        )
+        return [self.stories[i] for i in sorted(hits) if hits[i] >= MIN_SHARED_WORDS]
+
+
 def _earlier_telling(
-    evidence: Evidence, told: list[_Story], change: Change, obs: Observation
+    evidence: Evidence, told: _Told, change: Change, obs: Observation
 ) -> _Story | None:
     """The story this item retells: same link first (any topic, any time), then same news."""
     if not _is_story(obs):
         return None
-    stories = told if _is_news(obs) else []
+    news = _is_news(obs)
     if change.url:
-        for story in stories:
-            if story.url == change.url:
-                return story
+        story = told.with_url(change.url) if news else None
+        if story is not None:
+            return story
         earlier = evidence.by_url.get(change.url)
         if earlier is not None:
             first = earlier.told_by or obs
             return _Story(earlier.title, earlier.url, first, earlier.matched_alias, earlier)
+    if not news:
+        return None
     claim = text_field(obs, "_claim")
-    for story in stories:
+    for story in told.sharing_words(change.title):
         if text_field(story.first, "_claim") != claim:
             continue  # "approves" and "rejects" are never one story
         ignore = [n for n in (change.topic, change.matched_alias, story.matched_alias) if n]

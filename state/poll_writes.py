@@ -6,17 +6,32 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from state.codec import aware, dump_field_changes, dump_fields, dump_times, load_times
 from state.diff import changed_fields
 from state.enrich import Enrichment
 from state.fields import source_label
 from state.tables import AlertRow, DeliveryRow, PollRunRow, PollStateRow, SnapshotRow
-from state.types import Change, ChangeKind, PollOutcome, Severity, StoredObservation
+from state.types import (
+    Change,
+    ChangeKind,
+    DeliveryState,
+    PollOutcome,
+    Severity,
+    StoredObservation,
+)
 from watchers.model import Observation, SourceResult
 
-__all__ = ["add_alert", "add_run", "health_change", "write_poll", "write_snapshot"]
+__all__ = [
+    "add_alert",
+    "add_run",
+    "health_change",
+    "storm_change",
+    "write_poll",
+    "write_snapshot",
+]
 
 
 def write_poll(
@@ -29,6 +44,7 @@ def write_poll(
     started: datetime,
     at: datetime,
     destinations: Mapping[str, str | None],
+    max_per_poll: int,
 ) -> tuple[PollOutcome, list[Change]]:
     """Everything a successful poll changes, in the caller's transaction; the alerts it made."""
     baseline = state.baseline_at is None
@@ -36,10 +52,16 @@ def write_poll(
         write_snapshot(session, result, previous, at)
     _update_earlier_alerts(session, enriched)
     changes = list(enriched.changes)
+    held = len(changes) > max_per_poll
+    if held:  # a storm (often a source format change): one alert says so, the rest wait;
+        # the notice is the newest, so `status` shows it on top of the alerts it holds
+        changes.append(storm_change(result, changes, max_per_poll))
     if state.down_alerted:
         changes.append(health_change(ChangeKind.SOURCE_RECOVERED, state, at))
     for change in changes:
         add_alert(session, change, at, destinations)
+    if held:
+        _hold(session, result, at)
     state.baseline_at = state.baseline_at or at
     state.last_attempt = state.last_success = at
     state.consecutive_failures = 0
@@ -57,6 +79,49 @@ def write_poll(
     )
     add_run(session, result.topic, result.source, started, at, outcome, len(changes), None)
     return outcome, changes
+
+
+def storm_change(result: SourceResult, held: list[Change], limit: int) -> Change:
+    """The one alert that tells of a held storm, and how to release or drop it."""
+    label = source_label(result.source)
+    loud = any(change.severity is Severity.HIGH for change in held)
+    command = f'trialwatch release "{result.topic}" "{result.source}"'
+    return Change(
+        kind=ChangeKind.HELD,
+        topic=result.topic,
+        source=result.source,
+        key=result.source,
+        title=(
+            f"{len(held)} changes from {label} in one poll, held "
+            "(often a source format change): see `trialwatch status`"
+        ),
+        url="",
+        severity=Severity.HIGH if loud else Severity.NORMAL,
+        detail=(
+            f"More than {limit} alerts ([alerts].max_per_poll) from one poll are stored but not "
+            f"posted. Post them: `{command}`; drop them: `{command} --drop`."
+        ),
+    )
+
+
+def _hold(session: Session, result: SourceResult, at: datetime) -> None:
+    """Hold the deliveries of this poll's alerts, all but the storm notice itself."""
+    session.flush()
+    storm = (
+        select(AlertRow.id)
+        .where(
+            AlertRow.topic == result.topic,
+            AlertRow.source == result.source,
+            AlertRow.created_at == at,
+            col(AlertRow.kind).not_in([ChangeKind.HELD.value, ChangeKind.SOURCE_RECOVERED.value]),
+        )
+        .scalar_subquery()
+    )
+    session.exec(
+        update(DeliveryRow)
+        .where(col(DeliveryRow.alert_id).in_(storm))
+        .values(state=DeliveryState.HELD.value)
+    )
 
 
 def _update_earlier_alerts(session: Session, enriched: Enrichment) -> None:

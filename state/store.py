@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, or_, text
+from sqlalchemy import Engine, delete, or_, text, update
 from sqlmodel import Session, col, select
 
 from state import digest_log, retention
@@ -66,11 +66,17 @@ class Store:
     """Snapshots, the alert outbox, deliveries, source health and poll runs."""
 
     def __init__(
-        self, engine: Engine, *, failures_before_alert: int = 3, retention_days: int = 90
+        self,
+        engine: Engine,
+        *,
+        failures_before_alert: int = 3,
+        retention_days: int = 90,
+        max_per_poll: int = 20,
     ) -> None:
         self.engine = engine
         self.failures_before_alert = failures_before_alert
         self.retention = timedelta(days=retention_days)
+        self.max_per_poll = max_per_poll
 
     @classmethod
     def open(
@@ -79,6 +85,7 @@ class Store:
         *,
         failures_before_alert: int = 3,
         retention_days: int = 90,
+        max_per_poll: int = 20,
         migrate: bool = True,
     ) -> Store:
         """Open the database at `url`, applying pending migrations (migrate=False: refuse them)."""
@@ -86,6 +93,7 @@ class Store:
             create_store_engine(url),
             failures_before_alert=failures_before_alert,
             retention_days=retention_days,
+            max_per_poll=max_per_poll,
         )
         try:
             upgrade(store.engine, apply=migrate)
@@ -151,6 +159,7 @@ class Store:
                 started=started,
                 at=at,
                 destinations=destinations,
+                max_per_poll=self.max_per_poll,
             )
             session.commit()
         return PollReport(outcome=outcome, changes=tuple(alerts))
@@ -160,6 +169,26 @@ class Store:
         dated = {field for field, _ in DATE_FIELDS}
         keys = [c.key for c in changes if any(fc.field in dated for fc in c.field_changes)]
         return self.history.versions_of(keys) if keys else {}
+
+    def release_held(self, topic: str, source: str, *, drop: bool = False) -> int:
+        """Post the held alerts of (topic, source) at the next flush, or drop them (they stay
+        stored and listed, never posted); how many deliveries that was."""
+        with Session(self.engine) as session:
+            held = (
+                select(AlertRow.id)
+                .where(AlertRow.topic == topic, AlertRow.source == source)
+                .scalar_subquery()
+            )
+            rows = col(DeliveryRow.alert_id).in_(held) & (
+                col(DeliveryRow.state) == DeliveryState.HELD.value
+            )
+            if drop:
+                done = session.exec(delete(DeliveryRow).where(rows))
+            else:
+                pending = DeliveryState.PENDING.value
+                done = session.exec(update(DeliveryRow).where(rows).values(state=pending))
+            session.commit()
+        return done.rowcount
 
     def record_failure(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -12,7 +13,14 @@ from watchers.model import FieldValue
 from watchers.registry import find_spec
 from watchers.spec import AUTHORITY_FIELD, Folding
 
-__all__ = ["folding_of", "is_news", "normalize_title", "same_story"]
+__all__ = [
+    "MIN_SHARED_WORDS",
+    "folding_of",
+    "is_news",
+    "normalize_title",
+    "same_story",
+    "title_words",
+]
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -23,7 +31,7 @@ _STOP = frozenset(
 )
 # Light stemming so "approves", "approved" and "approval" meet; enough for headlines.
 _SUFFIXES = ("ations", "ation", "ings", "ing", "als", "al", "es", "ed", "s")
-_MIN_SHARED_TOKENS = 3
+MIN_SHARED_WORDS = 3
 _THRESHOLD = 70.0
 
 
@@ -45,6 +53,7 @@ def _stem(token: str) -> str:
     return token
 
 
+@lru_cache(maxsize=16384)  # a poll compares each headline with many: normalize it once
 def normalize_title(title: str) -> str:
     """Lower-case, accents and punctuation dropped, possessives and stop words removed, stemmed."""
     text = title.replace("\u2019", "'") + " "  # typographic apostrophe, then possessives
@@ -52,6 +61,11 @@ def normalize_title(title: str) -> str:
     text = text.replace("'s ", " ").replace("' ", " ")
     tokens = [_stem(t) for t in _WORD.findall(text) if t not in _STOP]
     return " ".join(tokens)
+
+
+def title_words(title: str) -> frozenset[str]:
+    """The normalized words of a headline."""
+    return frozenset(normalize_title(title).split())
 
 
 def same_story(
@@ -66,7 +80,7 @@ def same_story(
     left = " ".join(t for t in normalize_title(a).split() if t not in ignored)
     right = " ".join(t for t in normalize_title(b).split() if t not in ignored)
     shared = set(left.split()) & set(right.split())
-    if len(shared) < _MIN_SHARED_TOKENS:
+    if len(shared) < MIN_SHARED_WORDS:
         return False
     return fuzz.token_set_ratio(left, right) >= threshold and fuzz.token_sort_ratio(
         left, right

@@ -33,6 +33,7 @@ class ChangeKind(StrEnum):
     SOURCE_RECOVERED = "source_recovered"
     CONFIRMED = "confirmed"  # an earlier claim is now backed by an official record
     DEADLINE = "deadline"  # a compliance clock: results due in 30 days, or overdue
+    HELD = "held"  # one poll brought more alerts than [alerts].max_per_poll: they are held
 
 
 class DeliveryState(StrEnum):
@@ -40,6 +41,7 @@ class DeliveryState(StrEnum):
     IN_FLIGHT = "in_flight"  # taken by a deliverer that may be posting it right now
     SENT = "sent"
     FAILED = "failed"
+    HELD = "held"  # part of an alert storm: posted only once released (`trialwatch release`)
 
 
 class PollOutcome(StrEnum):

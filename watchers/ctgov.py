@@ -24,15 +24,7 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
-from watchers.spec import (
-    FieldDelta,
-    Fields,
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-)
+from watchers.spec import FieldDelta, Fields, Folding, Retention, Severity, SourceKind, SourceSpec
 from watchers.trial_ids import nct_id
 
 __all__ = [

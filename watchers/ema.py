@@ -23,15 +23,7 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.shared_fetch import SharedFetch
-from watchers.spec import (
-    FieldDelta,
-    Fields,
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-)
+from watchers.spec import FieldDelta, Fields, Folding, Retention, Severity, SourceKind, SourceSpec
 from watchers.terms import held_validators, terms_digest
 
 __all__ = [

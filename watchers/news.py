@@ -9,7 +9,7 @@ not this watcher, read the article, so a claim in the headline stays the item's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 
 import httpx
@@ -19,15 +19,7 @@ from watchers.feeds import feed_observation
 from watchers.http import Http
 from watchers.match import find_mention
 from watchers.model import Observation, SourceResult, Topic
-from watchers.spec import (
-    FieldDelta,
-    Fields,
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-)
+from watchers.spec import Folding, Retention, Severity, SourceKind, SourceSpec, fixed_severity
 
 __all__ = [
     "SOURCE",
@@ -35,7 +27,6 @@ __all__ = [
     "GoogleNewsWatcher",
     "google_news_observations",
     "google_news_query",
-    "news_severity",
     "split_outlet",
 ]
 
@@ -112,18 +103,14 @@ def _own_summary(text: str, headline: str, outlet: str | None) -> str:
     return text
 
 
-def news_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
-    """News is low: a claim in it is only a claim until an official record backs it."""
-    return Severity.LOW
-
-
 SPEC = SourceSpec(
     id=SOURCE,
     label="Google News",
     kind=SourceKind.NEWS,
     official_evidence=False,
     folding=Folding.SAME_STORY,
-    severity=news_severity,
+    # Low: a claim in it is only a claim until an official record backs it.
+    severity=fixed_severity(Severity.LOW),
     confirms={},
     describe=None,
     interval=timedelta(minutes=30),

@@ -22,15 +22,7 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
-from watchers.spec import (
-    FieldDelta,
-    Fields,
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-)
+from watchers.spec import FieldDelta, Fields, Folding, Retention, Severity, SourceKind, SourceSpec
 
 __all__ = [
     "SOURCE",

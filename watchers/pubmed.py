@@ -6,7 +6,7 @@ warninglist; over the rate limit NCBI answers 429, or 200 with a body holding `e
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,22 +23,13 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
-from watchers.spec import (
-    FieldDelta,
-    Fields,
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-)
+from watchers.spec import Folding, Retention, Severity, SourceKind, SourceSpec, fixed_severity
 from watchers.text import clip, collapse, is_safety_title, plain_text
 
 __all__ = [
     "SOURCE",
     "SPEC",
     "PubMedWatcher",
-    "paper_severity",
     "parse_esearch",
     "parse_esummary",
     "parse_summary",
@@ -209,11 +200,6 @@ def _sort_date(value: Any) -> datetime | None:
         return None
 
 
-def paper_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
-    """Papers are low: a claim in one is only a claim until an official record backs it."""
-    return Severity.LOW
-
-
 SPEC = SourceSpec(
     id=SOURCE,
     label="PubMed",
@@ -221,7 +207,8 @@ SPEC = SourceSpec(
     official_evidence=False,
     # The same paper found twice is one alert; two papers with similar titles are two papers.
     folding=Folding.SAME_LINK,
-    severity=paper_severity,
+    # Low: a claim in it is only a claim until an official record backs it.
+    severity=fixed_severity(Severity.LOW),
     confirms={},
     describe=None,
     # PubMed indexes new papers daily; hourly keeps far inside NCBI's limits.

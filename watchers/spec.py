@@ -24,6 +24,7 @@ __all__ = [
     "SeverityRule",
     "SourceKind",
     "SourceSpec",
+    "fixed_severity",
 ]
 
 # The informational field in which a feed-like observation names who published it.
@@ -79,6 +80,17 @@ class FieldDelta(Protocol):
 
 # (is the record new?, its fields now, the tracked fields that changed) -> how loud.
 SeverityRule = Callable[[bool, Fields, Sequence[FieldDelta]], Severity]
+
+
+def fixed_severity(severity: Severity) -> SeverityRule:
+    """A rule for sources whose every alert is equally loud (news, papers)."""
+
+    def rule(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
+        return severity
+
+    return rule
+
+
 # Does this official record back a claimed regulatory action?
 ClaimRule = Callable[[Fields], bool]
 

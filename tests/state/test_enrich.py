@@ -198,3 +198,22 @@ def test_approval_and_rejection_headlines_are_never_one_story(store: Store) -> N
         ),
     )
     assert len(store.pending("slack")) == 2
+
+
+def test_a_retelling_among_hundreds_of_distinct_stories_still_folds_into_its_own(
+    db_url: str,
+) -> None:
+    store = Store.open(db_url, max_per_poll=1000)  # hundreds of alerts: no storm guard here
+    clock = Clock()
+    baseline(store, clock, "google_news")
+    distinct = [
+        news(f"d{n}", f"ulefnersen update {n}: cohort{n} biomarker{n} dosing{n} sites{n}", "Wire")
+        for n in range(300)
+    ]
+    told = news("g1", "FDA approves Ionis' ulefnersen, first therapy for FUS-ALS", "Reuters")
+    retold = news("g2", "FDA Approves Ulefnersen as First Treatment for FUS-ALS Patients", "STAT")
+    report = poll(store, clock, "google_news", told, *distinct, retold)
+    assert len(report.changes) == 301  # every distinct story alerts; the retelling does not
+    [first] = [c for c in report.changes if c.key == "g1"]
+    assert first.also_reported_by == ("STAT",)
+    store.close()
