@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from datetime import timedelta
 from typing import Any
@@ -62,8 +63,19 @@ def sign(secret: str, timestamp: int, body: str) -> dict[str, str]:
     }
 
 
+# Below Linux's ephemeral range (32768-60999): a server binding port 0, in this suite's other
+# workers or in any other process, is never given one of these between our check and our use.
+_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    for _ in range(200):
+        port = random.choice(_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free TCP port on 127.0.0.1 between 20000 and 32767")

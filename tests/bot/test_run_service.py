@@ -296,10 +296,19 @@ max_retries = 0
     return path
 
 
-def start_run(config: Path, *extra: str) -> subprocess.Popen[str]:
+# `trialwatch run` as its console script does, except that the first poll starts at once rather
+# than after FIRST_POLL_DELAY seconds: the test never waits on the real clock for it.
+RUN_AT_ONCE = (
+    "import bot.service.scheduler as scheduler; scheduler.FIRST_POLL_DELAY = 0.0; "
+    "from bot.cli import main; main()"
+)
+
+
+def start_run(config: Path, *extra: str, at_once: bool = False) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TRIALWATCH_"))}
+    entry = ["-c", RUN_AT_ONCE] if at_once else ["-m", "bot.cli"]
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--config", str(config), *extra],
+        [sys.executable, *entry, "run", "--config", str(config), *extra],
         cwd=config.parent,
         env=env,
         stdout=subprocess.PIPE,
@@ -309,17 +318,23 @@ def start_run(config: Path, *extra: str) -> subprocess.Popen[str]:
 
 
 def wait_healthy(process: subprocess.Popen[str], port: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()[1]
-        try:
-            response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-        except httpx.TransportError:
-            time.sleep(0.05)
-            continue
-        assert response.status_code == 200
-        return dict(response.json())
-    raise AssertionError("trialwatch run never answered /healthz")
+    """/healthz once it answers; on failure the process is killed, never left to other tests."""
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()[1]
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            except httpx.TransportError:
+                time.sleep(0.05)
+                continue
+            assert response.status_code == 200
+            return dict(response.json())
+        raise AssertionError("trialwatch run never answered /healthz")
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
 
 
 def stop_and_wait(process: subprocess.Popen[str], signum: int) -> str:
@@ -383,9 +398,9 @@ def test_sigterm_during_a_hung_poll_exits_within_10_s_without_recording_a_failur
     hole, port = BlackHole(), free_port()
     try:
         config = write_config(tmp_path, sqlite_url, port, f"http://127.0.0.1:{hole.port}/api/v2")
-        process = start_run(config)
+        process = start_run(config, at_once=True)
         wait_healthy(process, port)
-        # The first poll starts a few seconds after start-up and hangs on the black hole.
+        # The first poll starts at once (RUN_AT_ONCE) and hangs on the black hole.
         assert hole.connected.wait(30), "the first poll never started"
         stderr = stop_and_wait(process, signal.SIGTERM)
     finally:

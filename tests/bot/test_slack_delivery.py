@@ -7,7 +7,6 @@ is injected and recorded, so Retry-After and backoff are asserted without waitin
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -21,6 +20,7 @@ from state.outbox import DEFAULT_DELIVERY_LEASE
 from state.poll_writes import add_alert
 from state.store import Store
 from state.types import Alert, DeliveryState
+from tests.bot.service_helpers import free_port
 from tests.factories import Clock, result, trial
 from tests.fakes.slack_api import FakeSlack, error, fake_slack, rate_limited
 from watchers.model import Topic
@@ -164,9 +164,7 @@ def test_5xx_is_retried_with_backoff_then_stays_pending(
 
 def test_connection_refused_is_retried_then_stays_pending(store: Store, clock: Clock) -> None:
     make_alerts(store, clock)
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     sleeps = Sleeps()
     report = deliverer(store, clock, f"http://127.0.0.1:{port}/api/", sleeps).flush()
     assert len(sleeps) == 2
