@@ -27,7 +27,8 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
 
-from bot.destinations.slack.delivery import ConsoleDelivery
+from bot.destinations.console import ConsoleDestination
+from bot.destinations.flush import DeliveryLoop
 from bot.pipeline import poll_once
 from state.retention import is_event_source
 from state.store import Store
@@ -112,7 +113,7 @@ def run_soak(
     store = Store.open(url, failures_before_alert=threshold, retention_days=retention_days)
     clock = SimClock()
     printed: list[str] = []
-    console = ConsoleDelivery(store, clock, printed.append)
+    console = DeliveryLoop(ConsoleDestination(printed.append), store.outbox, clock)
     result = SoakResult()
     try:
         for step in range(int(timedelta(days=days) / STEP)):

@@ -14,19 +14,20 @@ import httpx
 from slack_sdk import WebClient
 
 from bot.config import LoadedConfig, Settings
-from bot.destinations.slack.delivery import (
-    ConsoleDelivery,
-    Deliverer,
-    DeliveryReport,
-    SlackDelivery,
-)
-from bot.destinations.slack.delivery import build_slack_client as _build_slack_client
+from bot.destinations.console import ConsoleDestination
+from bot.destinations.flush import DeliveryLoop
+from bot.destinations.notify.destination import AppriseDestination
+from bot.destinations.outlet import DeliveryReport, Destination
+from bot.destinations.slack.client import build_slack_client as _build_slack_client
+from bot.destinations.slack.delivery import SlackDestination
 from bot.history_import import HistoryImport, ImportOutcome
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
+from state.outbox import DestinationHealth, Route
 from state.store import Destinations, Store
+from state.types import Severity
 from watchers.base import Watcher
 from watchers.ctgov_history import HistoryClient
 from watchers.http import Http, build_client
@@ -86,7 +87,7 @@ class App:
     store: Store
     watchers: list[Watcher]
     topics: list[Topic]
-    deliverers: list[Deliverer]
+    deliverers: list[DeliveryLoop]
     clock: Clock
     # The registry-history import ([sources.clinicaltrials] history), None when off.
     history_import: HistoryImport | None = None
@@ -99,10 +100,22 @@ class App:
         return any(d.destination == "slack" for d in self.deliverers)
 
     def destinations_for(self, topic: Topic) -> Destinations:
-        """Where a topic's new alerts go: its Slack channel (or the default), else the console."""
+        """Where a topic's new alerts go: Slack (its channel or the default), every [[notify]]
+        entry that takes the topic (from its minimum severity on), else the console."""
+        settings = self.config.settings
+        routes: dict[str, Route] = {}
         if self.uses_slack:
-            return {"slack": topic.slack_channel or self.config.settings.slack.channel}
-        return {"console": None}
+            routes["slack"] = Route(topic.slack_channel or settings.slack.channel)
+        for entry in settings.notify:
+            if not entry.topics or topic.name in entry.topics:
+                routes[entry.name] = Route(min_severity=Severity(entry.min_severity))
+        if any(d.destination == "console" for d in self.deliverers):
+            routes["console"] = Route()
+        return routes
+
+    def destination_health(self) -> list[DestinationHealth]:
+        """How each destination is taking alerts (configured ones listed even when idle)."""
+        return self.store.outbox.health([d.destination for d in self.deliverers])
 
     def resolve_topic(self, name: str) -> Topic:
         """A topic by its name, an alias or a trial id (case-insensitive)."""
@@ -168,9 +181,18 @@ class App:
         return summaries
 
     def deliver(self) -> list[DeliveryReport]:
-        """Drain the outbox to every destination."""
+        """Drain the outbox to every destination; one that breaks never stops the others."""
         with self._deliver_lock:
-            return [d.flush() for d in self.deliverers]
+            reports = []
+            for loop in self.deliverers:
+                try:
+                    reports.append(loop.flush())
+                except Exception as exc:  # e.g. the database went away mid-flush
+                    log.exception("delivery to %s stopped", loop.destination)
+                    reports.append(
+                        DeliveryReport(loop.destination, errors=[f"{type(exc).__name__}"])
+                    )
+            return reports
 
     def check(self, on_poll: Callable[[PollSummary], None] | None = None) -> CheckReport:
         """Poll everything once, prune, deliver; then import registry history (never alerts)."""
@@ -184,6 +206,30 @@ class App:
         if self.history_import is None:
             return []
         return self.history_import.run(self.topics, self.store)
+
+
+def _destinations(
+    config: LoadedConfig,
+    store: Store,
+    slack_client: WebClient | None,
+    write: Callable[[str], None],
+) -> list[Destination]:
+    """Slack (when a token or client is given), each [[notify]] entry, else the console."""
+    settings, secrets = config.settings, config.secrets
+    found: list[Destination] = []
+    if slack_client is not None:
+        found.append(
+            SlackDestination(slack_client, store.outbox, default_channel=settings.slack.channel)
+        )
+    redact = Redactor(secrets.values())
+    for entry in settings.notify:
+        url, missing = entry.url, "no URL configured"
+        if entry.url_env:
+            secret = secrets.notify_url(entry.url_env)
+            url = secret.get_secret_value() if secret else None
+            missing = f"{entry.url_env} is not set"
+        found.append(AppriseDestination(entry.name, url, redact=redact, missing=missing))
+    return found or [ConsoleDestination(write)]
 
 
 @contextmanager
@@ -218,17 +264,12 @@ def open_app(
         backoff=settings.http.backoff,
         max_body_bytes=int(settings.http.max_body_mb * 1024 * 1024),
     )
-    deliverers: list[Deliverer] = []
     if slack_client is None and secrets.slack_bot_token is not None:
         slack_client = _build_slack_client(
             secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
         )
-    if slack_client is not None:
-        deliverers.append(
-            SlackDelivery(slack_client, store, clock, default_channel=settings.slack.channel)
-        )
-    else:
-        deliverers.append(ConsoleDelivery(store, clock, write or _stdout_write))
+    destinations = _destinations(config, store, slack_client, write or _stdout_write)
+    deliverers = [DeliveryLoop(d, store.outbox, clock) for d in destinations]
     try:
         yield App(
             config=config,

@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -33,6 +34,7 @@ from watchers.trial_ids import nct_id
 __all__ = [
     "ConfigError",
     "LoadedConfig",
+    "NotifySettings",
     "Secrets",
     "Settings",
     "load_settings",
@@ -41,6 +43,8 @@ __all__ = [
 ]
 
 CONFIG_ENV = "TRIALWATCH_CONFIG"
+# Destination names of the built-in destinations; a [[notify]] entry may not take them.
+RESERVED_DESTINATIONS = ("slack", "console")
 DEFAULT_CONFIG_NAME = "trialwatch.toml"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -213,6 +217,24 @@ class SlackSettings(_Strict):
     channel: str | None = None
 
 
+class NotifySettings(_Strict):
+    """One [[notify]] destination: any Apprise URL, from the file or (with secrets) the env."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    url: str | None = None
+    url_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    topics: tuple[str, ...] = ()  # empty: every topic
+    min_severity: Literal["low", "normal", "high"] = "low"
+
+    @model_validator(mode="after")
+    def _one_url(self) -> NotifySettings:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give exactly one of url (no secrets) or url_env (an env variable)")
+        if self.url is not None and "://" not in self.url:
+            raise ValueError("url must be an Apprise URL such as json://host/path")
+        return self
+
+
 class DigestSettings(_Strict):
     to: tuple[str, ...] = ()
     sender: str = "trialwatch@localhost"
@@ -264,6 +286,7 @@ class Settings(_Strict):
     topics: tuple[TopicSettings, ...] = Field(min_length=1)
     sources: SourcesSettings = SourcesSettings()
     slack: SlackSettings = SlackSettings()
+    notify: tuple[NotifySettings, ...] = ()
     digest: DigestSettings | None = None
     server: ServerSettings = ServerSettings()
     health: HealthSettings = HealthSettings()
@@ -282,6 +305,19 @@ class Settings(_Strict):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _known_notify_names_and_topics(self) -> Settings:
+        names: set[str] = set()
+        topics = {t.name for t in self.topics}
+        for entry in self.notify:
+            if entry.name.casefold() in names | set(RESERVED_DESTINATIONS):
+                raise ValueError(f"[[notify]] name {entry.name!r} is used twice or reserved")
+            names.add(entry.name.casefold())
+            unknown = sorted(set(entry.topics) - topics)
+            if unknown:
+                raise ValueError(f"[[notify]] {entry.name!r}: unknown topic(s) {unknown}")
+        return self
+
 
 class Secrets(BaseModel):
     """Secrets read from the environment only; SecretStr keeps them out of reprs and logs."""
@@ -295,16 +331,27 @@ class Secrets(BaseModel):
     smtp_password: SecretStr | None = None
     openfda_api_key: SecretStr | None = None
     ncbi_api_key: SecretStr | None = None
+    # [[notify]] URLs given by url_env, by variable name (they carry webhook tokens). Private:
+    # the fields above are the fixed secrets, each named after its variable.
+    _notify_urls: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Secrets:
-        """Read every known secret variable; empty values count as unset."""
-        values = {name: env.get(name.upper()) or None for name in cls.model_fields}
-        return cls.model_validate(values)
+    def from_env(cls, env: Mapping[str, str], notify_envs: tuple[str, ...] = ()) -> Secrets:
+        """Read every known secret variable and the [[notify]] ones; empty counts as unset."""
+        secrets = cls.model_validate(
+            {name: env.get(name.upper()) or None for name in cls.model_fields}
+        )
+        secrets._notify_urls = {n: SecretStr(env[n]) for n in notify_envs if env.get(n)}
+        return secrets
+
+    def notify_url(self, variable: str) -> SecretStr | None:
+        """The [[notify]] URL read from `variable`, if it was set."""
+        return self._notify_urls.get(variable)
 
     def values(self) -> list[str]:
         """Every secret that is set, for log redaction."""
         found = [getattr(self, name) for name in type(self).model_fields]
+        found += self._notify_urls.values()
         return [s.get_secret_value() for s in found if s is not None]
 
 
@@ -353,7 +400,8 @@ def load_settings(
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(label, exc)) from None
-    return LoadedConfig(settings=settings, secrets=Secrets.from_env(env), source=label)
+    notify_envs = tuple(n.url_env for n in settings.notify if n.url_env)
+    return LoadedConfig(settings=settings, secrets=Secrets.from_env(env, notify_envs), source=label)
 
 
 _AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")

@@ -9,7 +9,7 @@ repeats the "still due" condition and its row count says who won.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,16 +18,53 @@ from sqlmodel import Session, col, select
 
 from state.codec import alert_from_rows, aware
 from state.tables import AlertRow, DeliveryRow
-from state.types import Alert, DeliveryState
+from state.types import Alert, DeliveryState, DestinationHealth, Severity
 
-__all__ = ["DEFAULT_DELIVERY_LEASE", "DeliveryLease", "Outbox", "ThreadParent"]
+__all__ = [
+    "DEFAULT_DELIVERY_LEASE",
+    "MAX_REFUSALS",
+    "DeliveryLease",
+    "DestinationHealth",
+    "Destinations",
+    "Outbox",
+    "Route",
+    "ThreadParent",
+    "as_route",
+]
 
 # Longer than one post can take with the Slack client's timeouts and retries (a few minutes at
 # worst): a row held longer than this belongs to a deliverer that died and may be taken over.
 DEFAULT_DELIVERY_LEASE = timedelta(minutes=5)
 
+# Unexplained refusals of one delivery before it is failed with the destination's reason.
+MAX_REFUSALS = 3
+
 _PENDING = DeliveryState.PENDING.value
 _IN_FLIGHT = DeliveryState.IN_FLIGHT.value
+_FAILED = DeliveryState.FAILED.value
+_WAITING = (_PENDING, _IN_FLIGHT)
+_RANK = {Severity.LOW: 0, Severity.NORMAL: 1, Severity.HIGH: 2}
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a topic's alerts go on one destination, and from which severity on."""
+
+    channel: str | None = None
+    min_severity: Severity = Severity.LOW
+
+    def accepts(self, severity: Severity) -> bool:
+        """Whether an alert of `severity` is delivered here."""
+        return _RANK[severity] >= _RANK[self.min_severity]
+
+
+# Where each new alert goes: destination name -> its route (a bare channel: every severity).
+Destinations = Mapping[str, Route | str | None]
+
+
+def as_route(value: Route | str | None) -> Route:
+    """A destination's route; a bare channel (or None) accepts every severity."""
+    return value if isinstance(value, Route) else Route(channel=value)
 
 
 @dataclass(frozen=True)
@@ -62,7 +99,7 @@ def _alert(row: AlertRow, delivery: DeliveryRow) -> Alert:
 
 
 class Outbox:
-    """Deliveries of alerts to destinations (slack, console) and their states."""
+    """Deliveries of alerts to destinations (slack, console, [[notify]]) and their states."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -140,11 +177,11 @@ class Outbox:
         delivery_id: int,
         *,
         at: datetime,
+        token: str,
         ref: str | None = None,
         channel_id: str | None = None,
-        token: str | None = None,
     ) -> bool:
-        """A delivery succeeded: never send it again. With `token`, only if still ours."""
+        """A delivery succeeded: never send it again (only if the lease is still ours)."""
         values = {
             "state": DeliveryState.SENT.value,
             "attempts": DeliveryRow.attempts + 1,
@@ -169,8 +206,8 @@ class Outbox:
         *,
         at: datetime,
         error: str,
+        token: str,
         permanent: bool = False,
-        token: str | None = None,
         maybe_posted: bool = False,
     ) -> bool:
         """An attempt failed: pending again (or failed for good if `permanent`).
@@ -182,16 +219,36 @@ class Outbox:
             "attempts": DeliveryRow.attempts + 1,
             "last_attempt_at": at,
             "last_error": error,
+            "state": _FAILED if permanent else _PENDING,
+            "lease_token": None,
+            "lease_until": None,
         }
-        if permanent:
-            values["state"] = DeliveryState.FAILED.value
-        if token is not None:
-            values |= {"lease_token": None, "lease_until": None}
-            if not permanent:
-                values["state"] = _PENDING
-            if not maybe_posted:
-                values["posting_since"] = None
+        if not maybe_posted:
+            values["posting_since"] = None
         return self._update(delivery_id, token, values)
+
+    def refuse(
+        self, delivery_id: int, *, at: datetime, error: str, token: str, limit: int = MAX_REFUSALS
+    ) -> DeliveryState | None:
+        """The destination refused this alert without a known reason: count it.
+
+        Pending again until `limit` refusals, then failed with `error`; None if the lease
+        was no longer ours. Transient failures (mark_attempt_failed) are not counted here.
+        """
+        values: dict[str, object] = {
+            "attempts": DeliveryRow.attempts + 1,
+            "refusals": DeliveryRow.refusals + 1,
+            "last_attempt_at": at,
+            "last_error": error,
+            "state": case((col(DeliveryRow.refusals) + 1 >= limit, _FAILED), else_=_PENDING),
+            "lease_token": None,
+            "lease_until": None,
+            "posting_since": None,
+        }
+        if not self._update(delivery_id, token, values):
+            return None
+        with Session(self.engine) as session:
+            return DeliveryState(session.get_one(DeliveryRow, delivery_id).state)
 
     def reroute(
         self, delivery_id: int, *, at: datetime, error: str, to_channel: str, token: str
@@ -239,12 +296,55 @@ class Outbox:
                 .limit(1)
             ).first()
 
-    def _update(self, delivery_id: int, token: str | None, values: dict[str, object]) -> bool:
-        query = update(DeliveryRow).where(col(DeliveryRow.id) == delivery_id)
-        if token is not None:  # a deliverer whose lease was taken over must not write
-            query = query.where(
-                col(DeliveryRow.lease_token) == token, col(DeliveryRow.state) == _IN_FLIGHT
-            )
+    def health(self, destinations: Collection[str] = ()) -> list[DestinationHealth]:
+        """Per destination: pending and failed counts, last delivery, what is going wrong.
+
+        `destinations` are listed even before their first delivery; any other destination
+        with rows (e.g. one removed from the configuration) is listed too.
+        """
+        with Session(self.engine) as session:
+            counts = session.exec(
+                select(
+                    DeliveryRow.destination,
+                    func.sum(case((col(DeliveryRow.state).in_(_WAITING), 1), else_=0)),
+                    func.sum(case((col(DeliveryRow.state) == _FAILED, 1), else_=0)),
+                    func.max(DeliveryRow.delivered_at),
+                ).group_by(col(DeliveryRow.destination))
+            ).all()
+            found = {name: DestinationHealth(name) for name in destinations}
+            for name, pending, failed, delivered in counts:
+                retry = self._latest(session, name, _WAITING)
+                gave_up = self._latest(session, name, (_FAILED,))
+                found[name] = DestinationHealth(
+                    destination=name,
+                    pending=int(pending or 0),
+                    failed=int(failed or 0),
+                    last_delivered=aware(delivered),
+                    retry_error=retry.last_error if retry else None,
+                    retry_since=aware(retry.last_attempt_at) if retry else None,
+                    last_failed_at=aware(gave_up.last_attempt_at) if gave_up else None,
+                    last_failed_error=gave_up.last_error if gave_up else None,
+                )
+        return sorted(found.values(), key=lambda h: h.destination)
+
+    @staticmethod
+    def _latest(session: Session, destination: str, states: tuple[str, ...]) -> DeliveryRow | None:
+        """The most recently attempted row of `destination` in `states` that has an error."""
+        return session.exec(
+            select(DeliveryRow)
+            .where(DeliveryRow.destination == destination, col(DeliveryRow.state).in_(states))
+            .where(col(DeliveryRow.last_error).is_not(None), col(DeliveryRow.meant_for).is_(None))
+            .order_by(col(DeliveryRow.last_attempt_at).desc(), col(DeliveryRow.id).desc())
+            .limit(1)
+        ).first()
+
+    def _update(self, delivery_id: int, token: str, values: dict[str, object]) -> bool:
+        # A deliverer whose lease was taken over must not write.
+        query = update(DeliveryRow).where(
+            col(DeliveryRow.id) == delivery_id,
+            col(DeliveryRow.lease_token) == token,
+            col(DeliveryRow.state) == _IN_FLIGHT,
+        )
         with Session(self.engine) as session:
             result = session.exec(query.values(values))
             session.commit()

@@ -13,6 +13,7 @@ from state.codec import aware, dump_field_changes, dump_fields, dump_times, load
 from state.diff import changed_fields
 from state.enrich import Enrichment
 from state.fields import source_label
+from state.outbox import Destinations, as_route
 from state.tables import AlertRow, DeliveryRow, PollRunRow, PollStateRow, SnapshotRow
 from state.types import (
     Change,
@@ -43,7 +44,7 @@ def write_poll(
     *,
     started: datetime,
     at: datetime,
-    destinations: Mapping[str, str | None],
+    destinations: Destinations,
     max_per_poll: int,
 ) -> tuple[PollOutcome, list[Change]]:
     """Everything a successful poll changes, in the caller's transaction; the alerts it made."""
@@ -176,10 +177,8 @@ def write_snapshot(
             session.add(gone_row)
 
 
-def add_alert(
-    session: Session, change: Change, at: datetime, destinations: Mapping[str, str | None]
-) -> None:
-    """Insert one alert and a pending delivery per destination."""
+def add_alert(session: Session, change: Change, at: datetime, destinations: Destinations) -> None:
+    """Insert one alert and a pending delivery per destination that takes its severity."""
     row = AlertRow(
         created_at=at,
         kind=change.kind.value,
@@ -202,8 +201,12 @@ def add_alert(
     session.add(row)
     session.flush()  # assigns row.id for the deliveries
     assert row.id is not None
-    for destination, channel in destinations.items():
-        session.add(DeliveryRow(alert_id=row.id, destination=destination, channel=channel))
+    for destination, value in destinations.items():
+        route = as_route(value)
+        if route.accepts(change.severity):
+            session.add(
+                DeliveryRow(alert_id=row.id, destination=destination, channel=route.channel)
+            )
 
 
 def add_run(

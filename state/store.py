@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -25,7 +25,7 @@ from state.enrich import enrich
 from state.history import RegistryHistory
 from state.leases import PollLeases
 from state.migrate import upgrade
-from state.outbox import Outbox
+from state.outbox import Destinations, Outbox
 from state.poll_load import load_evidence, load_poll
 from state.poll_writes import add_alert, add_run, health_change, write_poll
 from state.retention import PruneReport
@@ -49,9 +49,6 @@ from watchers.registry import specs_where
 from watchers.spec import SourceKind
 
 __all__ = ["Destinations", "PollReport", "Store", "create_store_engine"]
-
-# Where each new alert goes: destination name -> channel (None where the destination has none).
-Destinations = Mapping[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -226,20 +223,6 @@ class Store:
         """The alert outbox: due deliveries, leases, outcomes, re-routes, thread parents."""
         return Outbox(self.engine)
 
-    def pending(self, destination: str, *, limit: int = 200) -> list[Alert]:
-        """Alerts not yet delivered to `destination` (pending or in flight), oldest first."""
-        return self.outbox.pending(destination, limit=limit)
-
-    def mark_sent(self, delivery_id: int, *, at: datetime, ref: str | None = None) -> None:
-        """A delivery succeeded: never send it again."""
-        self.outbox.mark_sent(delivery_id, at=at, ref=ref)
-
-    def mark_attempt_failed(
-        self, delivery_id: int, *, at: datetime, error: str, permanent: bool = False
-    ) -> None:
-        """A delivery attempt failed: stays pending for the next run unless `permanent`."""
-        self.outbox.mark_attempt_failed(delivery_id, at=at, error=error, permanent=permanent)
-
     # -- reading -------------------------------------------------------------------------------
 
     def status(self, topic: str, *, alerts: int = 5) -> TopicStatus:
@@ -284,6 +267,7 @@ class Store:
                 recent_alerts=tuple(alert_from_rows(r) for r in alert_rows),
                 health=tuple(self._health(session, topic)),
                 failed_deliveries=tuple(alert_from_rows(a, d) for a, d in failed),
+                destinations=tuple(self.outbox.health()),
             )
 
     def health(self, topic: str | None = None) -> list[SourceHealth]:

@@ -91,7 +91,7 @@ class AlertRow(SQLModel, table=True):
 
 
 class DeliveryRow(SQLModel, table=True):
-    """One alert's delivery to one destination (slack, console)."""
+    """One alert's delivery to one destination (slack, console, or a [[notify]] name)."""
 
     __tablename__ = "delivery"
     __table_args__ = (
@@ -105,6 +105,9 @@ class DeliveryRow(SQLModel, table=True):
     channel: str | None = None
     state: str = "pending"
     attempts: int = 0
+    # Refusals the destination gave no known reason for (e.g. an unknown Slack error code):
+    # after a few the delivery is failed, so one poison alert never blocks the queue.
+    refusals: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     last_error: str | None = Field(default=None, sa_type=Text)
     last_attempt_at: datetime | None = Field(default=None, sa_type=_TS)
     delivered_at: datetime | None = Field(default=None, sa_type=_TS)

@@ -15,6 +15,7 @@ __all__ = [
     "Change",
     "ChangeKind",
     "DeliveryState",
+    "DestinationHealth",
     "FieldChange",
     "HistoryHealth",
     "PollOutcome",
@@ -149,6 +150,31 @@ class HistoryHealth:
 
 
 @dataclass(frozen=True)
+class DestinationHealth:
+    """How one destination has been taking alerts, from its delivery rows."""
+
+    destination: str
+    pending: int = 0
+    failed: int = 0  # deliveries failed for good (each with its reason)
+    last_delivered: datetime | None = None
+    # The latest error of a delivery still waiting to be retried, and when it happened.
+    retry_error: str | None = None
+    retry_since: datetime | None = None
+    # The latest delivery failed for good, when and why.
+    last_failed_at: datetime | None = None
+    last_failed_error: str | None = None
+
+    @property
+    def failing(self) -> bool:
+        """Retrying, or its latest outcome was a failure: someone should look."""
+        if self.retry_error is not None:
+            return True
+        if self.last_failed_at is None:
+            return False
+        return self.last_delivered is None or self.last_failed_at >= self.last_delivered
+
+
+@dataclass(frozen=True)
 class TopicStatus:
     """Everything `status` shows for a topic, read from stored state only."""
 
@@ -160,3 +186,4 @@ class TopicStatus:
     # Registry history per trial id (oldest version first), and the import's health lines.
     history: dict[str, tuple[RegistryVersion, ...]] = field(default_factory=dict)
     history_health: tuple[HistoryHealth, ...] = ()
+    destinations: tuple[DestinationHealth, ...] = ()  # every destination, not just this topic

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from state.outbox import DEFAULT_DELIVERY_LEASE
+from state.store import Store
+from state.types import Alert
 from watchers.model import Observation, SourceResult, freeze_fields
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -64,3 +67,23 @@ class Clock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+def deliver(store: Store, alert: Alert, at: datetime, ref: str | None = None) -> None:
+    """Mark one delivery sent the way a destination's flush does: leased, then marked."""
+    assert alert.delivery_id is not None
+    lease = store.outbox.take(alert.delivery_id, at=at, ttl=DEFAULT_DELIVERY_LEASE)
+    assert lease is not None
+    assert store.outbox.mark_sent(alert.delivery_id, at=at, ref=ref, token=lease.token)
+
+
+def fail_delivery(
+    store: Store, alert: Alert, at: datetime, error: str, *, permanent: bool = False
+) -> None:
+    """Record one failed attempt the way a destination's flush does."""
+    assert alert.delivery_id is not None
+    lease = store.outbox.take(alert.delivery_id, at=at, ttl=DEFAULT_DELIVERY_LEASE)
+    assert lease is not None
+    store.outbox.mark_attempt_failed(
+        alert.delivery_id, at=at, error=error, permanent=permanent, token=lease.token
+    )

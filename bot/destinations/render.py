@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.destinations.cut import truncate
+from bot.destinations.slack.limits import HEADER_LIMIT, SECTION_LIMIT
 from bot.terminal_text import one_line
 from state.fields import source_label
 from state.types import Alert, Change, ChangeKind, Severity
 
 __all__ = [
-    "HEADER_LIMIT",
-    "SECTION_LIMIT",
+    "alert_body_lines",
     "alert_console_text",
     "alert_fallback_text",
     "alert_headline",
@@ -18,13 +19,7 @@ __all__ = [
     "mrkdwn_link",
     "named_line",
     "slack_alert_blocks",
-    "truncate",
 ]
-
-# Block Kit limits (docs/sources.md#slack-web-api): header plain_text <= 150 chars, section text <=
-# 3000.
-HEADER_LIMIT = 150
-SECTION_LIMIT = 3000
 
 SEVERITY_MARK = {Severity.HIGH: "🔴", Severity.NORMAL: "🟡", Severity.LOW: "⚪"}
 KIND_WORDS = {
@@ -50,11 +45,6 @@ def mrkdwn_link(url: str, text: str) -> str:
         return mrkdwn_escape(text)
     safe_url = mrkdwn_escape(url).replace("|", "%7C")
     return f"<{safe_url}|{mrkdwn_escape(text).replace('|', '¦')}>"
-
-
-def truncate(text: str, limit: int, suffix: str = "…") -> str:
-    """Cut `text` to at most `limit` characters, marking the cut."""
-    return text if len(text) <= limit else text[: max(0, limit - len(suffix))] + suffix
 
 
 def alert_headline(change: Change) -> str:
@@ -84,7 +74,8 @@ def named_line(change: Change) -> str | None:
     return None
 
 
-def _body_lines(change: Change) -> list[str]:
+def alert_body_lines(change: Change) -> list[str]:
+    """What changed, in plain lines: fields, detail, where named, claim check, other outlets."""
     lines = [fc.text for fc in change.field_changes]
     if change.detail:
         lines.append(change.detail)
@@ -112,7 +103,7 @@ def slack_alert_blocks(alert: Alert) -> list[dict[str, Any]]:
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": title_text}},
     ]
-    body = "\n".join(f"• {mrkdwn_escape(line)}" for line in _body_lines(change))
+    body = "\n".join(f"• {mrkdwn_escape(line)}" for line in alert_body_lines(change))
     if body:
         if len(body) > SECTION_LIMIT:
             body = truncate(body, SECTION_LIMIT - len(link_suffix), suffix="") + link_suffix
@@ -125,7 +116,7 @@ def slack_alert_blocks(alert: Alert) -> list[dict[str, Any]]:
 def alert_fallback_text(alert: Alert) -> str:
     """The plain-text fallback Slack shows in notifications; escaped like everything else."""
     change = alert.change
-    lines = [alert_headline(change), change.title, *_body_lines(change)]
+    lines = [alert_headline(change), change.title, *alert_body_lines(change)]
     if change.url:
         lines.append(change.url)
     return truncate(mrkdwn_escape("\n".join(lines)), 3900)
@@ -138,7 +129,7 @@ def alert_console_text(alert: Alert) -> str:
         f"{alert_headline(change)}  [{change.severity.value.upper()}]",
         f"  {change.title}",
     ]
-    lines += [f"  • {line}" for line in _body_lines(change)]
+    lines += [f"  • {line}" for line in alert_body_lines(change)]
     if change.url:
         lines.append(f"  {change.url}")
     lines.append("  " + " · ".join(_facts(change)))

@@ -20,6 +20,7 @@ from state.store import Store
 from state.types import Alert, DeliveryState, Severity, SourceHealth
 
 __all__ = [
+    "DestinationLine",
     "Digest",
     "DigestItem",
     "FailingSource",
@@ -94,6 +95,19 @@ class FailingSource:
 
 
 @dataclass(frozen=True)
+class DestinationLine:
+    """One destination's health as the digest shows it; times in the digest's zone."""
+
+    name: str
+    failing: bool
+    last_delivered: str
+    pending: int
+    retry_error: str | None
+    failed: int
+    last_failed_error: str | None
+
+
+@dataclass(frozen=True)
 class Digest:
     """Everything one day's digest shows."""
 
@@ -104,6 +118,7 @@ class Digest:
     topics: tuple[TopicSection, ...]
     healthy: tuple[HealthySource, ...]
     failing: tuple[FailingSource, ...]
+    destinations: tuple[DestinationLine, ...] = ()
 
     @property
     def items(self) -> list[DigestItem]:
@@ -235,6 +250,18 @@ def assemble_digest(
     zone = settings.timezone
     start, end = digest_window(day, settings.time, zone)
     healthy, failing = _health(store.health(), zone)
+    destinations = tuple(
+        DestinationLine(
+            name=h.destination,
+            failing=h.failing,
+            last_delivered=_local(h.last_delivered, zone),
+            pending=h.pending,
+            retry_error=h.retry_error,
+            failed=h.failed,
+            last_failed_error=h.last_failed_error,
+        )
+        for h in store.outbox.health()
+    )
     return Digest(
         day=day,
         timezone=zone,
@@ -243,4 +270,5 @@ def assemble_digest(
         topics=tuple(_sections(store.alerts_between(start, end), zone, topic_order)),
         healthy=healthy,
         failing=failing,
+        destinations=destinations,
     )

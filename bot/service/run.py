@@ -174,10 +174,11 @@ def run_service(
         service = Service(app, stop)
         command = StatusCommand.for_app(app)
         sources = [w.source for w in app.watchers]
+        destinations = [d.destination for d in app.deliverers]
         signing = secrets.slack_signing_secret
         asgi = create_asgi_app(
             answer=command.answer,
-            health=lambda: health_report(app.store, sources),
+            health=lambda: health_report(app.store, sources, destinations),
             signing_secret=signing.get_secret_value() if signing else None,
         )
         host, port = settings.server.host, settings.server.port

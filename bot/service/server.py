@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from state.store import Store
+from state.types import DestinationHealth
 
 __all__ = ["HttpServer", "create_asgi_app", "health_report"]
 
@@ -39,8 +40,11 @@ DISABLED = (
 )
 
 
-def health_report(store: Store, sources: Sequence[str]) -> dict[str, Any]:
-    """Last successful poll per source and the failing ones; raises if the database is down."""
+def health_report(
+    store: Store, sources: Sequence[str], destinations: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Per source and per destination: last success and what is failing; raises if the
+    database is down."""
     store.ping()
     last: dict[str, datetime | None] = dict.fromkeys(sources)
     failing: dict[str, list[str]] = {s: [] for s in sources}
@@ -57,11 +61,29 @@ def health_report(store: Store, sources: Sequence[str]) -> dict[str, Any]:
         }
         for source, when in last.items()
     }
+    delivery = store.outbox.health(destinations)
     return {
         "status": "ok",
         "database": "ok",
         "sources": report,
         "failing": sorted(s for s, topics in failing.items() if topics),
+        "destinations": {h.destination: _destination_report(h) for h in delivery},
+        "failing_destinations": [h.destination for h in delivery if h.failing],
+    }
+
+
+def _destination_report(health: DestinationHealth) -> dict[str, Any]:
+    def iso(when: datetime | None) -> str | None:
+        return when.isoformat() if when else None
+
+    # States and counts only: error texts stay in the logs and `status` (this is unauthenticated).
+    return {
+        "ok": not health.failing,
+        "pending": health.pending,
+        "last_delivered": iso(health.last_delivered),
+        "retrying_since": iso(health.retry_since),
+        "failed": health.failed,
+        "last_failed_at": iso(health.last_failed_at),
     }
 
 

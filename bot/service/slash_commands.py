@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.app import App, UnknownTopicError
-from bot.destinations.render import mrkdwn_escape, truncate
+from bot.destinations.cut import truncate
+from bot.destinations.render import mrkdwn_escape
+from bot.destinations.slack.limits import SECTION_LIMIT
 from bot.status.slack_card import Block, status_blocks, status_fallback
 from state.types import TopicStatus
 from watchers.model import Topic
@@ -39,7 +41,7 @@ def parse_status_text(text: str) -> StatusRequest:
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}}
 
 
 def _topic_line(topic: Topic) -> str:

@@ -5,17 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.destinations.render import (
-    HEADER_LIMIT,
-    KIND_WORDS,
-    SECTION_LIMIT,
-    SEVERITY_MARK,
-    mrkdwn_escape,
-    mrkdwn_link,
-    truncate,
-)
+from bot.destinations.cut import truncate
+from bot.destinations.render import KIND_WORDS, SEVERITY_MARK, mrkdwn_escape, mrkdwn_link
+from bot.destinations.slack.limits import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT
 from bot.status.terminal import (
     alert_summary,
+    destination_text,
     format_time,
     health_text,
     history_health_text,
@@ -31,8 +26,6 @@ __all__ = ["MAX_BLOCKS", "MAX_TRIALS", "Block", "status_blocks", "status_fallbac
 
 Block = dict[str, Any]
 
-# Slack rejects a message with more than 50 blocks (docs/sources.md#slack-web-api).
-MAX_BLOCKS = 50
 # Trials shown in full; a condition search can find dozens, the rest are listed by id.
 MAX_TRIALS = 8
 _TITLE_LIMIT = 200
@@ -43,7 +36,10 @@ def _section(text: str) -> Block:
 
 
 def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}],
+    }
 
 
 def _ordered_trials(topic: Topic, trials: tuple[StoredObservation, ...]) -> list[StoredObservation]:
@@ -150,6 +146,12 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
             for a in status.failed_deliveries
         ]
         blocks.append(_section("*Failed deliveries* (not retried)\n" + "\n".join(failed)))
+    if status.destinations:
+        where = [
+            f"{'⚠️' if h.failing else '✅'} {mrkdwn_escape(destination_text(h))}"
+            for h in status.destinations
+        ]
+        blocks.append(_section("*Destinations* (every topic)\n" + "\n".join(where)))
     footer = _context(f"From stored state at {format_time(now)} · `/status NAME public` shares it")
     return [*blocks[: MAX_BLOCKS - 1], footer]
 
@@ -161,4 +163,7 @@ def status_fallback(topic: Topic, status: TopicStatus) -> str:
     failing = [h for h in status.health if h.consecutive_failures]
     parts.append(f"{len(status.recent_alerts)} recent alert(s)")
     parts.append(f"{len(failing)} source(s) failing" if failing else "sources ok")
+    stuck = [h.destination for h in status.destinations if h.failing]
+    if stuck:
+        parts.append("destination(s) failing: " + ", ".join(stuck))
     return truncate(mrkdwn_escape(f"{topic.name} status — " + "; ".join(parts)), 3000)

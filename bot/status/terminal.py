@@ -9,7 +9,14 @@ from state.clocks import clock_note
 from state.fields import field_label, format_value, humanize_enum, source_label, status_words
 from state.timeline import timeline_lines
 from state.trial_facts import site_summary, verification_note
-from state.types import Alert, HistoryHealth, SourceHealth, StoredObservation, TopicStatus
+from state.types import (
+    Alert,
+    DestinationHealth,
+    HistoryHealth,
+    SourceHealth,
+    StoredObservation,
+    TopicStatus,
+)
 from watchers.ctgov_history import RegistryVersion
 from watchers.model import Topic
 from watchers.registry import trial_registries
@@ -17,6 +24,7 @@ from watchers.registry import trial_registries
 __all__ = [
     "KEY_TRIAL_FIELDS",
     "alert_summary",
+    "destination_text",
     "format_time",
     "health_text",
     "history_health_text",
@@ -125,6 +133,22 @@ def health_text(health: SourceHealth) -> str:
     return line
 
 
+def destination_text(health: DestinationHealth) -> str:
+    """One destination's health in words: ok or FAILING, waiting alerts, why, last delivery."""
+    line = f"{health.destination}: {'FAILING' if health.failing else 'ok'}"
+    line += f", last delivery {format_time(health.last_delivered)}"
+    if health.pending:
+        line += f"; {health.pending} waiting"
+    if health.retry_error:
+        line += f"; retrying since {format_time(health.retry_since)}: {health.retry_error}"
+    if health.failed:
+        line += (
+            f"; {health.failed} failed for good, latest {format_time(health.last_failed_at)}: "
+            f"{health.last_failed_error}"
+        )
+    return line
+
+
 def trials_missing_reason(status: TopicStatus) -> str:
     """Why no trial is stored: the registry's last poll failed (when, why), or it never ran."""
     registries = trial_registries()
@@ -184,5 +208,8 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
         lines += [f"  {history_health_text(h)}" for h in status.history_health]
     else:
         lines.append("  not checked yet")
+    if status.destinations:
+        lines += ["", "Destinations (every topic)"]
+        lines += [f"  {destination_text(h)}" for h in status.destinations]
     # Every line is built from one-line fields: fold what a source put in them (11.3).
     return "\n".join(one_line(line) for line in lines)

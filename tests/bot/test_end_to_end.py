@@ -167,7 +167,7 @@ def test_watch_loop_end_to_end(
     assert "still pending: 1" in out
     store = Store.open(db_url)
     try:
-        [kept] = store.pending("slack")
+        [kept] = store.outbox.pending("slack")
         assert "Results posted: no → yes" in [fc.text for fc in kept.change.field_changes]
     finally:
         store.close()

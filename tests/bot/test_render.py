@@ -7,13 +7,12 @@ import json
 import pytest
 
 from bot.destinations.render import (
-    HEADER_LIMIT,
-    SECTION_LIMIT,
     alert_console_text,
     alert_fallback_text,
     mrkdwn_link,
     slack_alert_blocks,
 )
+from bot.destinations.slack.limits import HEADER_LIMIT, SECTION_LIMIT
 from state.fields import describe_change
 from state.types import Alert, Change, ChangeKind, Severity
 from tests.factories import T0

@@ -68,7 +68,7 @@ def nothing_recorded(store: Store) -> bool:
     return all(
         h.last_attempt is None and h.consecutive_failures == 0 and h.last_failure is None
         for h in store.health()
-    ) and not store.pending("console")
+    ) and not store.outbox.pending("console")
 
 
 @pytest.fixture

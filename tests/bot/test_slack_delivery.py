@@ -13,8 +13,9 @@ from dataclasses import replace
 import pytest
 from sqlmodel import Session
 
+from bot.destinations.flush import DeliveryLoop
 from bot.destinations.slack.client import build_slack_client
-from bot.destinations.slack.delivery import SlackDelivery
+from bot.destinations.slack.delivery import SlackDestination
 from bot.status.terminal import status_text
 from state.outbox import DEFAULT_DELIVERY_LEASE
 from state.poll_writes import add_alert
@@ -57,10 +58,11 @@ class Sleeps(list[float]):
 
 def deliverer(
     store: Store, clock: Clock, base_url: str, sleeps: Sleeps | None = None
-) -> SlackDelivery:
+) -> DeliveryLoop:
     sleep = Sleeps() if sleeps is None else sleeps
     client = build_slack_client(TOKEN, base_url, timeout=5, sleep=sleep)
-    return SlackDelivery(client, store, clock, default_channel=DEFAULT_CHANNEL)
+    slack = SlackDestination(client, store.outbox, default_channel=DEFAULT_CHANNEL)
+    return DeliveryLoop(slack, store.outbox, clock)
 
 
 def make_alerts(
@@ -73,7 +75,7 @@ def make_alerts(
     )
     changed = result(*(trial(t, overall_status="SUSPENDED") for t in trials))
     store.apply_poll(changed, started=clock(), at=clock(), destinations=where)
-    return store.pending("slack")
+    return store.outbox.pending("slack")
 
 
 def follow_up(store: Store, clock: Clock, parent: Alert) -> Alert:
@@ -82,7 +84,7 @@ def follow_up(store: Store, clock: Clock, parent: Alert) -> Alert:
     with Session(store.engine) as session:
         add_alert(session, change, clock(), {"slack": TOPIC_CHANNEL})
         session.commit()
-    return store.pending("slack")[-1]
+    return store.outbox.pending("slack")[-1]
 
 
 def methods(fake: FakeSlack) -> list[str]:
@@ -101,7 +103,7 @@ def test_post_carries_the_alert_id_and_is_marked_with_slacks_ts(
         "event_payload": {"alert_id": alert.id, "delivery_id": alert.delivery_id},
     }
     assert slack.posts[0]["unfurl_links"] is False
-    assert store.pending("slack") == []
+    assert store.outbox.pending("slack") == []
     assert store.outbox.thread_parent(alert.id, "slack").ts == message["ts"]
 
 
@@ -127,9 +129,9 @@ def test_429_again_stops_the_flush_and_keeps_everything_pending(
     assert methods(slack).count("chat.postMessage") == 2
     assert (report.sent, report.still_pending) == (0, 3)
     assert report.errors == [
-        f"alert {store.pending('slack')[0].id}: rate limited by Slack (retry after 3s)"
+        f"alert {store.outbox.pending('slack')[0].id}: rate limited by Slack (retry after 3s)"
     ]
-    assert all(a.state is DeliveryState.PENDING for a in store.pending("slack"))
+    assert all(a.state is DeliveryState.PENDING for a in store.outbox.pending("slack"))
     # Next flush, Slack lets us through: all three go out, once each.
     assert deliverer(store, clock, slack.base_url).flush().sent == 3
     assert len(slack.messages) == 3
@@ -156,7 +158,7 @@ def test_5xx_is_retried_with_backoff_then_stays_pending(
     assert len(sleeps) == 2 and sleeps[0] < sleeps[1]  # exponential backoff
     assert methods(slack).count("chat.postMessage") == 3  # one post, two retries, then stop
     assert (report.sent, report.failed, report.still_pending) == (0, 0, 2)
-    first = store.pending("slack")[0]
+    first = store.outbox.pending("slack")[0]
     assert (first.attempts, first.last_error) == (1, f"Slack answered HTTP {status}")
     slack.recover()
     assert deliverer(store, clock, slack.base_url).flush().sent == 2
@@ -169,7 +171,7 @@ def test_connection_refused_is_retried_then_stays_pending(store: Store, clock: C
     report = deliverer(store, clock, f"http://127.0.0.1:{port}/api/", sleeps).flush()
     assert len(sleeps) == 2
     assert report.still_pending == 1
-    [pending] = store.pending("slack")
+    [pending] = store.outbox.pending("slack")
     assert pending.last_error is not None and pending.last_error.startswith("could not reach Slack")
 
 
@@ -188,18 +190,25 @@ def test_message_errors_fail_the_delivery_with_the_reason_and_never_fall_back(
     assert all(m["channel"] == slack.channel_id(TOPIC_CHANNEL) for m in slack.messages)
 
 
-def test_auth_errors_fail_the_delivery_and_pause_the_rest(
+def test_auth_errors_pause_delivery_until_the_token_works_again(
     store: Store, clock: Clock, slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Issue 11.12: alerts refused for invalid_auth are posted once the token is fixed."""
     make_alerts(store, clock, 3)
-    slack.reply_next("chat.postMessage", error("invalid_auth"))
-    report = deliverer(store, clock, slack.base_url).flush()
-    assert (report.sent, report.failed, report.still_pending) == (0, 1, 2)
-    assert methods(slack).count("chat.postMessage") == 1
-    [failed] = store.status("ulefnersen").failed_deliveries
-    assert failed.last_error == "Slack said invalid_auth"
+    slack.revoked.add(TOKEN)
+    for _ in range(2):  # flushes while the token is broken: paused, nothing is given up
+        report = deliverer(store, clock, slack.base_url).flush()
+        assert (report.sent, report.failed, report.still_pending) == (0, 0, 3)
+    assert methods(slack).count("chat.postMessage") == 2  # one try per flush, not hammered
+    first = store.outbox.pending("slack")[0]
+    assert first.last_error == "Slack said invalid_auth"
+    assert store.status("ulefnersen").failed_deliveries == ()
     assert "delivery paused" in caplog.text
     assert TOKEN not in caplog.text
+    slack.revoked.clear()  # the token works again
+    report = deliverer(store, clock, slack.base_url).flush()
+    assert (report.sent, report.failed, report.still_pending) == (3, 0, 0)
+    assert len(slack.messages) == 3
 
 
 @pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived"])
@@ -220,7 +229,7 @@ def test_a_refusing_topic_channel_falls_back_to_the_default_channel(
     reason = f"Slack said {code} in {TOPIC_CHANNEL}; re-routed to {DEFAULT_CHANNEL}"
     assert shown.last_error == reason
     assert reason in status_text(Topic("ulefnersen"), store.status("ulefnersen"))
-    assert store.pending("slack") == []
+    assert store.outbox.pending("slack") == []
 
 
 def test_no_fallback_loop_when_the_default_channel_refuses_too(
@@ -268,7 +277,7 @@ def test_follow_up_waits_for_its_parents_ts(store: Store, clock: Clock, slack: F
     assert busy is not None  # another deliverer is posting the parent right now
     report = deliverer(store, clock, slack.base_url).flush()
     assert (report.sent, report.still_pending) == (0, 2)
-    assert [a.id for a in store.pending("slack")] == [parent.id, child.id]
+    assert [a.id for a in store.outbox.pending("slack")] == [parent.id, child.id]
     store.outbox.mark_sent(
         parent.delivery_id, at=clock(), ref="1793000000.000001", token=busy.token
     )

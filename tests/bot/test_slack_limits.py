@@ -11,10 +11,12 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from bot.destinations.cut import cut_mrkdwn
+from bot.destinations.flush import DeliveryLoop
 from bot.destinations.render import slack_alert_blocks
 from bot.destinations.slack.client import build_slack_client
-from bot.destinations.slack.delivery import SlackDelivery
-from bot.destinations.slack.limits import cut_mrkdwn, fit_blocks
+from bot.destinations.slack.delivery import SlackDestination
+from bot.destinations.slack.limits import fit_blocks
 from state.fields import describe_change
 from state.poll_writes import add_alert
 from state.store import Store
@@ -128,7 +130,7 @@ def test_huge_alerts_are_posted_cut_never_refused(
             add_alert(session, huge_change(url), clock(), {"slack": "#fus-als-watch"})
             session.commit()
         client = build_slack_client(TOKEN, slack.base_url, sleep=lambda _s: None)
-        report = SlackDelivery(client, store, clock).flush()
+        report = DeliveryLoop(SlackDestination(client, store.outbox), store.outbox, clock).flush()
         assert (report.sent, report.failed, report.errors) == (1, 0, [])
         [message] = slack.messages
         assert_within_limits(message["blocks"])

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.destinations.render import HEADER_LIMIT, SECTION_LIMIT
+from bot.destinations.slack.limits import HEADER_LIMIT, SECTION_LIMIT
 from bot.status.slack_card import MAX_BLOCKS, MAX_TRIALS, status_blocks, status_fallback
 from state.fields import describe_change
 from state.types import (

@@ -6,7 +6,8 @@ channel with
 their metadata and ts, and answers conversations.history / conversations.replies /
 conversations.list from them. Channels are known by name and id (history calls take ids
 only, like Slack). It can be told how to answer next: ok, an HTTP error status, a 429 with
-Retry-After, or an `{"ok": false, "error": ...}` body, for every method or for one.
+Retry-After, or an `{"ok": false, "error": ...}` body, for every method or for one; and it
+answers `invalid_auth` to a token marked revoked, or a chosen error to one alert's posts.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ class FakeSlack:
     channels: dict[str, str] = field(default_factory=dict)  # name (with #) -> id
     channel_errors: dict[str, str] = field(default_factory=dict)  # name or id -> error code
     denied: dict[str, str] = field(default_factory=dict)  # method -> error (e.g. missing_scope)
+    revoked: set[str] = field(default_factory=set)  # bot tokens answered with invalid_auth
+    refused_alerts: dict[int, str] = field(default_factory=dict)  # alert id (metadata) -> error
     # method -> how many of its next calls are carried out but never answered (connection cut)
     unanswered: dict[str, int] = field(default_factory=dict)
     now: Callable[[], float] = time.time  # the clock behind message ts
@@ -128,8 +131,10 @@ class FakeSlack:
 
     # -- the methods ---------------------------------------------------------------------------
 
-    def answer(self, method: str, args: dict[str, Any]) -> Reply:
+    def answer(self, method: str, args: dict[str, Any], auth: str = "") -> Reply:
         with self.lock:
+            if auth.removeprefix("Bearer ") in self.revoked:
+                return error("invalid_auth")
             queued = self.method_replies.get(method)
             if queued:
                 return queued.popleft()
@@ -149,6 +154,9 @@ class FakeSlack:
         )
         if problem:
             return error(problem)
+        alert_id = ((args.get("metadata") or {}).get("event_payload") or {}).get("alert_id")
+        if alert_id in self.refused_alerts:
+            return error(self.refused_alerts[alert_id])
         if not args.get("text") and not args.get("blocks"):
             return error("no_text")
         problems = block_errors(args["blocks"]) if "blocks" in args else []
@@ -235,7 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload = args if "json" in self.headers.get("Content-Type", "") else {}
         with self.fake.lock:
             self.fake.requests.append((method, payload, self.headers.get("Authorization", "")))
-        reply = self.fake.answer(method, args)
+        reply = self.fake.answer(method, args, self.headers.get("Authorization", ""))
         with self.fake.lock:
             cut = self.fake.unanswered.get(method, 0) > 0
             if cut:

@@ -113,7 +113,7 @@ class Harness:
         return summaries
 
     def alerts(self, source: str | None = None) -> list[Alert]:
-        alerts = self.store.pending("console", limit=10_000)
+        alerts = self.store.outbox.pending("console", limit=10_000)
         return [a for a in alerts if source is None or a.change.source == source]
 
     def view(self, source: str) -> dict[str, Any]:

@@ -25,8 +25,9 @@ URL_KEYS = {
     "sources.feeds.0.url": '[[sources.feeds]]\nname = "x"\nurl = "{url}"',
     "slack.api_url": '[slack]\napi_url = "{url}"',
 }
-# A database URL, not a URL anything is fetched from.
-NOT_FETCHED = {"storage.url"}
+# A database URL, not a URL anything is fetched from; an Apprise URL (one scheme per service,
+# checked by Apprise itself: tests/bot/test_notify.py).
+NOT_FETCHED = {"storage.url", "notify.0.url"}
 BAD_URLS = [
     "file:///etc/passwd",
     "ftp://ftp.example.org/feed.xml",

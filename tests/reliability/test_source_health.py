@@ -85,7 +85,7 @@ def test_one_down_and_one_recovered_alert_per_outage_across_topics(store: Store)
         return int((moment - start) / timedelta(hours=1))
 
     seen: dict[tuple[str, str], list[tuple[ChangeKind, int]]] = {key: [] for key in SCRIPTS}
-    alerts = store.pending("console", limit=1000)
+    alerts = store.outbox.pending("console", limit=1000)
     for alert in alerts:
         change = alert.change
         seen[change.topic, change.source].append((change.kind, round_of(alert.created_at)))

@@ -13,7 +13,7 @@ import pytest
 from state.digest_log import DigestState
 from state.store import Store
 from state.types import DeliveryState
-from tests.factories import Clock, result, trial
+from tests.factories import Clock, deliver, result, trial
 
 DAY = date(2026, 11, 22)
 TEAM = ("clinical-team@example.org", "medical@example.org")
@@ -37,9 +37,9 @@ def test_alerts_between_is_half_open_and_carries_the_slack_state(store: Store) -
         store.apply_poll(
             result(trial(overall_status=status)), started=clock(), at=clock(), destinations=slack
         )
-    first = store.pending("slack")[0]
+    first = store.outbox.pending("slack")[0]
     assert first.delivery_id is not None
-    store.mark_sent(first.delivery_id, at=clock())
+    deliver(store, first, clock())
 
     # Given in another zone: the store compares instants, not wall-clock text.
     zurich = ZoneInfo("Europe/Zurich")

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from state.outbox import Outbox
+from state.outbox import Outbox, Route
 from state.store import Store
-from state.types import Alert, DeliveryState
+from state.types import Alert, DeliveryState, Severity
 from tests.factories import Clock, result, trial
 
 SLACK = {"slack": "#fus-als-watch"}
@@ -32,7 +32,7 @@ def make_alerts(store: Store, clock: Clock, count: int = 1) -> list[Alert]:
     )
     changed = result(*(trial(t, overall_status="COMPLETED") for t in trials))
     store.apply_poll(changed, started=clock(), at=clock(), destinations=SLACK)
-    return store.pending("slack")
+    return store.outbox.pending("slack")
 
 
 def delivery_id(alert: Alert) -> int:
@@ -48,7 +48,7 @@ def test_taken_row_is_in_flight_and_not_due_to_anyone_else(store: Store) -> None
     assert lease.unverified_since is None  # never attempted: nothing to look up first
     assert outbox.take(delivery_id(alert), at=clock(), ttl=TTL) is None
     assert outbox.next_due("slack", at=clock()) is None
-    [still] = store.pending("slack")  # in flight is still "not delivered"
+    [still] = store.outbox.pending("slack")  # in flight is still "not delivered"
     assert still.state is DeliveryState.IN_FLIGHT
     assert outbox.count_pending("slack") == 1
 
@@ -70,7 +70,7 @@ def test_a_crashed_deliverers_row_is_taken_over_after_its_lease(store: Store) ->
     # The crashed deliverer's late answer changes nothing: its lease is gone.
     assert not outbox.mark_sent(delivery_id(alert), at=clock(), ref="1.1", token=crashed.token)
     assert outbox.mark_sent(delivery_id(alert), at=clock(), ref="2.2", token=takeover.token)
-    assert store.pending("slack") == []
+    assert store.outbox.pending("slack") == []
 
 
 def test_transient_failure_returns_the_row_and_remembers_a_maybe_posted_attempt(
@@ -94,7 +94,7 @@ def test_transient_failure_returns_the_row_and_remembers_a_maybe_posted_attempt(
         clock() - timedelta(minutes=1),
         None,
     ]
-    [pending, *_] = store.pending("slack")
+    [pending, *_] = store.outbox.pending("slack")
     assert pending.attempts == 1
     assert pending.last_error == "no answer from Slack (TimeoutError)"
 
@@ -111,7 +111,7 @@ def test_permanent_failure_is_failed_for_good_and_shown_in_status(store: Store) 
         permanent=True,
         token=lease.token,
     )
-    assert store.pending("slack") == []
+    assert store.outbox.pending("slack") == []
     assert outbox.next_due("slack", at=clock() + timedelta(days=1)) is None
     [failed] = store.status("ulefnersen").failed_deliveries
     assert failed.last_error == "Slack said invalid_blocks"
@@ -129,7 +129,7 @@ def test_reroute_moves_the_delivery_to_the_default_channel_and_keeps_why(store: 
         to_channel="#trial-alerts",
         token=lease.token,
     )
-    [queued] = store.pending("slack")  # still one delivery per alert and destination
+    [queued] = store.outbox.pending("slack")  # still one delivery per alert and destination
     assert (queued.id, queued.channel, queued.meant_for) == (
         alert.id,
         "#trial-alerts",
@@ -164,17 +164,6 @@ def test_thread_parent_waits_then_points_at_the_parents_message(store: Store) ->
     assert outbox.thread_parent(parent.id, "console") == type(found)()  # never sent there
 
 
-def test_old_style_outcomes_still_work(store: Store) -> None:
-    """Store.mark_sent / mark_attempt_failed without a lease (console, older callers)."""
-    clock = Clock()
-    [alert] = make_alerts(store, clock)
-    store.mark_attempt_failed(delivery_id(alert), at=clock(), error="Slack said fatal_error")
-    [again] = store.pending("slack")
-    assert again.state is DeliveryState.PENDING and again.attempts == 1
-    store.mark_sent(delivery_id(alert), at=clock(), ref="1503435956.000247")
-    assert store.pending("slack") == []
-
-
 def test_deliverers_racing_for_every_row_take_each_once(db_url: str) -> None:
     """Eight deliverers (own engines, like processes) grab 30 rows: each row goes to one."""
     clock = Clock()
@@ -200,3 +189,81 @@ def test_deliverers_racing_for_every_row_take_each_once(db_url: str) -> None:
     for thread in threads:
         thread.join()
     assert sorted(won) == sorted(delivery_id(a) for a in alerts)
+
+
+def test_refusals_are_counted_apart_and_fail_the_delivery_at_the_limit(store: Store) -> None:
+    clock, outbox = Clock(), store.outbox
+    [alert] = make_alerts(store, clock)
+    lease = outbox.take(delivery_id(alert), at=clock(), ttl=TTL)
+    assert lease is not None  # a transient failure first: it does not count as a refusal
+    outbox.mark_attempt_failed(delivery_id(alert), at=clock(), error="HTTP 503", token=lease.token)
+    states = []
+    for _ in range(3):
+        clock.advance(minutes=1)
+        lease = outbox.take(delivery_id(alert), at=clock(), ttl=TTL)
+        assert lease is not None
+        states.append(
+            outbox.refuse(delivery_id(alert), at=clock(), error="Slack said odd", token=lease.token)
+        )
+    assert states == [DeliveryState.PENDING, DeliveryState.PENDING, DeliveryState.FAILED]
+    [failed] = store.status("ulefnersen").failed_deliveries
+    assert (failed.attempts, failed.last_error) == (4, "Slack said odd")
+
+
+def test_a_refusal_by_a_deliverer_that_lost_its_lease_is_ignored(store: Store) -> None:
+    clock, outbox = Clock(), store.outbox
+    [alert] = make_alerts(store, clock)
+    stale = outbox.take(delivery_id(alert), at=clock(), ttl=TTL)
+    assert stale is not None
+    clock.advance(minutes=6)
+    assert outbox.take(delivery_id(alert), at=clock(), ttl=TTL) is not None
+    assert outbox.refuse(delivery_id(alert), at=clock(), error="x", token=stale.token) is None
+
+
+def test_destination_health_tells_waiting_retrying_and_failed_apart(store: Store) -> None:
+    clock, outbox = Clock(), store.outbox
+    first, second, third = make_alerts(store, clock, 3)
+    assert [h.failing for h in outbox.health(["slack", "teams"])] == [False, False]
+    for alert, outcome in ((first, "sent"), (second, "failed")):
+        lease = outbox.take(delivery_id(alert), at=clock(), ttl=TTL)
+        assert lease is not None
+        if outcome == "sent":
+            outbox.mark_sent(delivery_id(alert), at=clock(), token=lease.token, ref="1.1")
+        else:
+            outbox.mark_attempt_failed(
+                delivery_id(alert),
+                at=clock(),
+                error="invalid_blocks",
+                token=lease.token,
+                permanent=True,
+            )
+    [slack, teams] = outbox.health(["slack", "teams"])
+    assert (slack.pending, slack.failed, slack.last_failed_error) == (1, 1, "invalid_blocks")
+    assert slack.failing  # its latest outcome was a failure
+    assert teams == type(teams)("teams")  # configured, nothing yet
+    clock.advance(minutes=1)
+    lease = outbox.take(delivery_id(third), at=clock(), ttl=TTL)
+    assert lease is not None
+    outbox.mark_attempt_failed(delivery_id(third), at=clock(), error="HTTP 503", token=lease.token)
+    [slack] = outbox.health()
+    assert (slack.retry_error, slack.retry_since) == ("HTTP 503", clock())
+
+
+def test_a_route_with_a_minimum_severity_skips_lesser_alerts(store: Store) -> None:
+    clock = Clock()
+    routes = {"slack": Route("#fus-als-watch"), "teams": Route(min_severity=Severity.HIGH)}
+    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=routes)
+    # A change of sites is below high; a suspension is high (state/fields.py).
+    store.apply_poll(
+        result(trial(locations=("Elsewhere",))), started=clock(), at=clock(), destinations=routes
+    )
+    store.apply_poll(
+        result(trial(locations=("Elsewhere",), overall_status="SUSPENDED")),
+        started=clock(),
+        at=clock(),
+        destinations=routes,
+    )
+    assert len(store.outbox.pending("slack")) == 2
+    [high] = store.outbox.pending("teams")
+    assert high.change.severity is Severity.HIGH
+    assert (high.channel, Route().accepts(Severity.LOW)) == (None, True)

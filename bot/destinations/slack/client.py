@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.error import URLError
 
+import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.handler import RetryHandler
@@ -23,10 +24,13 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from watchers.http import _retry_after_seconds as retry_after_seconds
+
 __all__ = [
     "PERMANENT_SLACK_ERRORS",
     "REROUTABLE_SLACK_ERRORS",
     "SLACK_FAILURES",
+    "WORKSPACE_SLACK_ERRORS",
     "PostFailure",
     "build_slack_client",
     "classify_failure",
@@ -37,17 +41,14 @@ Sleep = Callable[[float], None]
 # What a failed Slack call can raise: Slack's answers, and the transport's failures.
 SLACK_FAILURES = (SlackClientError, OSError, http.client.HTTPException)
 
-# Errors that no retry can fix: the delivery is marked failed and shown in `status`.
+# Errors about this message or its channel that no retry can fix: the delivery is marked failed
+# and shown in `status`. Any code not listed here or below is counted as a refusal (it may be
+# a passing state of the channel): after a few the delivery fails with it.
 PERMANENT_SLACK_ERRORS = frozenset(
     {
         "channel_not_found",
         "not_in_channel",
         "is_archived",
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "token_revoked",
-        "missing_scope",
         "invalid_blocks",
         "invalid_arguments",
         "msg_too_long",
@@ -55,6 +56,11 @@ PERMANENT_SLACK_ERRORS = frozenset(
         "no_text",
         "restricted_action",
     }
+)
+# The token or the app is wrong: every post would fail the same way until someone fixes it, so
+# delivery pauses (pending, retried each flush) instead of failing alerts that are fine.
+WORKSPACE_SLACK_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "missing_scope"}
 )
 # The channel is the problem, not the message or the token: the default channel may work.
 REROUTABLE_SLACK_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
@@ -64,16 +70,13 @@ MAX_RATE_LIMIT_WAIT = 60.0
 
 
 def _retry_after(response: HttpResponse | None) -> float | None:
+    """Seconds a 429 asks us to wait (the sources' Retry-After rule); 1 s when it says nothing."""
     if response is None or response.status_code != 429:
         return None
-    for name, value in response.headers.items():
-        if name.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            try:
-                return max(0.0, float(raw))
-            except (TypeError, ValueError):
-                return 1.0
-    return 1.0
+    # slack-sdk may list a header under two spellings: one value per name, case-folded.
+    headers = {k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()}
+    wait = retry_after_seconds(httpx.Response(429, headers=headers), time.time())
+    return 1.0 if wait is None else wait
 
 
 class _RateLimitRetry(RetryHandler):
@@ -170,6 +173,7 @@ class PostFailure:
     code: str | None = None  # Slack's error code, when Slack answered
     permanent: bool = False  # no retry can fix it
     maybe_posted: bool = False  # the request went out and no answer came back
+    refused: bool = False  # Slack refused it with a code we do not know: count, then fail
 
 
 def classify_failure(exc: BaseException) -> PostFailure:
@@ -185,7 +189,9 @@ def classify_failure(exc: BaseException) -> PostFailure:
             return PostFailure(f"Slack answered HTTP {status}", code=code)
         if code in PERMANENT_SLACK_ERRORS:
             return PostFailure(f"Slack said {code}", code=code, permanent=True)
-        return PostFailure(f"Slack said {code or f'HTTP {status}'}", code=code)
+        if code in WORKSPACE_SLACK_ERRORS:
+            return PostFailure(f"Slack said {code}", code=code)  # paused, retried later
+        return PostFailure(f"Slack said {code or f'HTTP {status}'}", code=code, refused=True)
     if isinstance(exc, URLError):
         return PostFailure(f"could not reach Slack ({exc.reason})")
     # Sent, then the connection dropped or timed out (OSError, HTTPException): Slack may have

@@ -1,9 +1,9 @@
 """The last guard before Slack: clamp any Block Kit payload to Slack's limits.
 
-The limits are in docs/sources.md#slack-web-api. bot/render.py already cuts long content with a
-link to the record; this catches what it cannot
-foresee (a feed's 5,000-character URL, a huge GUID in the context line), so an alert is cut,
-never refused with `invalid_blocks`.
+The limits are in docs/sources.md#slack-web-api and are written down here only.
+bot/destinations/render.py already cuts long content with a link to the record; this catches
+what it cannot foresee (a feed's 5,000-character URL, a huge GUID in the context line), so an
+alert is cut, never refused with `invalid_blocks`.
 """
 
 from __future__ import annotations
@@ -11,34 +11,22 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["MAX_BLOCKS", "cut_mrkdwn", "fit_blocks"]
+from bot.destinations.cut import ELLIPSIS as _ELLIPSIS
+from bot.destinations.cut import cut_mrkdwn, truncate
 
-MAX_BLOCKS = 50
-_HEADER, _TEXT, _FIELD, _ELEMENTS, _FIELDS = 150, 3000, 2000, 10, 10
-_ELLIPSIS = "…"
+__all__ = ["HEADER_LIMIT", "MAX_BLOCKS", "SECTION_LIMIT", "fit_blocks"]
 
-
-def cut_mrkdwn(text: str, limit: int, tail: str = _ELLIPSIS) -> str:
-    """Cut mrkdwn to `limit` characters with `tail`, never inside a `<link>` or an `&entity;`."""
-    if len(text) <= limit:
-        return text
-    if len(tail) >= limit:
-        tail = _ELLIPSIS
-    cut = text[: limit - len(tail)]
-    opened = cut.rfind("<")
-    if opened > cut.rfind(">"):
-        cut = cut[:opened]  # the link would lose its closing bracket: drop it whole
-    amp = cut.rfind("&")
-    if amp > cut.rfind(";") and amp >= len(cut) - 6:
-        cut = cut[:amp]  # half an escape such as "&am" would show as text
-    return cut + tail
+# Block Kit limits (docs/sources.md#slack-web-api).
+MAX_BLOCKS = 50  # blocks per message
+HEADER_LIMIT = 150  # header plain_text
+SECTION_LIMIT = 3000  # section and context mrkdwn
+_HEADER, _TEXT, _FIELD, _ELEMENTS, _FIELDS = HEADER_LIMIT, SECTION_LIMIT, 2000, 10, 10
 
 
 def _fit_text(obj: Any, limit: int, tail: str) -> None:
     if isinstance(obj, dict) and isinstance(obj.get("text"), str):
         if obj.get("type") == "plain_text":
-            if len(obj["text"]) > limit:
-                obj["text"] = obj["text"][: limit - 1] + _ELLIPSIS
+            obj["text"] = truncate(obj["text"], limit)
         else:
             obj["text"] = cut_mrkdwn(obj["text"], limit, tail)
 

@@ -1,7 +1,7 @@
 """registry_version and history_state: trial record history imported from the registry
 
-Revision ID: 0003_registry_history
-Revises: 0002_match_context
+Revision ID: 0004_registry_history
+Revises: 0003_delivery_refusals
 Create Date: 2026-11-29 21:10:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_registry_history"
-down_revision: str | None = "0002_match_context"
+revision: str = "0004_registry_history"
+down_revision: str | None = "0003_delivery_refusals"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

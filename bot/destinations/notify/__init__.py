@@ -1,0 +1,1 @@
+"""[[notify]] destinations: any Apprise URL (Teams, Discord, Mattermost, ntfy, webhooks, ...)."""
