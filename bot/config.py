@@ -331,6 +331,8 @@ class Secrets(BaseModel):
     smtp_password: SecretStr | None = None
     openfda_api_key: SecretStr | None = None
     ncbi_api_key: SecretStr | None = None
+    # The dashboard's bearer token, required when [server].host is not a loopback address.
+    trialwatch_dashboard_token: SecretStr | None = None
     # [[notify]] URLs given by url_env, by variable name (they carry webhook tokens). Private:
     # the fields above are the fixed secrets, each named after its variable.
     _notify_urls: dict[str, SecretStr] = PrivateAttr(default_factory=dict)

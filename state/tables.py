@@ -68,7 +68,11 @@ class AlertRow(SQLModel, table=True):
     """The outbox: one row per change a person should hear about."""
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_topic_created", "topic", "created_at"),)
+    __table_args__ = (
+        Index("ix_alert_topic_created", "topic", "created_at"),
+        # A topic's latest alerts (status, dashboard) without sorting all of them.
+        Index("ix_alert_topic_id", "topic", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(sa_type=_TS)

@@ -1,4 +1,4 @@
-"""registry_version and history_state: trial record history imported from the registry
+"""registry_version and history_state (trial record history); alert index (topic, id)
 
 Revision ID: 0004_registry_history
 Revises: 0003_delivery_refusals
@@ -24,6 +24,9 @@ def upgrade() -> None:
         _create_registry_version()
     if "history_state" not in present:
         _create_history_state()
+    indexes = {index["name"] for index in sa.inspect(op.get_bind()).get_indexes("alert")}
+    if "ix_alert_topic_id" not in indexes:
+        op.create_index("ix_alert_topic_id", "alert", ["topic", "id"])
 
 
 def _create_registry_version() -> None:
@@ -57,5 +60,6 @@ def _create_history_state() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_alert_topic_id", table_name="alert")
     op.drop_table("history_state")
     op.drop_table("registry_version")
