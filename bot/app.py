@@ -30,6 +30,7 @@ from state.store import Destinations, Store
 from state.types import Severity
 from watchers.base import Watcher
 from watchers.ctgov_history import HistoryClient
+from watchers.deadline import DeadlineWatcher
 from watchers.http import Http, build_client
 from watchers.model import Topic
 from watchers.registry import trial_registries
@@ -264,6 +265,7 @@ def open_app(
         backoff=settings.http.backoff,
         max_body_bytes=int(settings.http.max_body_mb * 1024 * 1024),
     )
+    redactor = Redactor(secrets.values())
     if slack_client is None and secrets.slack_bot_token is not None:
         slack_client = _build_slack_client(
             secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
@@ -275,8 +277,10 @@ def open_app(
             config=config,
             store=store,
             watchers=[
-                RedactingWatcher(watcher, Redactor(secrets.values()))
-                for watcher in build_watchers(settings, secrets, http)
+                RedactingWatcher(
+                    DeadlineWatcher(watcher, http, settings.http.poll_deadline), redactor
+                )
+                for watcher in build_watchers(settings, secrets, http, clock)
             ],
             topics=topics_from_settings(settings),
             deliverers=deliverers,

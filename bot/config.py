@@ -23,12 +23,14 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from watchers.deadline import DEFAULT_POLL_DEADLINE
 from watchers.trial_ids import nct_id
 
 __all__ = [
@@ -197,6 +199,41 @@ class EmaMedicinesSettings(_Source):
     url: HttpUrl = "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines_json-report_en.json"
 
 
+class CtisSettings(_Source):
+    base_url: HttpUrl = "https://euclinicaltrials.eu/ctis-public-api"
+
+
+class FederalRegisterSettings(_Source):
+    base_url: HttpUrl = "https://www.federalregister.gov/api/v1"
+
+
+class SecEdgarSettings(_Source):
+    base_url: HttpUrl = "https://efts.sec.gov/LATEST"
+    # SEC refuses requests whose User-Agent names no organisation and contact (not a secret).
+    contact: str | None = Field(default=None, validate_default=True)
+
+    @field_validator("contact")
+    @classmethod
+    def _contactable(cls, contact: str | None, info: ValidationInfo) -> str | None:
+        if not info.data.get("enabled", True):
+            return contact
+        if contact is None or not contact.strip():
+            raise ValueError(
+                "is required: SEC refuses requests without your organisation and a contact "
+                'e-mail, e.g. contact = "Your Org ops@your-org.example"'
+            )
+        if not re.search(r"\S@\S+\.\S", contact):
+            raise ValueError(
+                'expected your organisation and a contact e-mail, e.g. "Your Org '
+                'ops@your-org.example"'
+            )
+        return " ".join(contact.split())
+
+
+class MedrxivSettings(_Source):
+    base_url: HttpUrl = "https://api.biorxiv.org"
+
+
 class FeedSettings(_Source):
     name: str = Field(min_length=1)
     url: HttpUrl
@@ -210,6 +247,10 @@ class SourcesSettings(_Strict):
     pubmed: PubMedSettings | None = None
     ema_medicines: EmaMedicinesSettings | None = None
     feeds: tuple[FeedSettings, ...] = ()
+    ctis: CtisSettings | None = None
+    federal_register: FederalRegisterSettings | None = None
+    sec_edgar: SecEdgarSettings | None = None
+    medrxiv: MedrxivSettings | None = None
 
 
 class SlackSettings(_Strict):
@@ -277,6 +318,8 @@ class HttpSettings(_Strict):
     max_retries: int = Field(default=3, ge=0, le=10)
     backoff: Duration = 1.0  # first retry delay; doubles each attempt (Retry-After wins)
     max_body_mb: float = Field(default=20.0, gt=0)
+    # One poll's whole budget: connect, every byte, retries and their waits, every page.
+    poll_deadline: Duration = Field(default=DEFAULT_POLL_DEADLINE, gt=0)
 
 
 class Settings(_Strict):

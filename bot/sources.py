@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import HttpSettings, Secrets, Settings
@@ -23,12 +24,18 @@ def _configured(settings: Settings) -> Iterator[tuple[SourceSpec, Any]]:
             yield spec, entry
 
 
-def build_watchers(settings: Settings, secrets: Secrets, http: Http) -> list[Watcher]:
+def build_watchers(
+    settings: Settings,
+    secrets: Secrets,
+    http: Http,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> list[Watcher]:
     """Every watcher whose config section is present and enabled; absent means off."""
     named = {name: getattr(secrets, name) for name in type(secrets).model_fields}
     context = BuildContext(
         http=http,
         secrets={name: value.get_secret_value() for name, value in named.items() if value},
+        clock=clock,
     )
     return [spec.build(entry, context) for spec, entry in _configured(settings) if entry.enabled]
 

@@ -193,6 +193,9 @@ def _describe_new(evidence: Evidence, change: Change, obs: Observation) -> Chang
     label = None
     if claim and not is_official(obs):
         label = claim_label(claim, confirming_record(claim, evidence.official_records))
+    # What the record itself is evidence of, as its watcher words it (a meeting notice is not
+    # an approval; a filing is the company's own word).
+    label = label or text_field(obs, "_claim_note")
     return replace(change, detail=detail or None, claim_label=label)
 
 

@@ -1,11 +1,37 @@
-"""Defensive reads of decoded JSON/XML: sources omit, null or re-type fields without notice."""
+"""Defensive reads of decoded JSON/XML: sources omit, null or re-type fields without notice.
+
+Two families. The lenient `as_*` / `nonblank*` read a missing or re-typed value as absent. The
+strict `read_*` tell absent (missing or null) from re-typed: a value in another JSON type is
+coerced when its meaning is unambiguous (`"95"` for a count, one string for a list of one) and
+is otherwise a ParseError, so the poll fails and the snapshot stays; a tracked field never goes
+to or from "(none)" because a source changed its types.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["as_list", "as_map", "kind_name", "nonblank", "nonblanks"]
+from watchers.model import ParseError
+
+__all__ = [
+    "as_list",
+    "as_map",
+    "kind_name",
+    "nonblank",
+    "nonblanks",
+    "read_count",
+    "read_enum",
+    "read_flag",
+    "read_list",
+    "read_map",
+    "read_text",
+]
+
+_COUNT = re.compile(r"[+]?\d+")
+_FLAGS = {"true": True, "false": False}
 
 
 def as_map(value: Any) -> Mapping[str, Any]:
@@ -31,3 +57,70 @@ def nonblanks(values: Any) -> list[str]:
 def kind_name(value: Any) -> str:
     """A JSON-ish type name for error messages ("null", "dict", "str")."""
     return "null" if value is None else type(value).__name__
+
+
+def read_map(value: Any, where: str) -> Mapping[str, Any]:
+    """An object; empty when absent; ParseError for any other type."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    raise _retyped(value, where, "an object")
+
+
+def read_list(value: Any, where: str) -> list[Any]:
+    """A list; empty when absent; one scalar or object stands for a list of one."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str | int | float | Mapping) and not isinstance(value, bool):
+        return [value]
+    raise _retyped(value, where, "a list")
+
+
+def read_text(value: Any, where: str) -> str | None:
+    """Free text, stripped; None when absent or blank; a number reads as its digits."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return str(value)
+    raise _retyped(value, where, "text")
+
+
+def read_enum(value: Any, where: str) -> str | None:
+    """A code word (like RECRUITING); None when absent; a number is no code word we know."""
+    if value is None or isinstance(value, str):
+        return nonblank(value)
+    raise _retyped(value, where, "a code word")
+
+
+def read_count(value: Any, where: str) -> int | None:
+    """A whole number; None when absent; `"95"` and `95.0` read as 95."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _retyped(value, where, "a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _COUNT.fullmatch(value.strip()):
+        return int(value.strip())
+    raise _retyped(value, where, "a whole number")
+
+
+def read_flag(value: Any, where: str) -> bool | None:
+    """true/false; None when absent; the strings "true" and "false" read as themselves."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _FLAGS:
+        return _FLAGS[value.strip().lower()]
+    raise _retyped(value, where, "true or false")
+
+
+def _retyped(value: Any, where: str, expected: str) -> ParseError:
+    shown = repr(value) if isinstance(value, str | int | float | bool) else kind_name(value)
+    return ParseError(f"{where} is {kind_name(value)} {shown[:60]}, expected {expected}")

@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from watchers.coerce import as_list, as_map, kind_name, nonblank, nonblanks
+from watchers.coerce import (
+    as_list,
+    as_map,
+    kind_name,
+    nonblank,
+    nonblanks,
+    read_enum,
+    read_flag,
+    read_list,
+    read_map,
+    read_text,
+)
+from watchers.ctgov_fields import StudyPath, dated, enrollment
 from watchers.ctgov_sites import sites_of
 from watchers.ctgov_version import QUERY_KEY, STAMP_KEY, data_timestamp, query_fingerprint
 from watchers.http import Http, decode_json
@@ -176,41 +188,62 @@ def parse_page(doc: Any) -> tuple[list[Mapping[str, Any]], str | None]:
 def parse_study(
     study: Mapping[str, Any], topic: Topic, *, by_id: bool, by_condition: bool = False
 ) -> Observation:
-    """One study (a v2 Study object) as an Observation for `topic`."""
-    nct = _nct_id(study)
-    protocol = as_map(study.get("protocolSection"))
-    ident = as_map(protocol.get("identificationModule"))
-    status = as_map(protocol.get("statusModule"))
-    design = as_map(protocol.get("designModule"))
-    arms = as_map(protocol.get("armsInterventionsModule"))
-    conditions_module = as_map(protocol.get("conditionsModule"))
-    sponsor = as_map(as_map(protocol.get("sponsorCollaboratorsModule")).get("leadSponsor"))
-    locations = as_list(as_map(protocol.get("contactsLocationsModule")).get("locations"))
-    oversight = as_map(protocol.get("oversightModule"))
+    """One study (a v2 Study object) as an Observation for `topic`.
 
-    title = nonblank(ident.get("briefTitle")) or nonblank(ident.get("officialTitle")) or nct
-    titles = [title, nonblank(ident.get("officialTitle")), nonblank(ident.get("acronym"))]
+    A tracked field in an unexpected JSON type is coerced when that is unambiguous, else a
+    ParseError (watchers/coerce.py): a type change must never read as a field that vanished.
+    """
+    nct = _nct_id(study)
+    at = StudyPath(nct)
+    protocol = read_map(study.get("protocolSection"), at("protocolSection"))
+
+    def module(name: str) -> Mapping[str, Any]:
+        return read_map(protocol.get(name), at(name))
+
+    ident, status, design = (
+        module("identificationModule"),
+        module("statusModule"),
+        module("designModule"),
+    )
+    arms = as_map(protocol.get("armsInterventionsModule"))  # read for matching only
+    conditions_module = as_map(protocol.get("conditionsModule"))
+    sponsor_module = module("sponsorCollaboratorsModule")
+    sponsor = read_map(sponsor_module.get("leadSponsor"), at("leadSponsor"))
+    places = module("contactsLocationsModule").get("locations")
+    locations = read_list(places, at("locations"))
+
+    official = read_text(ident.get("officialTitle"), at("officialTitle"))
+    title = read_text(ident.get("briefTitle"), at("briefTitle")) or official or nct
+    titles = [title, official, read_text(ident.get("acronym"), at("acronym"))]
+    raw_phases = read_list(design.get("phases"), at("phases"))
+    phases = {p for p in (read_enum(raw, at("phases[]")) for raw in raw_phases) if p}
     fields: dict[str, FieldValue] = {
         "brief_title": title,
-        "overall_status": nonblank(status.get("overallStatus")),
+        "overall_status": read_enum(status.get("overallStatus"), at("overallStatus")),
         # Only set when overall_status is UNKNOWN (docs/sources.md#clinicaltrialsgov).
-        "last_known_status": nonblank(status.get("lastKnownStatus")),
-        "status_verified": nonblank(status.get("statusVerifiedDate")),
-        "why_stopped": nonblank(status.get("whyStopped")),
-        "phases": tuple(sorted({p for p in as_list(design.get("phases")) if isinstance(p, str)})),
-        "enrollment": _enrollment(as_map(design.get("enrollmentInfo"))),
-        "start_date": _date(status.get("startDateStruct")),
-        "primary_completion_date": _date(status.get("primaryCompletionDateStruct")),
-        "completion_date": _date(status.get("completionDateStruct")),
-        "has_results": study.get("hasResults") is True,
-        "results_first_posted": nonblank(
-            as_map(status.get("resultsFirstPostDateStruct")).get("date")
+        "last_known_status": read_enum(status.get("lastKnownStatus"), at("lastKnownStatus")),
+        "status_verified": read_text(status.get("statusVerifiedDate"), at("statusVerifiedDate")),
+        "why_stopped": read_text(status.get("whyStopped"), at("whyStopped")),
+        "phases": tuple(sorted(phases)),
+        "enrollment": enrollment(read_map(design.get("enrollmentInfo"), at("enrollmentInfo")), at),
+        "start_date": dated(status.get("startDateStruct"), at("startDateStruct")),
+        "primary_completion_date": dated(
+            status.get("primaryCompletionDateStruct"), at("primaryCompletionDateStruct")
         ),
-        "lead_sponsor": nonblank(sponsor.get("name")),
+        "completion_date": dated(status.get("completionDateStruct"), at("completionDateStruct")),
+        "has_results": read_flag(study.get("hasResults"), at("hasResults")) is True,
+        "results_first_posted": dated(
+            status.get("resultsFirstPostDateStruct"), at("resultsFirstPostDateStruct"), typed=False
+        ),
+        "lead_sponsor": read_text(sponsor.get("name"), at("leadSponsor.name")),
         # Facility, city, state and country identify a site; its recruitment status rides along.
-        "sites": sites_of(locations),
-        "fda_regulated_drug": _flag(oversight.get("isFdaRegulatedDrug")),
-        "last_update_posted": nonblank(as_map(status.get("lastUpdatePostDateStruct")).get("date")),
+        "sites": sites_of(read_map(raw, at("locations[]")) for raw in locations),
+        "fda_regulated_drug": read_flag(
+            module("oversightModule").get("isFdaRegulatedDrug"), at("isFdaRegulatedDrug")
+        ),
+        "last_update_posted": dated(
+            status.get("lastUpdatePostDateStruct"), at("lastUpdatePostDateStruct"), typed=False
+        ),
     }
     return Observation(
         source=SOURCE,
@@ -291,30 +324,6 @@ def _intervention_names(arms: Mapping[str, Any]) -> list[str]:
         names.extend(nonblanks([item.get("name")]))
         names.extend(nonblanks(item.get("otherNames")))
     return names
-
-
-def _enrollment(info: Mapping[str, Any]) -> str | None:
-    count = info.get("count")
-    if isinstance(count, bool) or not isinstance(count, int):
-        return None
-    return _with_type(str(count), info.get("type"))
-
-
-def _date(struct: Any) -> str | None:
-    """`{date: "2026-09", type: "ESTIMATED"}` -> "2026-09 (estimated)"; type is sometimes absent."""
-    item = as_map(struct)
-    date = nonblank(item.get("date"))
-    return None if date is None else _with_type(date, item.get("type"))
-
-
-def _with_type(value: str, kind: Any) -> str:
-    kind = nonblank(kind)
-    return f"{value} ({kind.lower()})" if kind else value
-
-
-def _flag(value: Any) -> bool | None:
-    """A yes/no the record may omit: None when absent or not a boolean."""
-    return value if isinstance(value, bool) else None
 
 
 # Trial statuses that end or halt a study: a clinical team must hear of these first.

@@ -6,13 +6,17 @@ Robust to what real feeds do (docs/sources.md#fda-feeds, #ema-feeds, #google-new
 zero items. An HTML page served with 200, truncated XML, or a DOCTYPE declaring entities is a
 ParseError, never an empty feed. An item's full text (RSS `content:encoded`, Atom `content`) is
 kept as plain text beside its summary, so a name written only in the body can be found.
+
+XML safety is the parser's job, not a text scan's: feedparser's strict parser is defusedxml's
+expat reader, which refuses every entity declaration (general, parameter, external) and every
+external reference wherever the DOCTYPE sits (a comment before it once hid a bomb from a scan).
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import io
-import re
 import xml.sax
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +24,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import defusedxml.sax
 import feedparser  # type: ignore[import-untyped]
+import feedparser.api  # type: ignore[import-untyped]
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 
 from watchers.coerce import nonblank
 from watchers.model import ParseError
@@ -29,10 +36,14 @@ from watchers.urls import canonical_url
 
 __all__ = ["FeedItem", "parse_feed"]
 
-_FIRST_ELEMENT = re.compile(r"<[A-Za-z_]")
 _START_LEN = 40
 # An item's full text beyond this is not read: names sit in the first pages of a press release.
 CONTENT_LIMIT = 100_000
+
+# feedparser's documented hook for its SAX driver (it asks xml.sax.make_parser for the first
+# importable one): defusedxml's expat reader forbids entity declarations and external
+# references. The loose fallback parser never expands declared entities.
+feedparser.api.PREFERRED_XML_PARSERS = ["defusedxml.expatreader"]
 
 
 @dataclass(frozen=True)
@@ -58,10 +69,13 @@ def parse_feed(body: bytes, where: str = "feed", base_url: str | None = None) ->
     # `where` names the feed in errors; `base_url` resolves relative links (xml:base wins).
     if not body.strip():
         raise ParseError(f"{where}: expected an RSS or Atom feed, got an empty body")
-    _refuse_entity_declarations(body, where)
-    # A file-like object, not bytes: given bytes that spell a path, feedparser opens that
-    # local file and parses it instead (feedparser 6 `_open_resource`).
-    parsed = feedparser.parse(io.BytesIO(body), resolve_relative_uris=False)
+    try:
+        _read_prolog(body)
+        # A file-like object, not bytes: given bytes that spell a path, feedparser opens that
+        # local file and parses it instead (feedparser 6 `_open_resource`).
+        parsed = feedparser.parse(io.BytesIO(body), resolve_relative_uris=False)
+    except DefusedXmlException as exc:  # a ValueError: feedparser lets it through
+        raise ParseError(f"{where}: {_unsafe(exc)}; refused as unsafe") from None
     _check(parsed, body, where)
     items: dict[str, FeedItem] = {}
     for entry in parsed.entries:
@@ -71,23 +85,32 @@ def parse_feed(body: bytes, where: str = "feed", base_url: str | None = None) ->
     return list(items.values())
 
 
-def _refuse_entity_declarations(body: bytes, where: str) -> None:
-    # No feed needs its own entities; they are how "billion laughs" and external-entity
-    # documents work. expat caps amplification and feedparser turns off external entities,
-    # but the cap still lets a bomb burn seconds of CPU and tens of MB first: refuse early.
-    text = _as_text(body)
-    first = _FIRST_ELEMENT.search(text)
-    prolog = text[: first.start()] if first else text
-    if "<!ENTITY" in prolog:
-        raise ParseError(f"{where}: the document declares XML entities; refused as unsafe")
+class _PrologRead(Exception):
+    """The root element has started: the DTD, if any, is behind us."""
 
 
-def _as_text(body: bytes) -> str:
-    """The body as text good enough to find markup, whatever its encoding."""
-    if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:4]:
-        codec = "utf-16-le" if body[:2] == b"\xff\xfe" or body[1:2] == b"\x00" else "utf-16-be"
-        return body.decode(codec, errors="ignore")
-    return body.decode("latin-1")  # every byte maps; markup is ASCII in any 8-bit encoding
+class _StopAtRoot(xml.sax.handler.ContentHandler):
+    def startElement(self, name: str, attrs: object) -> None:
+        raise _PrologRead
+
+
+def _read_prolog(body: bytes) -> None:
+    """Run the untouched body's prolog through defusedxml: DefusedXmlException if unsafe.
+
+    feedparser rewrites the DOCTYPE before its own parser sees it, silently dropping the
+    declarations it deems unsafe; a document declaring any entity is refused whole instead.
+    """
+    # Well-formedness is feedparser's to judge (and ours, through its bozo flag).
+    with contextlib.suppress(_PrologRead, xml.sax.SAXException):
+        defusedxml.sax.parseString(body, _StopAtRoot())
+
+
+def _unsafe(exc: DefusedXmlException) -> str:
+    if isinstance(exc, EntitiesForbidden):
+        return "the document declares XML entities"
+    if isinstance(exc, DTDForbidden):
+        return "the document has a DTD"
+    return "the document refers to outside resources"
 
 
 def _check(parsed: Any, body: bytes, where: str) -> None:
@@ -104,7 +127,7 @@ def _harmless(error: Exception) -> bool:
     if isinstance(error, feedparser.CharacterEncodingOverride):
         return True
     # `&nbsp;` and friends are undefined in XML; the fallback parser decodes them. Entities a
-    # document declares itself were refused above, so nothing else can be behind this.
+    # document declares itself are refused by the parser, so nothing else can be behind this.
     return isinstance(error, xml.sax.SAXParseException) and error.getMessage() == (
         "undefined entity"
     )

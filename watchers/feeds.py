@@ -17,6 +17,7 @@ from datetime import timedelta
 from watchers.claims import detect_claim
 from watchers.feedparse import FeedItem, parse_feed
 from watchers.http import Http
+from watchers.identity import FINGERPRINTS_KEY, settle_keys
 from watchers.match import IN_TEXT, Mention, find_mention
 from watchers.model import FieldValue, Observation, SourceResult, Topic, freeze_fields
 from watchers.shared_fetch import SharedFetch
@@ -92,13 +93,16 @@ class FeedWatcher:
         read = self._shared.read(held)
         kept = {**read.meta, NAMES_KEY: fingerprint}
         if read.parsed is None:
+            if FINGERPRINTS_KEY in meta:  # the stored meta is replaced: carry the keys over
+                kept[FINGERPRINTS_KEY] = meta[FINGERPRINTS_KEY]
             return SourceResult(self.source, topic.name, unchanged=True, meta=kept)
         observations = []
         for item in read.parsed:
             mention = find_mention(topic, item.title, (item.summary, item.content))
             if mention is not None:
                 observations.append(self.observation(item, topic, mention))
-        return SourceResult(self.source, topic.name, tuple(observations), meta=kept)
+        settled, identity = settle_keys(observations, meta)
+        return SourceResult(self.source, topic.name, settled, meta={**kept, **identity})
 
     def observation(self, item: FeedItem, topic: Topic, mention: Mention | None) -> Observation:
         """One item of this feed as an Observation for `topic`."""

@@ -10,7 +10,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from watchers.model import FetchError, ParseError
+from watchers.redact import scrub_url_secrets
 
 __all__ = [
     "USER_AGENT",
@@ -57,10 +58,6 @@ _RETRYABLE_ERRORS = (
     httpx.ProxyError,
     httpx.DecodingError,
 )
-_SECRET_PAIR = re.compile(
-    r"(?i)\b(api[_-]?key|key|token|access_token|password|secret)=[^&\s'\"<>]+"
-)
-_URL_QUERY = re.compile(r"(https?://[^\s?#'\"<>]*)\?[^\s'\"<>]*")
 _SNIPPET_LEN = 200
 # A DNS failure or a refused connection means the host (or this machine's network) is down,
 # not busy: one quick retry covers a blip; backing off like for a 503 only makes `check` slow.
@@ -132,6 +129,22 @@ class Http:
         self._wall_time = wall_time
         self._next_slot: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._budget = threading.local()  # this thread's poll deadline (see `deadline`)
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """Every request this thread makes inside the block shares one wall-clock budget.
+
+        It covers connecting, every byte, retries and their waits, and paging: past it the
+        request in progress fails with a FetchError saying the poll deadline passed.
+        """
+        outer: _Budget | None = getattr(self._budget, "current", None)
+        mine = _Budget(self._monotonic() + seconds, seconds)
+        self._budget.current = mine if outer is None or mine.until < outer.until else outer
+        try:
+            yield
+        finally:
+            self._budget.current = outer
 
     def get(
         self,
@@ -142,6 +155,31 @@ class Http:
         accept: Collection[int] = (200,),
     ) -> httpx.Response:
         """GET `url`; return the response if its status is in `accept`, else raise FetchError."""
+        return self._send("GET", url, params=params, headers=headers, accept=accept)
+
+    def post_json(
+        self,
+        url: str,
+        body: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (200,),
+    ) -> httpx.Response:
+        """POST `body` as JSON (a search API that takes its query in the body); like `get`."""
+        content = json.dumps(body).encode("utf-8")
+        sent = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
+        return self._send("POST", url, headers=sent, accept=accept, content=content)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (200,),
+        content: bytes | None = None,
+    ) -> httpx.Response:
         target = httpx.URL(url)
         host, path = target.host, target.path
         attempts = self._max_retries + 1
@@ -149,8 +187,9 @@ class Http:
         while True:
             attempt += 1
             self._pace(host)
+            self._check_deadline(host, path)
             try:
-                response = self._read(target, params, headers)
+                response = self._read(method, target, params, headers, content)
             except httpx.ConnectError as exc:
                 self._forgive(host)  # nothing reached the host: no reason to pace the next try
                 if attempt < min(attempts, 2):
@@ -158,8 +197,11 @@ class Http:
                     continue
                 raise FetchError(f"{host} did not answer: {_connect_reason(exc)}") from exc
             except _RETRYABLE_ERRORS as exc:
+                self._check_deadline(host, path)
                 if attempt < attempts:
-                    self._sleep(self._backoff * 2.0 ** (attempt - 1))
+                    self._sleep(
+                        self._within_deadline(self._backoff * 2.0 ** (attempt - 1), host, path)
+                    )
                     continue
                 raise FetchError(
                     f"{host} did not answer for {path} after {attempts} attempts: {_describe(exc)}"
@@ -173,7 +215,8 @@ class Http:
                 return response
             if status == 429 or status >= 500:
                 if attempt < attempts:
-                    self._sleep(self._retry_delay(response, attempt, host, path))
+                    delay = self._retry_delay(response, attempt, host, path)
+                    self._sleep(self._within_deadline(delay, host, path))
                     continue
                 raise FetchError(
                     f"{host} answered HTTP {status} for {path} after {attempts} attempts"
@@ -218,6 +261,7 @@ class Http:
             sent["If-Modified-Since"] = modified
         response = self.get(url, params=params, headers=sent, accept=(200, 304))
         if response.status_code == 304:
+            _refuse_unasked_304(response, sent)
             kept = {k: v for k, v in meta.items() if k in (etag_key, modified_key)}
             return Conditional(response=None, meta=kept)
         fresh = {}
@@ -226,6 +270,14 @@ class Http:
         if modified := response.headers.get("Last-Modified"):
             fresh[modified_key] = modified
         return Conditional(response=response, meta=fresh)
+
+    def keep_host_under(self, host: str, min_interval: float) -> None:
+        """Never ask `host` more often than every `min_interval` s, whatever the configuration
+        says: for a host whose limit is a rule with a penalty (SEC blocks an address for 10
+        minutes after it goes over 10 requests a second)."""
+        with self._lock:
+            current = self._host_intervals.get(host, self._min_interval)
+            self._host_intervals[host] = max(current, min_interval)
 
     def _pace(self, host: str) -> None:
         # Reserve the next free slot for this host under the lock, then sleep outside it, so
@@ -243,11 +295,19 @@ class Http:
             self._next_slot[host] = min(self._next_slot.get(host, 0.0), self._monotonic())
 
     def _read(
-        self, target: httpx.URL, params: Params | None, headers: Mapping[str, str] | None
+        self,
+        method: str,
+        target: httpx.URL,
+        params: Params | None,
+        headers: Mapping[str, str] | None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         # Stream so an endless or huge body is refused before it is all in memory.
         merged = {"User-Agent": USER_AGENT, **(headers or {})}
-        with self._client.stream("GET", target, params=params, headers=merged) as response:
+        timeout = self._bounded_timeout() or httpx.USE_CLIENT_DEFAULT
+        with self._client.stream(
+            method, target, params=params, headers=merged, content=content, timeout=timeout
+        ) as response:
             where = f"{target.host}{target.path}"
             length = response.headers.get("content-length", "")
             if length.isdigit() and int(length) > self._max_body_bytes:
@@ -259,6 +319,7 @@ class Http:
                 if total > self._max_body_bytes:
                     raise FetchError(self._too_big(where, "kept sending"), transient=False)
                 chunks.append(chunk)
+                self._check_deadline(target.host, target.path, f"after {total} bytes")
         # The body is already decoded, so drop the headers that would make httpx decode it again.
         kept = [
             (name, value)
@@ -271,6 +332,45 @@ class Http:
             content=b"".join(chunks),
             request=response.request,
             history=response.history,
+        )
+
+    def _remaining(self) -> float | None:
+        budget: _Budget | None = getattr(self._budget, "current", None)
+        return None if budget is None else budget.until - self._monotonic()
+
+    def _check_deadline(self, host: str, path: str, progress: str = "") -> None:
+        # A server trickling one byte a second never trips a read timeout: count the total.
+        remaining = self._remaining()
+        if remaining is not None and remaining <= 0:
+            raise self._deadline_error(host, path, progress)
+
+    def _within_deadline(self, delay: float, host: str, path: str) -> float:
+        """`delay`, unless waiting that long would outlast the poll deadline: then fail now."""
+        remaining = self._remaining()
+        if remaining is not None and delay >= remaining:
+            raise self._deadline_error(host, path, f"with a retry due in {delay:.0f} s")
+        return delay
+
+    def _deadline_error(self, host: str, path: str, progress: str) -> FetchError:
+        budget: _Budget = self._budget.current
+        detail = f" ({progress})" if progress else ""
+        return FetchError(
+            f"{host} timed out for {path}: no complete answer within the poll deadline of "
+            f"{budget.seconds:g} s{detail}"
+        )
+
+    def _bounded_timeout(self) -> httpx.Timeout | None:
+        """The client's timeouts, each cut to what is left of the poll deadline."""
+        remaining = self._remaining()
+        if remaining is None:
+            return None
+        left = max(remaining, 0.001)
+        base = self._client.timeout
+        return httpx.Timeout(
+            connect=min(base.connect or left, left),
+            read=min(base.read or left, left),
+            write=min(base.write or left, left),
+            pool=min(base.pool or left, left),
         )
 
     def _too_big(self, where: str, what: str) -> str:
@@ -286,6 +386,23 @@ class Http:
                 f"{wait:.0f} s, longer than the {self._max_retry_after:.0f} s we wait"
             )
         return wait
+
+
+@dataclass(frozen=True)
+class _Budget:
+    until: float  # on the Http's monotonic clock
+    seconds: float
+
+
+def _refuse_unasked_304(response: httpx.Response, sent: Mapping[str, str]) -> None:
+    # "Not modified" since what? Without a validator it means nothing, and taking it as an
+    # empty baseline would make the first real answer alert every item as new.
+    if not ({"If-None-Match", "If-Modified-Since"} & sent.keys()):
+        where = f"{response.url.host}{response.url.path}"
+        raise FetchError(
+            f"{where} answered 304 Not Modified to a request that sent no validator; "
+            "there is nothing it can be unchanged from"
+        )
 
 
 def decode_json(response: httpx.Response) -> Any:
@@ -329,11 +446,6 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _scrub(text: str) -> str:
-    """Remove query strings and key=value secrets so messages never leak an api_key."""
-    return _SECRET_PAIR.sub(r"\1=<redacted>", _URL_QUERY.sub(r"\1", text))
-
-
 def is_unreachable(error: str | None) -> bool:
     """True for a poll error that says the host could not be reached (DNS, refused, no route)."""
     return bool(error and _UNREACHABLE.match(error))
@@ -363,7 +475,7 @@ def _connect_reason(exc: httpx.ConnectError) -> str:
 
 
 def _describe(exc: Exception) -> str:
-    detail = _scrub(str(exc))
+    detail = scrub_url_secrets(str(exc))
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
@@ -382,4 +494,4 @@ def _error_detail(response: httpx.Response) -> str:
         return ""
     if len(text) > _SNIPPET_LEN:
         text = text[:_SNIPPET_LEN] + "…"
-    return f": {_scrub(text)}"
+    return f": {scrub_url_secrets(text)}"

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 __all__ = [
+    "TEXT_LIMIT",
     "FetchError",
     "FieldValue",
     "Observation",
@@ -15,8 +16,13 @@ __all__ = [
     "SourceError",
     "SourceResult",
     "Topic",
+    "cap_text",
     "freeze_fields",
 ]
+
+# The longest text one stored field keeps. Real titles, summaries and URLs are far shorter; a
+# hostile or broken source must not store megabytes per item (or print them in the digest).
+TEXT_LIMIT = 10_000
 
 # A tracked field's value. Tuples hold sets (e.g. trial sites), kept sorted so equality is stable.
 FieldValue = str | int | bool | None | tuple[str, ...]
@@ -25,6 +31,19 @@ FieldValue = str | int | bool | None | tuple[str, ...]
 def freeze_fields(fields: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
     """Return a read-only copy so an Observation cannot be changed after it is made."""
     return MappingProxyType(dict(fields))
+
+
+def cap_text(text: str, limit: int = TEXT_LIMIT) -> str:
+    """`text` cut to `limit` characters (the last one an ellipsis); the same input, the same cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _capped(value: FieldValue) -> FieldValue:
+    if isinstance(value, str):
+        return cap_text(value)
+    if isinstance(value, tuple):
+        return tuple(cap_text(item) for item in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,14 @@ class Observation:
     fields: Mapping[str, FieldValue] = field(default_factory=dict, hash=False)
     published: datetime | None = None
     matched_alias: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every source's text is capped here, once, before it is diffed, stored or shown.
+        for name in ("key", "title", "url"):
+            object.__setattr__(self, name, cap_text(getattr(self, name)))
+        if any(_capped(value) != value for value in self.fields.values()):
+            capped = {name: _capped(value) for name, value in self.fields.items()}
+            object.__setattr__(self, "fields", freeze_fields(capped))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
+from watchers.redact import Redactor
 from watchers.spec import Folding, Retention, Severity, SourceKind, SourceSpec, fixed_severity
 from watchers.text import clip, collapse, is_safety_title, plain_text
 
@@ -117,7 +118,7 @@ class PubMedWatcher:
 
     def _safe(self, error: Any) -> str:
         text = clip(collapse(str(error)), 200)
-        return text.replace(self._api_key, "<redacted>") if self._api_key else text
+        return Redactor([self._api_key])(text) if self._api_key else text
 
 
 def parse_esearch(doc: Mapping[str, Any]) -> list[str]:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from watchers import ctgov, ema, feeds, news, openfda, pubmed
+from watchers import (
+    ctgov,
+    ctis,
+    ema,
+    federal_register,
+    feeds,
+    medrxiv,
+    news,
+    openfda,
+    pubmed,
+    sec_edgar,
+)
 from watchers.model import Observation
 from watchers.spec import SourceKind, SourceSpec
 
@@ -28,6 +39,10 @@ REGISTRY: tuple[SourceSpec, ...] = (
     feeds.SPEC,
     news.SPEC,
     pubmed.SPEC,
+    ctis.SPEC,
+    federal_register.SPEC,
+    sec_edgar.SPEC,
+    medrxiv.SPEC,
 )
 _BY_ID = {spec.id: spec for spec in REGISTRY}
 

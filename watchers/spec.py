@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, Protocol
 
@@ -97,10 +97,16 @@ ClaimRule = Callable[[Fields], bool]
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What a watcher factory gets: the shared HTTP client and the secrets that are set."""
+    """What a watcher factory gets: the shared HTTP client, the secrets that are set, and the
+    clock (sources searched by publication date ask it for today's date)."""
 
     http: Http
     secrets: Mapping[str, str]  # Secrets field name (e.g. "ncbi_api_key") -> value
+    clock: Callable[[], datetime]  # tz-aware UTC now, from the composition root
+
+    def today(self) -> date:
+        """Today's date (UTC) by the injected clock."""
+        return self.clock().astimezone(UTC).date()
 
 
 @dataclass(frozen=True)

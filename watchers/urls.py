@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["TRACKING_PARAMS", "canonical_url"]
+__all__ = ["SESSION_PARAMS", "TRACKING_PARAMS", "canonical_url"]
 
 # Query parameters that say how a reader arrived, not which page it is. `oc` is Google News's
-# (its article links end `?oc=5`, docs/sources.md#google-news); the others are newsletter and ad
-# trackers.
-TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid", "oc"})
+# (its article links end `?oc=5`, docs/sources.md#google-news); the others are newsletter,
+# ad, analytics and marketing-automation trackers.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+        "mc_cid", "mc_eid", "ocid", "cmpid", "oc", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok",
+        "wt.mc_id", "vero_id", "trk", "ref_src",
+    }
+)  # fmt: skip
+# Parameters that name the reader's session, not the page: a new value on every fetch.
+SESSION_PARAMS = frozenset(
+    {
+        "sid", "sessid", "sessionid", "session_id", "jsessionid", "phpsessid", "aspsessionid",
+        "cfid", "cftoken", "zenid", "osCsid",
+    }
+)  # fmt: skip
+_SESSION_NAMES = frozenset(name.lower() for name in SESSION_PARAMS)
+# Java servlets put the session in the path: /page;jsessionid=0A1B2C
+_PATH_SESSION = re.compile(r"(?i);(?:jsessionid|phpsessid|sid)=[^/;?#]*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -31,7 +48,8 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{port}"
     userinfo = parts.netloc.rpartition("@")[0]
     netloc = f"{userinfo}@{host}" if userinfo else host
-    return urlunsplit((scheme, netloc, parts.path or "/", _clean_query(parts.query), ""))
+    path = _PATH_SESSION.sub("", parts.path) or "/"
+    return urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
 
 
 def _clean_query(query: str) -> str:
@@ -43,4 +61,4 @@ def _clean_query(query: str) -> str:
 
 def _is_tracking(pair: str) -> bool:
     name = unquote_plus(pair.partition("=")[0]).strip().lower()
-    return name.startswith("utm_") or name in TRACKING_PARAMS
+    return name.startswith("utm_") or name in TRACKING_PARAMS or name in _SESSION_NAMES

@@ -16,6 +16,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pydantic import SecretStr
 
 from bot.config import DigestSettings, Secrets
+from watchers.redact import Redactor
 
 __all__ = ["MailError", "Mailer", "build_message"]
 
@@ -138,11 +139,8 @@ class Mailer:
         return f"could not send mail via SMTP server {self.host}:{self.port}: "
 
     def _scrub(self, text: str) -> str:
-        for secret in (self._password, self._username):
-            value = secret.get_secret_value() if secret is not None else ""
-            if len(value) >= 3:
-                text = text.replace(value, "[redacted]")
-        return text
+        secrets = (s.get_secret_value() for s in (self._password, self._username) if s)
+        return Redactor(secrets)(text)
 
 
 def _reply(code: int, text: bytes | str) -> str:

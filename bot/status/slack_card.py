@@ -14,6 +14,7 @@ from bot.status.terminal import (
     format_time,
     health_text,
     history_health_text,
+    link_registries,
     trial_facts,
     trials_missing_reason,
 )
@@ -60,13 +61,15 @@ def _trial_status(stored: StoredObservation) -> str:
     return status_words(stored.observation.fields)
 
 
-def _trial_block(stored: StoredObservation, now: datetime, timeline: list[str]) -> Block:
+def _trial_block(
+    stored: StoredObservation, linked: list[StoredObservation], now: datetime, timeline: list[str]
+) -> Block:
     obs = stored.observation
     title = truncate(obs.title, _TITLE_LIMIT)
     lines = [f"*{mrkdwn_link(obs.url, obs.key)}* {mrkdwn_escape(title)}"]
     if stored.removed_at:
         lines.append(f"*Removed from the registry* {format_time(stored.removed_at)}")
-    for label, value, when in trial_facts(stored, now=now):
+    for label, value, when in trial_facts(stored, linked, now=now):
         lines.append(f"• {mrkdwn_escape(label)}: *{mrkdwn_escape(value)}*  _{when}_")
     lines += [f"• {mrkdwn_escape(line)}" for line in timeline]
     return _section("\n".join(lines))
@@ -116,13 +119,15 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
     if also:
         blocks.append(_context("Also: " + mrkdwn_escape(", ".join(also))))
     blocks.append(_section("*Trials*"))
-    trials = _ordered_trials(topic, status.trials)
+    primary, linked = link_registries(status.trials)
+    trials = _ordered_trials(topic, tuple(primary))
     if not trials:
         reason = trials_missing_reason(status).replace(" (run `trialwatch check`)", "")
         blocks.append(_section(f"None stored yet: {mrkdwn_escape(reason)}."))
     blocks += [
         _trial_block(
             t,
+            linked.get(t.observation.key, []),
             now,
             timeline_lines(status.history.get(t.observation.key, ()), status_words=humanize_enum),
         )
@@ -158,7 +163,7 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
 
 def status_fallback(topic: Topic, status: TopicStatus) -> str:
     """The plain-text line Slack shows in notifications and where blocks cannot render."""
-    trials = _ordered_trials(topic, status.trials)[:3]
+    trials = _ordered_trials(topic, tuple(link_registries(status.trials)[0]))[:3]
     parts = [f"{t.observation.key}: {_trial_status(t)}" for t in trials]
     failing = [h for h in status.health if h.consecutive_failures]
     parts.append(f"{len(status.recent_alerts)} recent alert(s)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from bot.terminal_text import one_line
@@ -28,6 +29,7 @@ __all__ = [
     "format_time",
     "health_text",
     "history_health_text",
+    "link_registries",
     "status_text",
     "trial_facts",
     "trials_missing_reason",
@@ -51,42 +53,65 @@ def format_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
 
+def link_registries(
+    trials: Iterable[StoredObservation],
+) -> tuple[list[StoredObservation], dict[str, list[StoredObservation]]]:
+    """One entry per trial: a record that names another stored record's trial id (an EU CT
+    number naming its NCT id, `_nct_id`) is listed under that trial, not beside it."""
+    trials = list(trials)
+    keys = {stored.observation.key for stored in trials}
+    primary: list[StoredObservation] = []
+    linked: dict[str, list[StoredObservation]] = {}
+    for stored in trials:
+        other = stored.observation.fields.get("_nct_id")
+        if isinstance(other, str) and other != stored.observation.key and other in keys:
+            linked.setdefault(other, []).append(stored)
+        else:
+            primary.append(stored)
+    return primary, linked
+
+
 def trial_facts(
-    stored: StoredObservation, *, now: datetime | None = None
+    stored: StoredObservation,
+    linked: Iterable[StoredObservation] = (),
+    *,
+    now: datetime | None = None,
 ) -> list[tuple[str, str, str]]:
-    """(label, value, when it last changed) for each key field of a stored trial.
+    """(label, value, when it last changed) for each key field of a stored trial, its results
+    clock, verification and sites, then the status of the same trial in other registries.
 
     With `now`, a status not verified by the sponsor for over a year is flagged.
     """
     facts = []
     fields = stored.observation.fields
-    for name in (*KEY_TRIAL_FIELDS, "results_clock", "status_verified", "sites"):
+    for name in KEY_TRIAL_FIELDS:
+        if name not in fields:
+            continue  # a registry that does not publish it (EU CTIS has no enrollment)
         value = fields.get(name)
-        if value is None and name in ("why_stopped", "results_first_posted", "status_verified"):
+        if value is None and name in ("why_stopped", "results_first_posted"):
             continue
-        if name == "sites" and name not in fields:
-            continue  # stored before sites were tracked
-        if name == "results_clock":
-            note = clock_note(fields, now.date()) if now else None
-            if note is not None:
-                facts.append((field_label(name), note, "FDA-regulated drug study"))
-            continue
-        changed = stored.field_changed_at.get(name)
-        when = (
-            f"changed {format_time(changed)}"
-            if changed
-            else f"unchanged since first seen {format_time(stored.first_seen)}"
-        )
-        if name == "overall_status":
-            text = status_words(fields)
-        elif name == "status_verified":
-            text = verification_note(fields, now) or format_value(name, value)
-        elif name == "sites":
-            text = site_summary(fields)
-        else:
-            text = format_value(name, value)
-        facts.append((field_label(name), text, when))
+        text = status_words(fields) if name == "overall_status" else format_value(name, value)
+        facts.append((field_label(name), text, _when(stored, name)))
+    note = clock_note(fields, now.date()) if now else None
+    if note is not None:
+        facts.append((field_label("results_clock"), note, "FDA-regulated drug study"))
+    verified = verification_note(fields, now)
+    if verified is not None:
+        facts.append((field_label("status_verified"), verified, _when(stored, "status_verified")))
+    if "sites" in fields:  # not in records stored before sites were tracked
+        facts.append((field_label("sites"), site_summary(fields), _when(stored, "sites")))
+    for other in linked:
+        label = f"{source_label(other.observation.source)} {other.observation.key}"
+        status = format_value("overall_status", other.observation.fields.get("overall_status"))
+        facts.append((label, status, _when(other, "overall_status")))
     return facts
+
+
+def _when(stored: StoredObservation, name: str) -> str:
+    changed = stored.field_changed_at.get(name)
+    if changed:
+        return f"changed {format_time(changed)}"
+    return f"unchanged since first seen {format_time(stored.first_seen)}"
 
 
 def alert_summary(alert: Alert) -> str:
@@ -96,14 +121,16 @@ def alert_summary(alert: Alert) -> str:
 
 
 def _trial_lines(
-    stored: StoredObservation, now: datetime | None, history: tuple[RegistryVersion, ...]
+    stored: StoredObservation,
+    linked: list[StoredObservation],
+    now: datetime | None,
+    history: tuple[RegistryVersion, ...],
 ) -> list[str]:
     obs = stored.observation
     removed = f"  [REMOVED from the registry {format_time(stored.removed_at)}]"
     lines = [f"  {obs.key}  {obs.title}" + (removed if stored.removed_at else "")]
-    lines += [
-        f"    {label}: {value}  ({when})" for label, value, when in trial_facts(stored, now=now)
-    ]
+    facts = trial_facts(stored, linked, now=now)
+    lines += [f"    {label}: {value}  ({when})" for label, value, when in facts]
     lines += [f"    {line}" for line in timeline_lines(history, status_words=humanize_enum)]
     lines.append(f"    {obs.url}")
     return lines
@@ -181,8 +208,10 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
     names = ", ".join(topic.aliases)
     lines = [f"{topic.name}" + (f" (also: {names})" if names else ""), "", "Trials"]
     if status.trials:
-        for stored in status.trials:
-            lines += _trial_lines(stored, now, status.history.get(stored.observation.key, ()))
+        primary, linked = link_registries(status.trials)
+        for stored in primary:
+            key = stored.observation.key
+            lines += _trial_lines(stored, linked.get(key, []), now, status.history.get(key, ()))
     else:
         lines.append(f"  none stored yet: {trials_missing_reason(status)}")
     lines += ["", "Latest alerts"]

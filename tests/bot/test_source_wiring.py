@@ -14,6 +14,7 @@ from watchers.http import Http
 from watchers.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
+REQUIRED_SEC_SETTINGS = {"contact": "Trialwatch Tests ops@pharma.test"}
 
 
 def test_every_config_section_has_a_spec_and_every_spec_a_section() -> None:
@@ -25,6 +26,7 @@ def test_every_source_is_built_from_its_spec_when_its_section_is_present() -> No
         s.config_section: ([{"name": "x", "url": "https://x.test/"}] if s.instances else {})
         for s in REGISTRY
     }
+    sections["sec_edgar"] = REQUIRED_SEC_SETTINGS  # SEC refuses requests without a contact
     settings = Settings.model_validate({"topics": [{"name": "t"}], "sources": sections})
     with httpx.Client() as client:
         built = build_watchers(settings, Secrets(), Http(client))

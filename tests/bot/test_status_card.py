@@ -11,6 +11,7 @@ import pytest
 
 from bot.destinations.slack.limits import HEADER_LIMIT, SECTION_LIMIT
 from bot.status.slack_card import MAX_BLOCKS, MAX_TRIALS, status_blocks, status_fallback
+from bot.status.terminal import status_text
 from state.fields import describe_change
 from state.types import (
     Alert,
@@ -22,7 +23,7 @@ from state.types import (
     TopicStatus,
 )
 from tests.factories import T0, trial
-from watchers.model import Topic
+from watchers.model import Observation, Topic
 
 TOPIC = Topic(
     name="ulefnersen", aliases=("jacifusen", "ION363"), trials=("NCT04768972",), conditions=()
@@ -232,3 +233,42 @@ def test_fallback_text_summarises_the_card() -> None:
     assert text == (
         "ulefnersen status — NCT04768972: Completed; 1 recent alert(s); 1 source(s) failing"
     )
+
+
+def eu_record(number: str, nct: str | None) -> StoredObservation:
+    """A CTIS record as stored, naming `nct` as its NCT id."""
+    fields = {"overall_status": "Temporarily halted", "start_date": "2021-06-14", "_nct_id": nct}
+    return StoredObservation(
+        observation=Observation(
+            source="ctis",
+            key=number,
+            topic="ulefnersen",
+            title="FUSION in the EU",
+            url=f"https://euclinicaltrials.eu/search-for-clinical-trials/?lang=en&EUCT={number}",
+            fields=fields,
+        ),
+        first_seen=T0,
+        last_seen=NOW,
+        last_changed=T0,
+        field_changed_at={},
+    )
+
+
+def test_an_eu_record_naming_a_stored_nct_trial_reads_as_one_trial() -> None:
+    linked = eu_record("2099-500000-00-00", "NCT04768972")
+    alone = eu_record("2099-500001-00-00", "NCT09999999")  # its NCT trial is not stored
+    status = TopicStatus(
+        topic="ulefnersen",
+        trials=(stored(), linked, alone),
+        recent_alerts=(),
+        failed_deliveries=(),
+        health=(),
+    )
+    text = status_text(TOPIC, status)
+    assert text.count("2099-500000-00-00") == 1
+    assert "    EU CTIS 2099-500000-00-00: Temporarily halted" in text
+    assert "  2099-500001-00-00  FUSION in the EU" in text  # listed on its own
+    assert "Enrollment" not in text.split("2099-500001-00-00", 1)[1]  # CTIS has none
+    card = json.dumps(status_blocks(TOPIC, status, now=NOW))
+    assert "EU CTIS 2099-500000-00-00" in card
+    assert card.count("*<https://euclinicaltrials.eu") == 1  # one trial block of its own

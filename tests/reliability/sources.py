@@ -11,6 +11,7 @@ import copy
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +21,17 @@ import respx
 from tests.fakes.clock import FakeClock
 from watchers.base import Watcher
 from watchers.ctgov import ClinicalTrialsWatcher
+from watchers.ctis import CtisWatcher
 from watchers.ema import EmaMedicinesWatcher
+from watchers.federal_register import FederalRegisterWatcher
 from watchers.feeds import FeedWatcher
 from watchers.http import Http
+from watchers.medrxiv import MedrxivWatcher
 from watchers.model import Topic
 from watchers.news import GoogleNewsWatcher
 from watchers.openfda import OpenFdaWatcher
 from watchers.pubmed import PubMedWatcher
+from watchers.sec_edgar import SecEdgarWatcher
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -269,6 +274,126 @@ class PubMedSource(FakeSource):
         return httpx.Response(200, json={"header": summary["header"], "result": result})
 
 
+TODAY = date(2026, 11, 2)  # what the date-windowed sources are told today is
+
+
+def ctis_record(status_code: int) -> dict[str, Any]:
+    """*derived*: the REAL CTIS retrieve as the SHAPE row's trial, naming ION363."""
+    record: dict[str, Any] = load("ctis/ctis_retrieve_trajnovd_2025-523333-26-00_reduced.json")
+    record.update(ctNumber="2099-500000-00-00", ctPublicStatusCode=status_code)
+    part_one = record["authorizedApplication"]["authorizedPartI"]
+    part_one["trialDetails"]["clinicalTrialIdentifiers"] = {"publicTitle": "ION363 in FUS-ALS"}
+    return record
+
+
+class CtisSource(FakeSource):
+    """EU CTIS: a POST search per name and condition, then the trial's record."""
+
+    source = "ctis"
+    host = "ctis.test"
+    requests_per_poll = 8  # five names, one condition, one retrieve (when the row moved)
+
+    def watcher(self, http: Http) -> Watcher:
+        return CtisWatcher(http, base_url=f"https://{self.host}/ctis-public-api")
+
+    def respond(self, request: httpx.Request, variant: str) -> httpx.Response:
+        status = 6 if variant == "changed" else 4  # derived: the trial is halted
+        if request.url.path.endswith("/retrieve/2099-500000-00-00"):
+            return httpx.Response(200, json=ctis_record(status))
+        doc = load("ctis/ctis_search_response_SHAPE.json")
+        criteria = json.loads(request.content)["searchCriteria"]
+        if variant == "zero_items" or criteria != {"containAll": "ION363"}:
+            doc["data"] = []
+        else:
+            doc["data"][0]["ctStatus"] = status
+        return httpx.Response(200, json=doc)
+
+
+class FederalRegisterSource(FakeSource):
+    """Federal Register: a search per name and the FDA meeting notices."""
+
+    source = "federal_register"
+    host = "fr.test"
+    requests_per_poll = 6
+
+    def watcher(self, http: Http) -> Watcher:
+        return FederalRegisterWatcher(http, lambda: TODAY, base_url=f"https://{self.host}/api/v1")
+
+    def respond(self, request: httpx.Request, variant: str) -> httpx.Response:
+        zero = load("federal_register/federal_register_documents_zero_results_swiftfr.json")
+        params = request.url.params
+        if variant == "zero_items":
+            return httpx.Response(200, json=zero)
+        if params.get("conditions[agencies][]") == "food-and-drug-administration":
+            if variant != "changed":
+                return httpx.Response(200, json=zero)
+            doc = load("federal_register/federal_register_documents_SHAPE.json")
+            notice = doc["results"][0]  # derived: an advisory committee notice about the drug
+            notice.update(
+                title="Peripheral and Central Nervous System Drugs Advisory Committee; "
+                "Notice of Meeting",
+                abstract="The committee will discuss an application for ulefnersen.",
+                dates="The meeting will be held on January 28, 2027.",
+                document_number="2026-20001",
+            )
+            return httpx.Response(200, json=doc)
+        if params.get("conditions[term]") == '"ulefnersen"':
+            return httpx.Response(
+                200, json=load("federal_register/federal_register_documents_SHAPE.json")
+            )
+        return httpx.Response(200, json=zero)
+
+
+class SecEdgarSource(FakeSource):
+    """SEC EDGAR full-text search: one search per name."""
+
+    source = "sec_edgar"
+    host = "sec.test"
+    requests_per_poll = 5
+
+    def watcher(self, http: Http) -> Watcher:
+        return SecEdgarWatcher(
+            http,
+            lambda: TODAY,
+            "Trialwatch Tests ops@pharma.test",
+            base_url=f"https://{self.host}/LATEST",
+        )
+
+    def respond(self, request: httpx.Request, variant: str) -> httpx.Response:
+        zero = load("sec_edgar/sec_efts_search_0_hits_bellingcat.json")
+        if variant == "zero_items" or request.url.params.get("q") != '"ulefnersen"':
+            return httpx.Response(200, json=zero)
+        doc = load("sec_edgar/sec_efts_search_1_hit_bellingcat.json")
+        if variant == "changed":  # derived: an 8-K with a press release
+            hit = copy.deepcopy(doc["hits"]["hits"][0])
+            hit["_source"].update(form="8-K", root_forms=["8-K"], items=["7.01", "9.01"])
+            hit["_source"]["adsh"] = "0000874015-26-000001"
+            doc["hits"]["hits"].append(hit)
+            doc["hits"]["total"]["value"] = 2
+        return httpx.Response(200, json=doc)
+
+
+class MedrxivSource(FakeSource):
+    """medRxiv /details: one window of postings, filtered here per topic."""
+
+    source = "medrxiv"
+    host = "medrxiv.test"
+
+    def watcher(self, http: Http) -> Watcher:
+        # No cache between polls: every poll of the test must reach the (faulted) host.
+        return MedrxivWatcher(http, lambda: TODAY, base_url=f"https://{self.host}", cache_seconds=0)
+
+    def respond(self, request: httpx.Request, variant: str) -> httpx.Response:
+        if variant == "zero_items":
+            return httpx.Response(
+                200, json=load("medrxiv/medrxiv_details_no_posts_found_SHAPE.json")
+            )
+        doc = load("medrxiv/medrxiv_details_interval_SHAPE.json")
+        if variant == "changed":  # derived: version 2 of the preprint
+            doc["collection"][0]["version"] = "2"
+        return httpx.Response(200, json=doc)
+
+
 def all_sources() -> list[FakeSource]:
     """One fake of every source whose watcher exists."""
     return [
@@ -278,6 +403,10 @@ def all_sources() -> list[FakeSource]:
         FeedSource(),
         GoogleNewsSource(),
         PubMedSource(),
+        CtisSource(),
+        FederalRegisterSource(),
+        SecEdgarSource(),
+        MedrxivSource(),
     ]
 
 

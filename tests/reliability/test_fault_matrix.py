@@ -256,6 +256,10 @@ def test_every_registered_source_is_in_the_matrix() -> None:
                 "pubmed": {},
                 "ema_medicines": {},
                 "feeds": [{"name": "FDA press releases", "url": "https://fda.test/rss.xml"}],
+                "ctis": {},
+                "federal_register": {},
+                "sec_edgar": {"contact": "Trialwatch Tests ops@pharma.test"},
+                "medrxiv": {},
             },
         }
     )

@@ -24,6 +24,12 @@ URL_KEYS = {
     "sources.ema_medicines.url": '[sources.ema_medicines]\nurl = "{url}"',
     "sources.feeds.0.url": '[[sources.feeds]]\nname = "x"\nurl = "{url}"',
     "slack.api_url": '[slack]\napi_url = "{url}"',
+    "sources.ctis.base_url": '[sources.ctis]\nbase_url = "{url}"',
+    "sources.federal_register.base_url": '[sources.federal_register]\nbase_url = "{url}"',
+    "sources.sec_edgar.base_url": (
+        '[sources.sec_edgar]\ncontact = "Tests ops@pharma.test"\nbase_url = "{url}"'
+    ),
+    "sources.medrxiv.base_url": '[sources.medrxiv]\nbase_url = "{url}"',
 }
 # A database URL, not a URL anything is fetched from; an Apprise URL (one scheme per service,
 # checked by Apprise itself: tests/bot/test_notify.py).

@@ -8,10 +8,13 @@ DEBUG, before any redaction), the CLI's output, the Slack posts and `trialwatch 
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -254,3 +257,98 @@ def test_redacting_watcher_keeps_the_error_kind(error: SourceError) -> None:
     assert "leakcheckKey9" not in str(raised.value)
     assert "[redacted]" in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+# --- every encoding (issue 11.6) ------------------------------------------------------------
+
+# A key with characters that URL, JSON and HTML encode differently.
+ODD_KEY = "leak/check+OddKey0003"
+ODD_SECRETS = {**SECRETS, "OPENFDA_API_KEY": ODD_KEY}
+_USER, _PASSWORD = ODD_SECRETS["SMTP_USERNAME"], ODD_SECRETS["SMTP_PASSWORD"]
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _cut_short(key: str) -> str:
+    # Http keeps 200 characters of an error body: 14 characters of the key fit.
+    return "Bad request: " + "x" * 173 + f" {key} was refused"
+
+
+def _lower_hex(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), text)
+
+
+ENCODED_ECHOES: list[Callable[[FakeSource, httpx.Request], httpx.Response]] = [
+    lambda s, r: httpx.Response(400, text=f"bad key {_lower_hex(quote(ODD_KEY, safe=''))}"),
+    lambda s, r: httpx.Response(
+        400, text=f"bad request {str(r.url).lower()} key {ODD_KEY.lower()}"
+    ),
+    lambda s, r: httpx.Response(
+        400,
+        content=b'{"error": "invalid", "api-key": "' + ODD_KEY.replace("/", "\\/").encode() + b'"}',
+        headers={"content-type": "application/json"},
+    ),
+    lambda s, r: httpx.Response(
+        401, text=f"refused Authorization: Basic {_b64(f'{_USER}:{_PASSWORD}')}"
+    ),
+    lambda s, r: httpx.Response(400, text=_cut_short(ODD_KEY)),
+    lambda s, r: httpx.Response(403, text=f"...{ODD_KEY[-10:]} is not allowed from this IP"),
+]
+
+
+def _leak_forms() -> dict[str, str]:
+    """Every spelling of every secret that must appear nowhere, by a readable name."""
+    forms = {}
+    for name, value in ODD_SECRETS.items():
+        forms[f"{name}"] = value
+        forms[f"{name} lower-case percent"] = _lower_hex(quote(value, safe=""))
+        forms[f"{name} all lower-case"] = value.lower()
+        forms[f"{name} JSON-escaped"] = value.replace("/", "\\/")
+        forms[f"{name} first 8"] = value[:8]
+        forms[f"{name} last 8"] = value[-8:]
+    forms["SMTP user:password base64"] = _b64(f"{_USER}:{_PASSWORD}")[:16]
+    return forms
+
+
+def test_no_secret_leaks_in_any_encoding_to_output_logs_status_slack_or_database(
+    tmp_path: Path,
+    sqlite_url: str,
+    slack: FakeSlack,
+    raw_logs: pytest.LogCaptureFixture,
+) -> None:
+    config = write_config(tmp_path, sqlite_url, slack.base_url)
+    sources: list[FakeSource] = [OpenFdaSource(), PubMedSource(), FeedSource()]
+    runner = CliRunner()
+    outputs = []
+    with serving(sources):
+        result = runner.invoke(app, ["check", "-v", "--config", config], env=ODD_SECRETS)
+        outputs.append(result.output)
+        for echo in ENCODED_ECHOES:
+            for fake in sources:
+                fake.fault = echo
+            result = runner.invoke(app, ["check", "-v", "--config", config], env=ODD_SECRETS)
+            assert result.exit_code == 0, result.output
+            outputs.append(result.output)
+        result = runner.invoke(app, ["status", "ulefnersen", "--config", config], env=ODD_SECRETS)
+        outputs.append(result.output)
+
+    # Meaningful only if sources failed, a "source down" alert was stored and posted.
+    assert any("FAILED" in out for out in outputs)
+    assert any("not answering" in str(post) for post in slack.posts)
+    database = (tmp_path / "trialwatch.db").read_bytes().decode("utf-8", "replace")
+    assert "source_down" in database
+    places = {
+        "log records": raw_logs.text,
+        "CLI output and status": "\n".join(outputs),
+        "Slack posts": "\n".join(str(post) for post in slack.posts),
+        "database": database,
+    }
+    leaks = [
+        f"{form_name} appears in the {place}"
+        for form_name, form in _leak_forms().items()
+        for place, text in places.items()
+        if form in text
+    ]
+    assert leaks == []

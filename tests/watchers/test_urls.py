@@ -58,3 +58,27 @@ def test_canonical_url_is_idempotent() -> None:
     for raw, _ in CASES.values():
         once = canonical_url(raw)
         assert canonical_url(once) == once
+
+
+# Session ids change on every fetch; a link keyed by one would be a new item each poll.
+SESSION_CASES = {
+    "query session id": (f"{FDA}?sid=9f8e7d&id=7", f"{FDA}?id=7"),
+    "PHP session, any case": (f"{FDA}?PHPSESSID=abc123", FDA),
+    "servlet session in the path": (
+        "https://example.org/news/item;jsessionid=0A1B2C3D?id=7",
+        "https://example.org/news/item?id=7",
+    ),
+    "analytics and marketing trackers": (
+        f"{FDA}?_ga=2.1.2.3&_hsenc=p2A&mkt_tok=eyJ&msclkid=9&WT.mc_id=rss",
+        FDA,
+    ),
+    "a parameter merely containing sid is kept": (
+        "https://example.org/a?side=left&consider=1",
+        "https://example.org/a?side=left&consider=1",
+    ),
+}
+
+
+@pytest.mark.parametrize(("raw", "canonical"), SESSION_CASES.values(), ids=SESSION_CASES.keys())
+def test_session_parameters_are_not_part_of_the_page(raw: str, canonical: str) -> None:
+    assert canonical_url(raw) == canonical

@@ -1,0 +1,262 @@
+"""medRxiv (bioRxiv API): each day's postings, read once per cycle, filtered per topic (pure).
+
+Format reference: docs/sources.md#medrxiv. The API has no keyword search, so every posting
+of the window is read and titles and abstracts are matched here. The cursor is an absolute
+offset stepped by the count returned; "no posts found" is an empty window, and an empty body
+(seen during outages) is a failure.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from watchers.claims import detect_claim
+from watchers.coerce import as_list, as_map, kind_name, nonblank
+from watchers.http import Http, decode_json
+from watchers.match import find_alias_in, find_mention
+from watchers.model import (
+    FetchError,
+    FieldValue,
+    Observation,
+    ParseError,
+    SourceError,
+    SourceResult,
+    Topic,
+    freeze_fields,
+)
+from watchers.spec import (
+    BuildContext,
+    FieldDelta,
+    Fields,
+    Folding,
+    Retention,
+    Severity,
+    SourceKind,
+    SourceSpec,
+)
+from watchers.text import clip, collapse, is_safety_title
+from watchers.window import THROUGH_KEY, window_start
+
+__all__ = ["SOURCE", "MedrxivWatcher", "parse_details", "parse_preprint"]
+
+SOURCE = "medrxiv"
+DEFAULT_BASE_URL = "https://api.biorxiv.org"
+_NO_POSTS = "no posts found"
+# A day holds a few hundred postings: a long outage is caught up for at most a month.
+_MAX_CATCH_UP = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class _Window:
+    at: float
+    records: tuple[Mapping[str, Any], ...] = ()
+    error: SourceError | None = None
+
+
+class MedrxivWatcher:
+    """Reads a window of medRxiv postings once per cache period and keeps each topic's preprints."""
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        http: Http,
+        today: Callable[[], date],
+        base_url: str = DEFAULT_BASE_URL,
+        lookback_days: int = 2,
+        max_pages: int = 300,
+        cache_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._http = http
+        self._today = today
+        self._base = str(base_url).rstrip("/")
+        self._lookback = timedelta(days=lookback_days)
+        self._max_pages = max_pages
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._windows: dict[tuple[date, date], _Window] = {}
+        self._lock = threading.Lock()  # topics polled in parallel wait for one read
+
+    def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
+        """The window's preprints naming the topic or its conditions; newest version per DOI."""
+        today = self._today()
+        since = window_start(today, self._lookback, meta, _MAX_CATCH_UP)
+        found: dict[str, Observation] = {}
+        for record in self._read(since, today):
+            observation = parse_preprint(record, topic)
+            if observation is None:
+                continue
+            held = found.get(observation.key)
+            if held is None or _version(observation) > _version(held):
+                found[observation.key] = observation
+        observations = tuple(found[key] for key in sorted(found))
+        return SourceResult(SOURCE, topic.name, observations, meta={THROUGH_KEY: today.isoformat()})
+
+    def _read(self, since: date, until: date) -> tuple[Mapping[str, Any], ...]:
+        with self._lock:
+            now = self._clock()
+            window = self._windows.get((since, until))
+            if window is None or now - window.at >= self._cache_seconds:
+                try:
+                    window = _Window(now, self._fetch(since, until))
+                except SourceError as exc:
+                    window = _Window(now, error=exc)
+                self._windows = {(since, until): window}  # only the current window is kept
+        if window.error is not None:
+            raise copy.copy(window.error)  # same class and `transient`; not the shared instance
+        return window.records
+
+    def _fetch(self, since: date, until: date) -> tuple[Mapping[str, Any], ...]:
+        records: list[Mapping[str, Any]] = []
+        cursor = 0
+        for _ in range(self._max_pages):
+            url = f"{self._base}/details/medrxiv/{since}/{until}/{cursor}/json"
+            response = self._http.get(url)
+            try:
+                doc = decode_json(response)
+            except ParseError as exc:
+                raise ParseError(f"medRxiv details: {exc}") from None
+            page, count, total = parse_details(doc)
+            records.extend(page)
+            cursor += count
+            if not page or count <= 0 or cursor >= total:
+                return tuple(records)
+        raise FetchError(
+            f"medRxiv postings from {since} to {until} run past {self._max_pages} pages",
+            transient=False,
+        )
+
+
+def parse_details(doc: Any) -> tuple[list[Mapping[str, Any]], int, int]:
+    """One `/details` page: its records, the count to step the cursor by, and the total."""
+    if not isinstance(doc, Mapping):
+        raise ParseError(f"medRxiv answer is not a JSON object: {kind_name(doc)}")
+    messages = as_list(doc.get("messages"))
+    message = as_map(messages[0]) if messages else {}
+    status = nonblank(message.get("status"))
+    if status is not None and status.casefold() == _NO_POSTS:
+        return [], 0, 0
+    if status is None or status.casefold() != "ok":
+        raise FetchError(f"medRxiv answered with status {status or '(none)'!r}")
+    collection = doc.get("collection")
+    if not isinstance(collection, list):
+        raise ParseError(f"medRxiv answer has no 'collection' list (keys: {sorted(doc)})")
+    records = [as_map(item) for item in collection if as_map(item)]
+    count = _number(message.get("count"))
+    total = _number(message.get("total"))
+    if count is None:
+        count = len(collection)
+    return records, count, total if total is not None else count
+
+
+def parse_preprint(record: Mapping[str, Any], topic: Topic) -> Observation | None:
+    """One posting as an Observation for `topic`, or None when it does not name the topic."""
+    doi = nonblank(record.get("doi"))
+    title = collapse(nonblank(record.get("title")) or "")
+    if doi is None or not title:
+        return None
+    abstract = nonblank(record.get("abstract"))
+    # The feeds' matcher: names, then trial numbers, in the title and then the abstract.
+    mention = find_mention(topic, title, [abstract])
+    alias = mention.name if mention is not None else None
+    if alias is None and topic.conditions:
+        alias = find_alias_in([title, abstract], topic.conditions)
+    if alias is None:
+        return None
+    version = nonblank(str(record.get("version") or "")) or "1"
+    claim = detect_claim(title)
+    journal_doi = nonblank(record.get("published"))
+    fields: dict[str, FieldValue] = {
+        "version": version,
+        "_authority": "literature",
+        "_outlet": "medRxiv (preprint, not peer reviewed)",
+        "_summary": _citation(record) or None,
+        "_abstract": clip(collapse(abstract)) if abstract else None,
+        "_category": nonblank(record.get("category")),
+        "_journal_doi": journal_doi if journal_doi and journal_doi != "NA" else None,
+        "_claim": claim.kind.value if claim else None,
+        "_regulator": claim.regulator if claim else None,
+        "_safety": is_safety_title(title),
+    }
+    return Observation(
+        source=SOURCE,
+        key=doi.lower(),
+        topic=topic.name,
+        title=title,
+        url=f"https://www.medrxiv.org/content/{doi}v{version}",
+        fields=freeze_fields(fields),
+        published=_moment(nonblank(record.get("date"))),
+        matched_alias=alias,
+    )
+
+
+def _citation(record: Mapping[str, Any]) -> str:
+    """`Example, A.; Sample, B. et al. Posted 2026-09-18 (version 1).`"""
+    authors = [a.strip() for a in str(record.get("authors") or "").split(";") if a.strip()]
+    who = "; ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
+    posted = nonblank(record.get("date"))
+    when = f"Posted {posted} (version {record.get('version') or '1'})." if posted else ""
+    return clip(" ".join(part for part in (who, when) if part))
+
+
+def _version(observation: Observation) -> int:
+    value = str(observation.fields.get("version") or "")
+    return int(value) if value.isdigit() else 0
+
+
+def _number(value: Any) -> int | None:
+    """`count` is an int and `total` a string in the answers seen."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _moment(value: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def preprint_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
+    """A new preprint is low like papers; a new version of a known one is normal."""
+    del fields
+    if not new and any(change.field == "version" for change in changes):
+        return Severity.NORMAL
+    return Severity.LOW
+
+
+def _build(section: Any, context: BuildContext) -> MedrxivWatcher:
+    return MedrxivWatcher(context.http, context.today, base_url=section.base_url)
+
+
+SPEC = SourceSpec(
+    id=SOURCE,
+    label="medRxiv",
+    kind=SourceKind.PAPER,
+    official_evidence=False,
+    # The same preprint found twice is one alert; two preprints with similar titles are two.
+    folding=Folding.SAME_LINK,
+    severity=preprint_severity,
+    confirms={},
+    describe=None,
+    # Postings appear in daily batches; every poll reads the whole window (no search).
+    interval=timedelta(hours=6),
+    pacing={"api.biorxiv.org": timedelta(seconds=1)},  # none documented: 1 request/s
+    retention=Retention.EVENT,
+    max_data_age=None,
+    config_section="medrxiv",
+    instances=False,
+    build=_build,
+)
