@@ -105,13 +105,14 @@ def _database(loaded: LoadedConfig, command: str) -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _load(config: str | None, verbose: bool) -> LoadedConfig:
+def _load(config: str | None, verbose: bool, errors_only: tuple[str, ...] = ()) -> LoadedConfig:
     try:
         loaded = load_settings(config)
     except ConfigError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
-    configure_logging(logging.INFO if verbose else logging.WARNING, loaded.secrets.values())
+    level = logging.INFO if verbose else logging.WARNING
+    configure_logging(level, loaded.secrets.values(), errors_only=errors_only)
     if loaded.secrets.slack_bot_token is not None and not loaded.settings.slack.channel:
         missing = [t.name for t in loaded.settings.topics if not t.slack_channel]
         if missing:
@@ -138,7 +139,8 @@ def check(
     Example:
       trialwatch check --config trialwatch.toml
     """
-    loaded = _load(config, verbose)
+    # Each poll's progress line already says how it went: without -v no log line repeats it.
+    loaded = _load(config, verbose, errors_only=() if verbose else ("bot.pipeline",))
     if verbose:
         log_destinations(loaded)
     width = None if verbose else _terminal_width()

@@ -78,10 +78,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
-def configure_logging(level: int, secrets: Iterable[str], *, json_lines: bool = False) -> None:
-    """Send logs to stderr at `level`, redacting secrets."""
+def configure_logging(
+    level: int, secrets: Iterable[str], *, json_lines: bool = False, errors_only: Iterable[str] = ()
+) -> None:
+    """Send logs to stderr at `level`, redacting secrets; `errors_only` loggers below ERROR are
+    dropped (their news is shown another way, e.g. `check`'s progress lines)."""
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter(secrets))
+    quiet = tuple(errors_only)
+    if quiet:
+        handler.addFilter(
+            lambda record: (
+                record.levelno >= logging.ERROR
+                or not any(record.name == q or record.name.startswith(q + ".") for q in quiet)
+            )
+        )
     plain = logging.Formatter(
         "%(asctime)s.%(msecs)03dZ %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S"
     )

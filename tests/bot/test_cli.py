@@ -79,6 +79,8 @@ def test_refused_connections_fail_fast_with_reasons_and_one_hint(tmp_path: Path)
     assert code == 0
     progress = [line for line in err.splitlines() if "FAILED" in line]
     assert len(progress) == 3 and all("connection refused" in line for line in progress)
+    # The progress line is the one record of each failure: no log line repeats it.
+    assert err.count("connection refused") == 3
     assert "sources: 0 ok, 3 failed" in out
     assert out.count("is this machine offline or behind a proxy?") == 1
     assert "README#troubleshooting" in out
