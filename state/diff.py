@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from state.fields import BOOKKEEPING_FIELDS, describe_change, severity_for
+from state.fields import BOOKKEEPING_FIELDS, describe_changes, severity_for
 from state.types import Change, ChangeKind, FieldChange, StoredObservation
 from watchers.model import Observation, SourceResult
 
@@ -26,9 +26,16 @@ def changed_fields(before: Observation, after: Observation) -> tuple[FieldChange
         if not name.startswith("_")
     )
     return tuple(
-        describe_change(name, before.fields.get(name), after.fields.get(name))
+        change
         for name in names
         if before.fields.get(name) != after.fields.get(name)
+        for change in describe_changes(
+            name,
+            before.fields.get(name),
+            after.fields.get(name),
+            was=before.fields,
+            now=after.fields,
+        )
     )
 
 
