@@ -21,6 +21,7 @@ from bot.destinations.notify.destination import AppriseDestination
 from bot.destinations.outlet import DeliveryReport, Destination
 from bot.destinations.slack.client import build_slack_client as _build_slack_client
 from bot.destinations.slack.delivery import SlackDestination
+from bot.history_import import HistoryImport, ImportOutcome
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
 from bot.poll_pool import run_lanes
@@ -30,6 +31,7 @@ from state.outbox import DestinationHealth, Route
 from state.store import Destinations, Store
 from state.types import Severity
 from watchers.base import Watcher
+from watchers.ctgov_history import HistoryClient
 from watchers.deadline import DeadlineWatcher
 from watchers.http import Http, build_client
 from watchers.model import Topic
@@ -77,6 +79,7 @@ class CheckReport:
 
     polls: list[PollSummary] = field(default_factory=list)
     deliveries: list[DeliveryReport] = field(default_factory=list)
+    history: list[ImportOutcome] = field(default_factory=list)
 
 
 @dataclass
@@ -89,6 +92,8 @@ class App:
     topics: list[Topic]
     deliverers: list[DeliveryLoop]
     clock: Clock
+    # The registry-history import ([sources.clinicaltrials] history), None when off.
+    history_import: HistoryImport | None = None
     # One outbox flush at a time in this process: the service flushes after every poll and
     # every minute, and two flushes reading the same pending rows would post them twice.
     _deliver_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -199,10 +204,17 @@ class App:
             return reports
 
     def check(self, on_poll: Callable[[PollSummary], None] | None = None) -> CheckReport:
-        """Poll everything once, prune what is past retention, then deliver what is pending."""
+        """Poll everything once, prune, deliver; then import registry history (never alerts)."""
         polls = self.poll_all(on_poll)
         self.store.prune(self.clock())
-        return CheckReport(polls=polls, deliveries=self.deliver())
+        deliveries = self.deliver()  # alerts first: the history import must not delay them
+        return CheckReport(polls=polls, deliveries=deliveries, history=self.import_history())
+
+    def import_history(self) -> list[ImportOutcome]:
+        """Fetch the registry versions the watched trials lack (best effort, own health)."""
+        if self.history_import is None:
+            return []
+        return self.history_import.run(self.topics, self.store)
 
 
 def _destinations(
@@ -283,8 +295,19 @@ def open_app(
             topics=topics_from_settings(settings),
             deliverers=deliverers,
             clock=clock,
+            history_import=_history_import(settings, http, store, clock),
         )
     finally:
         if http_client is None:
             client.close()
         store.close()
+
+
+def _history_import(
+    settings: Settings, http: Http, store: Store, clock: Clock
+) -> HistoryImport | None:
+    """The registry-history import, when ClinicalTrials.gov is watched and history is on."""
+    section = settings.sources.clinicaltrials
+    if section is None or not section.enabled or not section.history:
+        return None
+    return HistoryImport(HistoryClient(http, section.history_base), store.history, clock)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -187,7 +188,39 @@ def status(
             known = ", ".join(t.name for t in application.topics)
             typer.echo(f"unknown topic {one_line(name)!r}; known topics: {known}", err=True)
             raise typer.Exit(1) from None
-        typer.echo(status_text(topic, application.store.status(topic.name)))
+        status_card = application.store.status(topic.name)
+        typer.echo(status_text(topic, status_card, now=application.clock()))
+
+
+@app.command(cls=PlainCommand, short_help="Write a topic's dashboard page as one HTML file.")
+def report(
+    name: Annotated[str, typer.Argument(help="A topic, one of its aliases, or an NCT id.")],
+    html: Annotated[Path, typer.Option("--html", help="Where to write the HTML file.")],
+    config: ConfigOption = None,
+) -> None:
+    """Write the topic's dashboard page (trials, charts, alerts, health) as one HTML file.
+
+    \b
+    Example:
+      trialwatch report ulefnersen --html fusion.html
+    """
+    from bot.app import UnknownTopicError, open_app
+    from bot.dashboard.serve import render_topic
+
+    loaded = _load(config, False)
+    with _database(loaded, "report"), open_app(loaded) as application:
+        try:
+            topic = application.resolve_topic(name)
+        except UnknownTopicError:
+            typer.echo(f"unknown topic {one_line(name)!r}", err=True)
+            raise typer.Exit(1) from None
+        page = render_topic(application.store, topic, application.clock())
+    try:
+        html.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"could not write {html}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote {html} ({len(page.encode()):,} bytes)")
 
 
 @app.command(cls=PlainCommand, short_help="Post, or drop, the alerts held from a storm.")

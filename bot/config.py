@@ -180,6 +180,19 @@ class _Source(_Strict):
 class ClinicalTrialsSettings(_Source):
     base_url: HttpUrl = "https://clinicaltrials.gov/api/v2"
     page_size: int = Field(default=100, ge=1, le=1000)
+    # The website's own record-history API (undocumented; imported best effort, never alerts).
+    # Unset: beside base_url on the same host (.../api/v2 -> .../api/int), so a mirror or a
+    # test registry also serves the history.
+    history_url: HttpUrl | None = None
+    history: bool = True
+
+    @property
+    def history_base(self) -> str:
+        """The history API's base URL (default https://clinicaltrials.gov/api/int)."""
+        if self.history_url is not None:
+            return str(self.history_url)
+        base = str(self.base_url).rstrip("/")
+        return (base.removesuffix("/v2") if base.endswith("/v2") else base) + "/int"
 
 
 class OpenFdaSettings(_Source):
@@ -376,6 +389,8 @@ class Secrets(BaseModel):
     smtp_password: SecretStr | None = None
     openfda_api_key: SecretStr | None = None
     ncbi_api_key: SecretStr | None = None
+    # The dashboard's bearer token, required when [server].host is not a loopback address.
+    trialwatch_dashboard_token: SecretStr | None = None
     # [[notify]] URLs given by url_env, by variable name (they carry webhook tokens). Private:
     # the fields above are the fixed secrets, each named after its variable.
     _notify_urls: dict[str, SecretStr] = PrivateAttr(default_factory=dict)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
-from state.fields import BOOKKEEPING_FIELDS, describe_change, severity_for
+from state.fields import BOOKKEEPING_FIELDS, describe_changes, severity_for
 from state.types import Change, ChangeKind, FieldChange, StoredObservation
 from watchers.model import Observation, SourceResult
 
-__all__ = ["changed_fields", "diff"]
+__all__ = ["adopt_rematched", "changed_fields", "diff"]
 
 
 def changed_fields(before: Observation, after: Observation) -> tuple[FieldChange, ...]:
@@ -25,9 +26,16 @@ def changed_fields(before: Observation, after: Observation) -> tuple[FieldChange
         if not name.startswith("_")
     )
     return tuple(
-        describe_change(name, before.fields.get(name), after.fields.get(name))
+        change
         for name in names
         if before.fields.get(name) != after.fields.get(name)
+        for change in describe_changes(
+            name,
+            before.fields.get(name),
+            after.fields.get(name),
+            was=before.fields,
+            now=after.fields,
+        )
     )
 
 
@@ -53,6 +61,35 @@ def diff(previous: Mapping[str, StoredObservation], result: SourceResult) -> lis
         if stored is not None and stored.removed_at is None:
             changes.append(_change(ChangeKind.REMOVED, stored.observation, ()))
     return changes
+
+
+def adopt_rematched(
+    changes: list[Change], result: SourceResult, last_success: datetime | None
+) -> list[Change]:
+    """Drop NEW changes for items a rules upgrade merely re-found (see SourceResult).
+
+    Only an item dated before the last successful poll is adopted: one with no date, or a
+    later one, may really be new and still alerts. Nothing is adopted outside that one poll.
+    """
+    if not result.rules_changed or last_success is None:
+        return changes
+    by_key = {obs.key: obs for obs in result.observations}
+
+    def refound(change: Change) -> bool:
+        obs = by_key.get(change.key)
+        published = obs.published if obs is not None else None
+        return (
+            change.kind is ChangeKind.NEW
+            and published is not None
+            and _aware(published) < _aware(last_success)
+        )
+
+    return [change for change in changes if not refound(change)]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive UTC timestamps; sources give aware ones.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _change(

@@ -13,7 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from state.claims import claim_label, confirming_record, describe_record, is_official
-from state.fields import BOOKKEEPING_FIELDS, field_label, format_value, source_label
+from state.fields import (
+    BOOKKEEPING_FIELDS,
+    field_label,
+    format_value,
+    source_label,
+    status_words,
+)
 from state.poll_load import EarlierAlert, Evidence, text_field
 from state.stories import MIN_SHARED_WORDS, folding_of, same_story, title_words
 from state.types import Change, ChangeKind
@@ -229,8 +235,10 @@ def _key_facts(obs: Observation) -> str | None:
     for name, value in obs.fields.items():
         if name.startswith("_") or name in BOOKKEEPING_FIELDS or value in (None, (), ""):
             continue
-        if name == "locations" and isinstance(value, tuple):
+        if name in ("locations", "sites") and isinstance(value, tuple):
             facts.append(f"{field_label(name)}: {len(value)}")
+        elif name == "overall_status":
+            facts.append(f"{field_label(name)}: {status_words(obs.fields)}")
         elif name != "brief_title":
             facts.append(f"{field_label(name)}: {format_value(name, value)}")
     return "; ".join(facts) or None

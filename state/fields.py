@@ -8,23 +8,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from state.types import ChangeKind, FieldChange, Severity
+from watchers.ctgov_sites import as_entries, site_events
 from watchers.model import FieldValue
 from watchers.registry import source_label, spec_for
 
 __all__ = [
     "BOOKKEEPING_FIELDS",
     "describe_change",
+    "describe_changes",
     "field_label",
     "format_value",
     "humanize_enum",
     "severity_for",
     "source_label",
+    "status_words",
 ]
 
 # Stored for the record but never alerted on: they move without anything happening
 # (docs/sources.md#clinicaltrialsgov: lastUpdatePostDate and derived data change on registry
 # housekeeping).
-BOOKKEEPING_FIELDS = frozenset({"last_update_posted"})
+# The last known status is told with the status itself; the verification date moves on every
+# re-verification (status flags it when it is over a year old).
+BOOKKEEPING_FIELDS = frozenset({"last_update_posted", "last_known_status", "status_verified"})
 
 _LABELS = {
     "brief_title": "Title",
@@ -39,6 +44,11 @@ _LABELS = {
     "results_first_posted": "Results first posted",
     "lead_sponsor": "Lead sponsor",
     "locations": "Sites",
+    "sites": "Sites",
+    "last_known_status": "Last known status",
+    "status_verified": "Status verified",
+    "fda_regulated_drug": "FDA-regulated drug",
+    "results_clock": "Results clock",
     "submission_status": "FDA submission status",
     "submission_status_date": "FDA status date",
     "medicine_status": "EMA medicine status",
@@ -86,6 +96,39 @@ def format_value(field: str, value: FieldValue) -> str:
     if field == "submission_status" and isinstance(value, str):
         return _SUBMISSION_STATUS_WORDS.get(value, value)
     return str(value)
+
+
+def status_words(fields: Mapping[str, FieldValue]) -> str:
+    """A trial's overall status in words; UNKNOWN says what the status was last known to be."""
+    status = fields.get("overall_status")
+    words = format_value("overall_status", status)
+    last_known = fields.get("last_known_status")
+    if status == "UNKNOWN" and isinstance(last_known, str) and last_known:
+        words += f" (last known: {humanize_enum(last_known)})"
+    return words
+
+
+def describe_changes(
+    field: str,
+    before: FieldValue,
+    after: FieldValue,
+    *,
+    was: Mapping[str, FieldValue],
+    now: Mapping[str, FieldValue],
+) -> tuple[FieldChange, ...]:
+    """One field's change in words, given both records (`was`, `now`) for context.
+
+    Sites read one line per site event ("Now recruiting: ..."); a status reads with its last
+    known status when it is UNKNOWN.
+    """
+    label = field_label(field)
+    if field == "sites":
+        events = site_events(as_entries(before), as_entries(after))
+        return tuple(FieldChange(field, label, before, after, text) for text in events)
+    if field == "overall_status":
+        text = f"{label}: {status_words(was)} → {status_words(now)}"
+        return (FieldChange(field, label, before, after, text),)
+    return (describe_change(field, before, after),)
 
 
 def describe_change(field: str, before: FieldValue, after: FieldValue) -> FieldChange:

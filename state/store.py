@@ -11,16 +11,18 @@ from sqlalchemy import Engine, delete, or_, text, update
 from sqlmodel import Session, col, select
 
 from state import digest_log, retention
+from state.clocks import clock_changes
 from state.codec import (
     alert_from_rows,
     aware,
     health_from_row,
     observation_from_row,
 )
-from state.diff import diff
+from state.diff import adopt_rematched, diff
 from state.digest_log import DigestClaim, DigestRun
 from state.engine import create_store_engine
 from state.enrich import enrich
+from state.history import RegistryHistory
 from state.leases import PollLeases
 from state.migrate import upgrade
 from state.outbox import Destinations, Outbox
@@ -30,6 +32,7 @@ from state.retention import PruneReport
 from state.source_sql import from_sources
 from state.staleness import stale_note
 from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
+from state.timeline import DATE_FIELDS, annotate_moves
 from state.types import (
     Alert,
     Change,
@@ -40,6 +43,7 @@ from state.types import (
     StoredObservation,
     TopicStatus,
 )
+from watchers.ctgov_history import RegistryVersion
 from watchers.model import SourceResult
 from watchers.registry import specs_where
 from watchers.spec import SourceKind
@@ -107,6 +111,11 @@ class Store:
     # -- polls ---------------------------------------------------------------------------------
 
     @property
+    def history(self) -> RegistryHistory:
+        """Trials' registry history and its import's health (state/history.py)."""
+        return RegistryHistory(self.engine)
+
+    @property
     def poll_leases(self) -> PollLeases:
         """One poller per (topic, source) at a time (state/leases.py)."""
         return PollLeases(self.engine)
@@ -133,6 +142,10 @@ class Store:
         with Session(self.engine) as session:
             state, snapshot = load_poll(session, result.topic, result.source)
             changes = [] if state.baseline_at is None else diff(snapshot, result)
+            changes = adopt_rematched(changes, result, state.last_success)
+            if state.baseline_at is not None:
+                changes += clock_changes(snapshot, result, last_success=state.last_success, at=at)
+            changes = annotate_moves(changes, self._histories_of(changes))
             evidence = load_evidence(session, changes, result, at)
             enriched = enrich(changes, result.observations, evidence)
             outcome, alerts = write_poll(
@@ -148,6 +161,12 @@ class Store:
             )
             session.commit()
         return PollReport(outcome=outcome, changes=tuple(alerts))
+
+    def _histories_of(self, changes: list[Change]) -> dict[str, list[RegistryVersion]]:
+        """Registry history of the trials whose dates these changes move (often none)."""
+        dated = {field for field, _ in DATE_FIELDS}
+        keys = [c.key for c in changes if any(fc.field in dated for fc in c.field_changes)]
+        return self.history.versions_of(keys) if keys else {}
 
     def release_held(self, topic: str, source: str, *, drop: bool = False) -> int:
         """Post the held alerts of (topic, source) at the next flush, or drop them (they stay
@@ -239,9 +258,13 @@ class Store:
                 .order_by(col(AlertRow.id).desc())
                 .limit(alerts)
             ).all()
+            keys = [r.key for r in trial_rows]
+            history = self.history
             return TopicStatus(
                 topic=topic,
                 trials=tuple(observation_from_row(r) for r in trial_rows),
+                history={k: tuple(v) for k, v in history.versions_of(keys).items()},
+                history_health=tuple(history.health(keys)),
                 recent_alerts=tuple(alert_from_rows(r) for r in alert_rows),
                 health=tuple(self._health(session, topic)),
                 failed_deliveries=tuple(alert_from_rows(a, d) for a, d in failed),

@@ -11,8 +11,10 @@ __all__ = [
     "AlertRow",
     "DeliveryRow",
     "DigestRunRow",
+    "HistoryStateRow",
     "PollRunRow",
     "PollStateRow",
+    "RegistryVersionRow",
     "SnapshotRow",
 ]
 
@@ -66,7 +68,11 @@ class AlertRow(SQLModel, table=True):
     """The outbox: one row per change a person should hear about."""
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_topic_created", "topic", "created_at"),)
+    __table_args__ = (
+        Index("ix_alert_topic_created", "topic", "created_at"),
+        # A topic's latest alerts (status, dashboard) without sorting all of them.
+        Index("ix_alert_topic_id", "topic", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(sa_type=_TS)
@@ -157,3 +163,35 @@ class DigestRunRow(SQLModel, table=True):
     alerts: int = 0
     message_id: str | None = Field(default=None, sa_type=Text)
     error: str | None = Field(default=None, sa_type=Text)
+
+
+class RegistryVersionRow(SQLModel, table=True):
+    """One version of a trial's registry record (the registry's history), imported silently."""
+
+    __tablename__ = "registry_version"
+
+    nct_id: str = Field(primary_key=True)
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    date: str  # the sponsor's submit/QC date of this version, YYYY-MM-DD
+    overall_status: str | None = None
+    start_date: str | None = None  # "2023-06 (estimated)": date and ACTUAL/ESTIMATED
+    primary_completion_date: str | None = None
+    completion_date: str | None = None
+    enrollment: str | None = None  # "95 (estimated)"
+    module_labels_json: str = Field(default="[]", sa_type=Text)
+    imported_at: datetime = Field(sa_type=_TS)
+
+
+class HistoryStateRow(SQLModel, table=True):
+    """Per trial: the history import's health and the record update it last caught up with."""
+
+    __tablename__ = "history_state"
+
+    nct_id: str = Field(primary_key=True)
+    last_attempt: datetime | None = Field(default=None, sa_type=_TS)
+    last_success: datetime | None = Field(default=None, sa_type=_TS)
+    consecutive_failures: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
+    # The live record's last_update_posted when the import last completed: a later update
+    # may have added versions, so the list is read again.
+    caught_up_with: str | None = None

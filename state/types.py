@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from watchers.ctgov_history import RegistryVersion
 from watchers.model import FieldValue, Observation
 from watchers.spec import Severity
 
@@ -16,6 +17,7 @@ __all__ = [
     "DeliveryState",
     "DestinationHealth",
     "FieldChange",
+    "HistoryHealth",
     "PollOutcome",
     "Severity",
     "SourceHealth",
@@ -31,6 +33,7 @@ class ChangeKind(StrEnum):
     SOURCE_DOWN = "source_down"
     SOURCE_RECOVERED = "source_recovered"
     CONFIRMED = "confirmed"  # an earlier claim is now backed by an official record
+    DEADLINE = "deadline"  # a compliance clock: results due in 30 days, or overdue
     HELD = "held"  # one poll brought more alerts than [alerts].max_per_poll: they are held
 
 
@@ -135,6 +138,18 @@ class SourceHealth:
 
 
 @dataclass(frozen=True)
+class HistoryHealth:
+    """How the registry-history import has been going for one trial."""
+
+    nct: str
+    last_attempt: datetime | None
+    last_success: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    caught_up_with: str | None
+
+
+@dataclass(frozen=True)
 class DestinationHealth:
     """How one destination has been taking alerts, from its delivery rows."""
 
@@ -168,4 +183,7 @@ class TopicStatus:
     recent_alerts: tuple[Alert, ...]
     health: tuple[SourceHealth, ...]
     failed_deliveries: tuple[Alert, ...] = ()
+    # Registry history per trial id (oldest version first), and the import's health lines.
+    history: dict[str, tuple[RegistryVersion, ...]] = field(default_factory=dict)
+    history_health: tuple[HistoryHealth, ...] = ()
     destinations: tuple[DestinationHealth, ...] = ()  # every destination, not just this topic

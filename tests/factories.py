@@ -24,7 +24,10 @@ TRIAL_FIELDS: dict[str, Any] = {
     "has_results": False,
     "results_first_posted": None,
     "lead_sponsor": "Ionis Pharmaceuticals, Inc.",
-    "locations": ("Columbia University, New York, United States",),
+    "sites": ("Columbia University | New York | New York | United States | RECRUITING",),
+    "last_known_status": None,
+    "status_verified": "2025-08",
+    "fda_regulated_drug": True,
     "last_update_posted": "2025-08-22",
 }
 

@@ -22,7 +22,8 @@ from watchers.coerce import (
     read_map,
     read_text,
 )
-from watchers.ctgov_fields import StudyPath, dated, enrollment, place
+from watchers.ctgov_fields import StudyPath, dated, enrollment
+from watchers.ctgov_sites import sites_of
 from watchers.ctgov_version import QUERY_KEY, STAMP_KEY, data_timestamp, query_fingerprint
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in
@@ -55,7 +56,7 @@ SOURCE = "clinicaltrials"
 # anyway.
 FIELDS = (
     "IdentificationModule|StatusModule|SponsorCollaboratorsModule|DesignModule|"
-    "ArmsInterventionsModule|ConditionsModule|ContactsLocationsModule|HasResults"
+    "ArmsInterventionsModule|ConditionsModule|ContactsLocationsModule|OversightModule|HasResults"
 )
 _PUBLIC_STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
 # Listed trials are asked for together; 1,000 is the registry's largest page
@@ -235,6 +236,9 @@ def parse_study(
     fields: dict[str, FieldValue] = {
         "brief_title": title,
         "overall_status": read_enum(status.get("overallStatus"), at("overallStatus")),
+        # Only set when overall_status is UNKNOWN (docs/sources.md#clinicaltrialsgov).
+        "last_known_status": read_enum(status.get("lastKnownStatus"), at("lastKnownStatus")),
+        "status_verified": read_text(status.get("statusVerifiedDate"), at("statusVerifiedDate")),
         "why_stopped": read_text(status.get("whyStopped"), at("whyStopped")),
         "phases": tuple(sorted(phases)),
         "enrollment": enrollment(read_map(design.get("enrollmentInfo"), at("enrollmentInfo")), at),
@@ -248,7 +252,11 @@ def parse_study(
             status.get("resultsFirstPostDateStruct"), at("resultsFirstPostDateStruct"), typed=False
         ),
         "lead_sponsor": read_text(sponsor.get("name"), at("leadSponsor.name")),
-        "locations": tuple(sorted({p for p in (place(raw, at) for raw in locations) if p})),
+        # Facility, city, state and country identify a site; its recruitment status rides along.
+        "sites": sites_of(read_map(raw, at("locations[]")) for raw in locations),
+        "fda_regulated_drug": read_flag(
+            module("oversightModule").get("isFdaRegulatedDrug"), at("isFdaRegulatedDrug")
+        ),
         "last_update_posted": dated(
             status.get("lastUpdatePostDateStruct"), at("lastUpdatePostDateStruct"), typed=False
         ),

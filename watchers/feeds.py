@@ -48,6 +48,12 @@ __all__ = [
 # Where in the poll meta the topic's names are remembered (as a digest): when they change,
 # the feed is read in full again instead of trusting a 304 for the old names.
 NAMES_KEY = "names"
+# Which rules matched and keyed the stored items: bump it when matching (what names an item)
+# or identity (canonical links, fingerprints) changes, so the first full read after an upgrade
+# adopts items it merely re-finds instead of alerting them as new (SourceResult.rules_changed).
+# 2: full text and trial numbers matched; session parameters stripped from links.
+RULES_KEY = "rules"
+RULES = "2"
 _OFFICIAL = ("FDA", "EMA")
 
 
@@ -93,8 +99,10 @@ class FeedWatcher:
         read = self._shared.read(held)
         kept = {**read.meta, NAMES_KEY: fingerprint}
         if read.parsed is None:
-            if FINGERPRINTS_KEY in meta:  # the stored meta is replaced: carry the keys over
-                kept[FINGERPRINTS_KEY] = meta[FINGERPRINTS_KEY]
+            # The stored meta is replaced: carry over what only a full read may renew.
+            for key in (FINGERPRINTS_KEY, RULES_KEY):
+                if key in meta:
+                    kept[key] = meta[key]
             return SourceResult(self.source, topic.name, unchanged=True, meta=kept)
         observations = []
         for item in read.parsed:
@@ -102,7 +110,13 @@ class FeedWatcher:
             if mention is not None:
                 observations.append(self.observation(item, topic, mention))
         settled, identity = settle_keys(observations, meta)
-        return SourceResult(self.source, topic.name, settled, meta={**kept, **identity})
+        return SourceResult(
+            self.source,
+            topic.name,
+            settled,
+            meta={**kept, **identity, RULES_KEY: RULES},
+            rules_changed=bool(meta) and meta.get(RULES_KEY) != RULES,
+        )
 
     def observation(self, item: FeedItem, topic: Topic, mention: Mention | None) -> Observation:
         """One item of this feed as an Observation for `topic`."""

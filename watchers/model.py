@@ -99,6 +99,9 @@ class SourceResult:
     may be reported as removed. `unchanged=True` means the source said nothing changed since
     the last poll (HTTP 304, same data timestamp): the stored snapshot stays as it is.
     `meta` carries small source bookkeeping to store for the next poll (e.g. dataTimestamp).
+    `rules_changed=True` says this poll matched or keyed items by newer rules than the stored
+    snapshot was made with (an upgrade): an item new to the snapshot but published before the
+    last successful poll was already there, unseen or under another key, and is adopted silently.
     """
 
     source: str
@@ -107,6 +110,7 @@ class SourceResult:
     gone: frozenset[str] = frozenset()
     unchanged: bool = False
     meta: Mapping[str, str] = field(default_factory=dict, hash=False)
+    rules_changed: bool = False
 
 
 class SourceError(Exception):

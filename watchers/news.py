@@ -15,7 +15,7 @@ from datetime import timedelta
 import httpx
 
 from watchers.feedparse import FeedItem, parse_feed
-from watchers.feeds import feed_observation
+from watchers.feeds import RULES, RULES_KEY, feed_observation
 from watchers.http import Http
 from watchers.match import find_mention
 from watchers.model import Observation, SourceResult, Topic
@@ -57,10 +57,18 @@ class GoogleNewsWatcher:
         # The validators are keyed by the full URL, so a changed query never sends old ones.
         kept = {**answer.meta, QUERY_KEY: query}
         if answer.response is None:
+            if RULES_KEY in meta:  # only a full read renews it
+                kept[RULES_KEY] = meta[RULES_KEY]
             return SourceResult(SOURCE, topic.name, unchanged=True, meta=kept)
         url = httpx.URL(self._base)
         items = parse_feed(answer.response.content, where=f"Google News ({url.host}{url.path})")
-        return SourceResult(SOURCE, topic.name, google_news_observations(items, topic), meta=kept)
+        return SourceResult(
+            SOURCE,
+            topic.name,
+            google_news_observations(items, topic),
+            meta={**kept, RULES_KEY: RULES},
+            rules_changed=bool(meta) and meta.get(RULES_KEY) != RULES,
+        )
 
 
 def google_news_observations(items: list[FeedItem], topic: Topic) -> tuple[Observation, ...]:

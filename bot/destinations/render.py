@@ -29,6 +29,7 @@ KIND_WORDS = {
     ChangeKind.SOURCE_DOWN: "source down",
     ChangeKind.SOURCE_RECOVERED: "source recovered",
     ChangeKind.CONFIRMED: "claim confirmed",
+    ChangeKind.DEADLINE: "results clock",
     ChangeKind.HELD: "alerts held",
 }
 

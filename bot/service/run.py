@@ -20,9 +20,11 @@ from types import FrameType
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from pydantic import SecretStr
 
 from bot.app import App, open_app
 from bot.config import LoadedConfig
+from bot.dashboard.serve import Dashboard
 from bot.service.scheduler import build_scheduler, due_after_restart
 from bot.service.server import HttpServer, create_asgi_app, health_report
 from bot.service.slash_commands import StatusCommand
@@ -180,6 +182,13 @@ def run_service(
             answer=command.answer,
             health=lambda: health_report(app.store, sources, destinations),
             signing_secret=signing.get_secret_value() if signing else None,
+            pages=Dashboard(
+                app.store,
+                app.topics,
+                app.clock,
+                host=settings.server.host,
+                token=_secret(secrets.trialwatch_dashboard_token),
+            ).routes(),
         )
         host, port = settings.server.host, settings.server.port
         try:
@@ -191,6 +200,7 @@ def run_service(
 
         def housekeeping() -> None:
             app.store.prune(app.clock())
+            app.import_history()  # best effort; its failures are its own health lines
             if retry_digest is not None:
                 retry_digest()
 
@@ -265,3 +275,7 @@ def _log_start(config: LoadedConfig, server: HttpServer, jobs: list[Any], socket
         log.warning(
             "SLACK_SIGNING_SECRET is not set: POST /slack/commands answers 503 (Slack commands off)"
         )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

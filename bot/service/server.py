@@ -119,6 +119,7 @@ def create_asgi_app(
     signing_secret: str | None,
     clock: Clock | None = None,
     answer_budget: float = ANSWER_BUDGET,
+    pages: Sequence[Route] = (),
 ) -> Starlette:
     """The Starlette app; `answer` turns a command's text into its ack payload (blocking is ok)."""
     verifier = SignatureVerifier(signing_secret, clock or Clock()) if signing_secret else None
@@ -164,6 +165,7 @@ def create_asgi_app(
         routes=[
             Route("/slack/commands", slack_commands, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *pages,  # the read-only dashboard (bot/dashboard/serve.py)
         ]
     )
 

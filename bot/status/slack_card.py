@@ -13,11 +13,13 @@ from bot.status.terminal import (
     destination_text,
     format_time,
     health_text,
+    history_health_text,
     link_registries,
     trial_facts,
     trials_missing_reason,
 )
-from state.fields import format_value, source_label
+from state.fields import humanize_enum, source_label, status_words
+from state.timeline import timeline_lines
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
 
@@ -56,17 +58,20 @@ def _ordered_trials(topic: Topic, trials: tuple[StoredObservation, ...]) -> list
 
 
 def _trial_status(stored: StoredObservation) -> str:
-    return format_value("overall_status", stored.observation.fields.get("overall_status"))
+    return status_words(stored.observation.fields)
 
 
-def _trial_block(stored: StoredObservation, linked: list[StoredObservation]) -> Block:
+def _trial_block(
+    stored: StoredObservation, linked: list[StoredObservation], now: datetime, timeline: list[str]
+) -> Block:
     obs = stored.observation
     title = truncate(obs.title, _TITLE_LIMIT)
     lines = [f"*{mrkdwn_link(obs.url, obs.key)}* {mrkdwn_escape(title)}"]
     if stored.removed_at:
         lines.append(f"*Removed from the registry* {format_time(stored.removed_at)}")
-    for label, value, when in trial_facts(stored, linked):
+    for label, value, when in trial_facts(stored, linked, now=now):
         lines.append(f"• {mrkdwn_escape(label)}: *{mrkdwn_escape(value)}*  _{when}_")
+    lines += [f"• {mrkdwn_escape(line)}" for line in timeline]
     return _section("\n".join(lines))
 
 
@@ -119,7 +124,15 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
     if not trials:
         reason = trials_missing_reason(status).replace(" (run `trialwatch check`)", "")
         blocks.append(_section(f"None stored yet: {mrkdwn_escape(reason)}."))
-    blocks += [_trial_block(t, linked.get(t.observation.key, [])) for t in trials[:MAX_TRIALS]]
+    blocks += [
+        _trial_block(
+            t,
+            linked.get(t.observation.key, []),
+            now,
+            timeline_lines(status.history.get(t.observation.key, ()), status_words=humanize_enum),
+        )
+        for t in trials[:MAX_TRIALS]
+    ]
     if len(trials) > MAX_TRIALS:
         blocks.append(_more_trials_block(trials[MAX_TRIALS:]))
     blocks += [{"type": "divider"}, _section("*Latest alerts*")]
@@ -129,6 +142,7 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
         blocks.append(_section("None yet."))
     blocks += [{"type": "divider"}]
     sources = [_health_line(h) for h in status.health] or ["Not checked yet."]
+    sources += [mrkdwn_escape(history_health_text(h)) for h in status.history_health]
     blocks.append(_section("*Sources* (last successful check)\n" + "\n".join(sources)))
     if status.failed_deliveries:
         failed = [

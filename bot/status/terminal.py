@@ -6,8 +6,19 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.terminal_text import one_line
-from state.fields import field_label, format_value, source_label
-from state.types import Alert, DestinationHealth, SourceHealth, StoredObservation, TopicStatus
+from state.clocks import clock_note
+from state.fields import field_label, format_value, humanize_enum, source_label, status_words
+from state.timeline import timeline_lines
+from state.trial_facts import site_summary, verification_note
+from state.types import (
+    Alert,
+    DestinationHealth,
+    HistoryHealth,
+    SourceHealth,
+    StoredObservation,
+    TopicStatus,
+)
+from watchers.ctgov_history import RegistryVersion
 from watchers.model import Topic
 from watchers.registry import trial_registries
 
@@ -17,6 +28,7 @@ __all__ = [
     "destination_text",
     "format_time",
     "health_text",
+    "history_health_text",
     "link_registries",
     "status_text",
     "trial_facts",
@@ -60,18 +72,34 @@ def link_registries(
 
 
 def trial_facts(
-    stored: StoredObservation, linked: Iterable[StoredObservation] = ()
+    stored: StoredObservation,
+    linked: Iterable[StoredObservation] = (),
+    *,
+    now: datetime | None = None,
 ) -> list[tuple[str, str, str]]:
-    """(label, value, when it last changed) for each key field of a stored trial, then the
-    status of the same trial in other registries."""
+    """(label, value, when it last changed) for each key field of a stored trial, its results
+    clock, verification and sites, then the status of the same trial in other registries.
+
+    With `now`, a status not verified by the sponsor for over a year is flagged.
+    """
     facts = []
+    fields = stored.observation.fields
     for name in KEY_TRIAL_FIELDS:
-        if name not in stored.observation.fields:
+        if name not in fields:
             continue  # a registry that does not publish it (EU CTIS has no enrollment)
-        value = stored.observation.fields.get(name)
+        value = fields.get(name)
         if value is None and name in ("why_stopped", "results_first_posted"):
             continue
-        facts.append((field_label(name), format_value(name, value), _when(stored, name)))
+        text = status_words(fields) if name == "overall_status" else format_value(name, value)
+        facts.append((field_label(name), text, _when(stored, name)))
+    note = clock_note(fields, now.date()) if now else None
+    if note is not None:
+        facts.append((field_label("results_clock"), note, "FDA-regulated drug study"))
+    verified = verification_note(fields, now)
+    if verified is not None:
+        facts.append((field_label("status_verified"), verified, _when(stored, "status_verified")))
+    if "sites" in fields:  # not in records stored before sites were tracked
+        facts.append((field_label("sites"), site_summary(fields), _when(stored, "sites")))
     for other in linked:
         label = f"{source_label(other.observation.source)} {other.observation.key}"
         status = format_value("overall_status", other.observation.fields.get("overall_status"))
@@ -92,12 +120,18 @@ def alert_summary(alert: Alert) -> str:
     return "; ".join(fc.text for fc in change.field_changes) or change.detail or ""
 
 
-def _trial_lines(stored: StoredObservation, linked: list[StoredObservation]) -> list[str]:
+def _trial_lines(
+    stored: StoredObservation,
+    linked: list[StoredObservation],
+    now: datetime | None,
+    history: tuple[RegistryVersion, ...],
+) -> list[str]:
     obs = stored.observation
     removed = f"  [REMOVED from the registry {format_time(stored.removed_at)}]"
     lines = [f"  {obs.key}  {obs.title}" + (removed if stored.removed_at else "")]
-    facts = trial_facts(stored, linked)
+    facts = trial_facts(stored, linked, now=now)
     lines += [f"    {label}: {value}  ({when})" for label, value, when in facts]
+    lines += [f"    {line}" for line in timeline_lines(history, status_words=humanize_enum)]
     lines.append(f"    {obs.url}")
     return lines
 
@@ -157,14 +191,27 @@ def trials_missing_reason(status: TopicStatus) -> str:
     )
 
 
-def status_text(topic: Topic, status: TopicStatus) -> str:
+def history_health_text(health: HistoryHealth) -> str:
+    """The registry-history import's health for one trial, in words."""
+    last = format_time(health.last_success)
+    if health.consecutive_failures == 0:
+        return f"Registry history {health.nct}: ok, last import {last}"
+    return (
+        f"Registry history {health.nct}: FAILING, last import {last}; "
+        f"{health.consecutive_failures} failed import(s) in a row, last error: "
+        f"{health.last_error} (alerts are unaffected)"
+    )
+
+
+def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = None) -> str:
     """The whole status card: trials, latest alerts, failed deliveries, source health."""
     names = ", ".join(topic.aliases)
     lines = [f"{topic.name}" + (f" (also: {names})" if names else ""), "", "Trials"]
     if status.trials:
         primary, linked = link_registries(status.trials)
         for stored in primary:
-            lines += _trial_lines(stored, linked.get(stored.observation.key, []))
+            key = stored.observation.key
+            lines += _trial_lines(stored, linked.get(key, []), now, status.history.get(key, ()))
     else:
         lines.append(f"  none stored yet: {trials_missing_reason(status)}")
     lines += ["", "Latest alerts"]
@@ -187,6 +234,7 @@ def status_text(topic: Topic, status: TopicStatus) -> str:
     lines += ["", "Sources (last successful check)"]
     if status.health:
         lines += [_health_line(h) for h in status.health]
+        lines += [f"  {history_health_text(h)}" for h in status.history_health]
     else:
         lines.append("  not checked yet")
     if status.destinations:

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Every config key holding a URL a request is sent to, as a TOML snippet with {url} in place.
 URL_KEYS = {
     "sources.clinicaltrials.base_url": '[sources.clinicaltrials]\nbase_url = "{url}"',
+    "sources.clinicaltrials.history_url": '[sources.clinicaltrials]\nhistory_url = "{url}"',
     "sources.openfda.base_url": '[sources.openfda]\nbase_url = "{url}"',
     "sources.google_news.base_url": '[sources.google_news]\nbase_url = "{url}"',
     "sources.pubmed.base_url": '[sources.pubmed]\nbase_url = "{url}"',

@@ -82,17 +82,70 @@ CASES = [
         ],
     ),
     Case(
-        "sites added and removed by name",
-        [stored(trial())],
-        result(trial(locations=("Hopital Pitie-Salpetriere, Paris, France",))),
+        "a site starts recruiting, another stops: one line each, starts first",
+        [
+            stored(
+                trial(
+                    sites=(
+                        "Columbia University | New York | New York | United States | RECRUITING",
+                        "Stanford | Palo Alto | California | United States | NOT_YET_RECRUITING",
+                    )
+                )
+            )
+        ],
+        result(
+            trial(
+                sites=(
+                    "Columbia University | New York | New York | United States | COMPLETED",
+                    "Stanford | Palo Alto | California | United States | RECRUITING",
+                )
+            )
+        ),
         [
             (
                 ChangeKind.UPDATED,
                 "NCT04768972",
                 Severity.NORMAL,
                 [
-                    "Sites: added Hopital Pitie-Salpetriere, Paris, France, "
-                    "removed Columbia University, New York, United States"
+                    "Now recruiting: Stanford (Palo Alto, United States)",
+                    "No longer recruiting: Columbia University (New York, United States) "
+                    "(now Completed)",
+                ],
+            )
+        ],
+    ),
+    Case(
+        "status turns UNKNOWN: the alert says the last known status",
+        [stored(trial(overall_status="RECRUITING"))],
+        result(trial(overall_status="UNKNOWN", last_known_status="RECRUITING")),
+        [
+            (
+                ChangeKind.UPDATED,
+                "NCT04768972",
+                Severity.NORMAL,
+                ["Status: Recruiting → Unknown (last known: Recruiting)"],
+            )
+        ],
+    ),
+    Case(
+        "re-verification alone: no alert",
+        [stored(trial())],
+        result(trial(status_verified="2026-11")),
+        [],
+    ),
+    Case(
+        "sites added and removed by name",
+        [stored(trial())],
+        result(trial(sites=("Hopital Pitie-Salpetriere | Paris |  | France | ",))),
+        [
+            (
+                ChangeKind.UPDATED,
+                "NCT04768972",
+                Severity.NORMAL,
+                [
+                    "No longer recruiting: Columbia University (New York, United States) "
+                    "(removed from the record)",
+                    "Site added: Hopital Pitie-Salpetriere (Paris, France) (status not given)",
                 ],
             )
         ],

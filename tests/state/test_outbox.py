@@ -249,16 +249,19 @@ def test_destination_health_tells_waiting_retrying_and_failed_apart(store: Store
     assert (slack.retry_error, slack.retry_since) == ("HTTP 503", clock())
 
 
+ELSEWHERE = ("Elsewhere | Paris |  | France | RECRUITING",)  # one site, stored form
+
+
 def test_a_route_with_a_minimum_severity_skips_lesser_alerts(store: Store) -> None:
     clock = Clock()
     routes = {"slack": Route("#fus-als-watch"), "teams": Route(min_severity=Severity.HIGH)}
     store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=routes)
     # A change of sites is below high; a suspension is high (state/fields.py).
     store.apply_poll(
-        result(trial(locations=("Elsewhere",))), started=clock(), at=clock(), destinations=routes
+        result(trial(sites=ELSEWHERE)), started=clock(), at=clock(), destinations=routes
     )
     store.apply_poll(
-        result(trial(locations=("Elsewhere",), overall_status="SUSPENDED")),
+        result(trial(sites=ELSEWHERE, overall_status="SUSPENDED")),
         started=clock(),
         at=clock(),
         destinations=routes,

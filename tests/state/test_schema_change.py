@@ -87,3 +87,22 @@ def test_a_real_change_in_the_same_poll_still_alerts_alone(store: Store) -> None
     assert set(TRIAL_FIELDS) <= set(
         store.snapshot("ulefnersen", "clinicaltrials")["NCT04768972"].observation.fields
     )
+
+
+def test_upgrading_from_sites_by_name_to_sites_with_status_alerts_on_no_site(
+    store: Store,
+) -> None:
+    clock = Clock()
+    old_release = {
+        k: v
+        for k, v in TRIAL_FIELDS.items()
+        if k not in ("sites", "last_known_status", "status_verified", "fda_regulated_drug")
+    }
+    old_release["locations"] = ("Columbia University, New York, United States",)
+    before = Observation(**{**trial().__dict__, "fields": freeze_fields(old_release)})
+    assert poll(store, clock, before) == []  # baseline
+    assert poll(store, clock, trial()) == []  # the upgrade: every site, silently
+    recruiting_again = ("Columbia University | New York | New York | United States | ",)
+    assert poll(store, clock, trial(sites=recruiting_again)) == [
+        "No longer recruiting: Columbia University (New York, United States) (now status not given)"
+    ]

@@ -15,6 +15,7 @@ import respx
 
 from tests.fakes.clock import FakeClock
 from watchers.ctgov import FIELDS, ClinicalTrialsWatcher, parse_page, parse_study
+from watchers.ctgov_sites import Site, as_entries
 from watchers.ctgov_version import query_fingerprint
 from watchers.http import Http
 from watchers.model import FetchError, ParseError, Topic
@@ -96,11 +97,16 @@ def test_parse_example_study_fields() -> None:
         "has_results": False,
         "results_first_posted": None,
         "lead_sponsor": "Ionis Pharmaceuticals, Inc.",
-        "locations": (
-            "Columbia University Irving Medical Center, New York, United States",
-            "King's College Hospital, London, United Kingdom",
-            "Stanford University, Palo Alto, United States",
+        "last_known_status": None,
+        "status_verified": "2025-08",
+        # Sites keep the state (two same-named cities differ) and their recruitment status.
+        "sites": (
+            "Columbia University Irving Medical Center | New York | New York | United States"
+            " | ACTIVE_NOT_RECRUITING",
+            "King's College Hospital | London |  | United Kingdom | ACTIVE_NOT_RECRUITING",
+            "Stanford University | Palo Alto | California | United States | ACTIVE_NOT_RECRUITING",
         ),
+        "fda_regulated_drug": True,
         "last_update_posted": "2025-08-22",
     }
 
@@ -126,7 +132,10 @@ def test_parse_full_aact_record() -> None:
         "has_results": False,
         "results_first_posted": None,
         "lead_sponsor": "Assistance Publique - Hôpitaux de Paris",
-        "locations": ("Neurosurgery - Lariboisière hospital, Paris, France",),
+        "last_known_status": None,
+        "status_verified": "2023-12",
+        "sites": ("Neurosurgery - Lariboisière hospital | Paris | Ile-de-France | France | ",),
+        "fda_regulated_drug": False,
         "last_update_posted": "2023-12-14",
     }
 
@@ -162,10 +171,10 @@ def test_parse_fields_limited_record_with_locations_and_other_names() -> None:
     assert fields["enrollment"] == "21"
     assert fields["lead_sponsor"] == "Tocagen Inc."
     assert fields["has_results"] is False
-    assert fields["locations"] == (
-        "MD Anderson Cancer Center, Houston, United States",
-        "Sarah Cannon Research Institute, Denver, United States",
-        "University of Miami, Miami, United States",
+    assert fields["sites"] == (  # a fields-limited record with no site status
+        "MD Anderson Cancer Center | Houston | Texas | United States | ",
+        "Sarah Cannon Research Institute | Denver | Colorado | United States | ",
+        "University of Miami | Miami | Florida | United States | ",
     )
 
 
@@ -175,13 +184,31 @@ def test_locations_are_deduplicated_and_skip_empty_parts() -> None:
     sites.append(copy.deepcopy(sites[0]))
     sites.append({"city": "Paris", "country": "France"})
     sites.append({"status": "RECRUITING"})
-    locations = parse_study(study, TOPIC, by_id=True).fields["locations"]
-    assert locations == (
-        "Columbia University Irving Medical Center, New York, United States",
-        "King's College Hospital, London, United Kingdom",
-        "Paris, France",
-        "Stanford University, Palo Alto, United States",
-    )
+    locations = parse_study(study, TOPIC, by_id=True).fields["sites"]
+    assert [Site.decode(entry).label for entry in as_entries(locations)] == [
+        "unnamed site (Paris, France)",  # sorted by facility: unnamed first
+        "Columbia University Irving Medical Center (New York, United States)",
+        "King's College Hospital (London, United Kingdom)",
+        "Stanford University (Palo Alto, United States)",
+    ]
+
+
+def test_unnamed_sites_in_same_named_cities_of_two_states_stay_two_sites() -> None:
+    study = load("ctgov_study.json")
+    study["protocolSection"]["contactsLocationsModule"]["locations"] = [
+        {"city": "Birmingham", "state": "Alabama", "country": "United States"},
+        {"city": "Birmingham", "state": "Michigan", "country": "United States"},
+    ]
+    assert len(as_entries(parse_study(study, TOPIC, by_id=True).fields["sites"])) == 2
+
+
+def test_unknown_status_keeps_last_known_status_and_verification_date() -> None:
+    study = load("ctgov_study.json")
+    status = study["protocolSection"]["statusModule"]
+    status.update(overallStatus="UNKNOWN", lastKnownStatus="RECRUITING")
+    fields = parse_study(study, TOPIC, by_id=True).fields
+    assert (fields["overall_status"], fields["last_known_status"]) == ("UNKNOWN", "RECRUITING")
+    assert fields["status_verified"] == "2025-08"
 
 
 def test_phases_are_sorted() -> None:
@@ -213,7 +240,7 @@ def test_parse_example_search_page_and_empty_pages() -> None:
     observation = parse_study(studies[0], SEARCH_ONLY, by_id=False)
     assert (observation.key, observation.matched_alias) == (FUSION, "ulefnersen")
     assert observation.fields["overall_status"] == "ACTIVE_NOT_RECRUITING"
-    assert observation.fields["locations"] == ()  # not in this page's fields
+    assert observation.fields["sites"] == ()  # not in this page's fields
     assert parse_page(load("ctgov_search_empty.json")) == ([], None)
     studies, token = parse_page(load("ctgov_search_empty_with_token_derived.json"))
     assert studies == []
@@ -316,7 +343,7 @@ def test_poll_merges_by_id_and_searches(
     assert [o.key for o in result.observations] == ["NCT02576665", FUSION]  # one per study
     fusion = result.observations[1]
     assert fusion.matched_alias == "ulefnersen"
-    locations = fusion.fields["locations"]
+    locations = fusion.fields["sites"]
     assert isinstance(locations, tuple)
     assert len(locations) == 3  # the by-id record, not the slimmer search hit
     other = result.observations[0]

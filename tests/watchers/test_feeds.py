@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from watchers.feeds import FeedWatcher, names_fingerprint
+from watchers.feeds import RULES, RULES_KEY, FeedWatcher, names_fingerprint
 from watchers.http import Http
 from watchers.identity import FINGERPRINTS_KEY
 from watchers.model import FetchError, ParseError, Topic
@@ -231,6 +231,7 @@ def test_304_is_unchanged_and_keeps_the_whole_meta(
         "names": names_fingerprint(ULEF),
         # the keys given to each item's content, for feeds that rotate GUIDs (identity.py)
         FINGERPRINTS_KEY: first.meta[FINGERPRINTS_KEY],
+        RULES_KEY: RULES,  # the matching and identity rules the items were found by
     }
     assert len(json.loads(first.meta[FINGERPRINTS_KEY])) == len(first.observations)
     ticks.now += 1800  # the next cycle, in a new process or after the cache expired
@@ -251,7 +252,7 @@ def test_new_names_read_the_feed_in_full(mock: respx.MockRouter, http: Http, tic
     result = watcher(http, ticks).poll(ULEF, old_meta)  # an alias was added since
     assert "If-None-Match" not in route.calls.last.request.headers
     assert len(result.observations) == 2
-    assert result.meta.keys() == {"names", FINGERPRINTS_KEY}  # no validators were sent back
+    assert result.meta.keys() == {"names", FINGERPRINTS_KEY, RULES_KEY}  # no validators sent back
     assert result.meta["names"] == names_fingerprint(ULEF)
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import respx
 
+from watchers.feeds import RULES, RULES_KEY
 from watchers.http import Http
 from watchers.model import FetchError, ParseError, Topic
 from watchers.news import GoogleNewsWatcher, google_news_query, split_outlet
@@ -150,7 +151,11 @@ def test_304_is_unchanged(mock: respx.MockRouter, news: GoogleNewsWatcher) -> No
     route.side_effect = [google(ETag='"g1"'), httpx.Response(304)]
     first = news.poll(ULEF, {})
     key = f"etag {BASE}?q=%22ulefnersen%22+OR+%22jacifusen%22+OR+%22ION363%22+OR+%22ION-363%22"
-    assert first.meta == {f"{key}&hl=en-US&gl=US&ceid=US%3Aen": '"g1"', "query": QUERY}
+    assert first.meta == {
+        f"{key}&hl=en-US&gl=US&ceid=US%3Aen": '"g1"',
+        "query": QUERY,
+        RULES_KEY: RULES,  # the matching and identity rules the items were found by
+    }
     second = news.poll(ULEF, first.meta)
     assert second.unchanged
     assert second.meta == first.meta

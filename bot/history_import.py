@@ -1,0 +1,94 @@
+"""Import each watched trial's registry history, silently and apart from the live poll.
+
+Runs after a `check` has delivered its alerts and from the service's housekeeping job, so a
+slow or failing history API never fails or delays a poll. Each trial is one attempt: versions
+stored before a failure stay, and the next run fetches only the ones still missing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from state.history import RegistryHistory
+from state.store import Store
+from watchers.ctgov_history import HistoryClient
+from watchers.model import SourceError, Topic
+from watchers.registry import trial_registries
+
+__all__ = ["HistoryImport", "ImportOutcome", "history_trials"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """One trial's import: versions added, or the error that stopped it."""
+
+    nct: str
+    added: int = 0
+    skipped: bool = False  # nothing new since the last complete import
+    error: str | None = None
+
+
+def history_trials(topic: Topic, store: Store) -> dict[str, str | None]:
+    """The trials whose history a topic wants, with their live last-update date (if seen).
+
+    The trials the topic lists, and those its searches found by one of its names; trials
+    found only by a condition are left out (a condition search can find hundreds).
+    """
+    names = {name.casefold() for name in topic.names}
+    wanted: dict[str, str | None] = dict.fromkeys(topic.trials)
+    for registry in trial_registries():
+        for key, stored in store.snapshot(topic.name, registry).items():
+            alias = (stored.observation.matched_alias or "").casefold()
+            if key in wanted or alias in names:
+                update = stored.observation.fields.get("last_update_posted")
+                wanted[key] = update if isinstance(update, str) else None
+    return wanted
+
+
+class HistoryImport:
+    """Fetches versions a trial's stored history lacks; records its own health per trial."""
+
+    def __init__(
+        self, client: HistoryClient, history: RegistryHistory, clock: Callable[[], datetime]
+    ) -> None:
+        self._client, self._history, self._clock = client, history, clock
+
+    def run(self, topics: Iterable[Topic], store: Store) -> list[ImportOutcome]:
+        """Import every topic's trials once; never raises for a source failure."""
+        outcomes: list[ImportOutcome] = []
+        done: set[str] = set()
+        for topic in topics:
+            for nct, update in history_trials(topic, store).items():
+                if nct not in done:
+                    done.add(nct)
+                    outcomes.append(self.import_trial(nct, update))
+        return outcomes
+
+    def import_trial(self, nct: str, update: str | None) -> ImportOutcome:
+        """One trial: read the version list when the record changed since, fetch what is new."""
+        if update is not None and self._history.caught_up_with(nct) == update:
+            return ImportOutcome(nct, skipped=True)
+        added = 0
+        try:
+            known = self._history.known_versions(nct)
+            for entry in self._client.versions(nct):
+                if entry.version not in known:
+                    self._history.add(self._client.version(nct, entry), at=self._clock())
+                    added += 1
+        except SourceError as error:
+            return self._failed(nct, added, str(error))
+        except Exception as error:  # an undocumented API: whatever it does, the poll goes on
+            log.exception("registry history import of %s failed unexpectedly", nct)
+            return self._failed(nct, added, f"unexpected {type(error).__name__}: {error}")
+        self._history.record_success(nct, at=self._clock(), caught_up_with=update)
+        return ImportOutcome(nct, added=added)
+
+    def _failed(self, nct: str, added: int, error: str) -> ImportOutcome:
+        log.warning("registry history import of %s failed: %s", nct, error)
+        self._history.record_failure(nct, at=self._clock(), error=error)
+        return ImportOutcome(nct, added=added, error=error)

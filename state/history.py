@@ -1,0 +1,136 @@
+"""Stored registry history: versions per trial and the import's own health. Never alerts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from state.tables import HistoryStateRow, RegistryVersionRow
+from state.types import HistoryHealth
+from watchers.ctgov_history import RegistryVersion
+
+__all__ = ["RegistryHistory"]
+
+
+def _version(row: RegistryVersionRow) -> RegistryVersion:
+    return RegistryVersion(
+        nct=row.nct_id,
+        version=row.version,
+        date=row.date,
+        overall_status=row.overall_status,
+        start_date=row.start_date,
+        primary_completion_date=row.primary_completion_date,
+        completion_date=row.completion_date,
+        enrollment=row.enrollment,
+        module_labels=tuple(json.loads(row.module_labels_json)),
+    )
+
+
+def _health(row: HistoryStateRow) -> HistoryHealth:
+    return HistoryHealth(
+        nct=row.nct_id,
+        last_attempt=row.last_attempt,
+        last_success=row.last_success,
+        consecutive_failures=row.consecutive_failures,
+        last_error=row.last_error,
+        caught_up_with=row.caught_up_with,
+    )
+
+
+class RegistryHistory:
+    """Reads and writes registry_version and history_state; each call is one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def versions(self, nct: str) -> list[RegistryVersion]:
+        """Every stored version of a trial, oldest first."""
+        return self.versions_of([nct]).get(nct, [])
+
+    def versions_of(self, ncts: Iterable[str]) -> dict[str, list[RegistryVersion]]:
+        """Stored versions of several trials in one query, oldest first per trial."""
+        wanted = sorted(set(ncts))
+        if not wanted:
+            return {}
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(RegistryVersionRow)
+                .where(col(RegistryVersionRow.nct_id).in_(wanted))
+                .order_by(col(RegistryVersionRow.nct_id), col(RegistryVersionRow.version))
+            ).all()
+        found: dict[str, list[RegistryVersion]] = {}
+        for row in rows:
+            found.setdefault(row.nct_id, []).append(_version(row))
+        return found
+
+    def known_versions(self, nct: str) -> set[int]:
+        """Version numbers already stored for a trial."""
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(RegistryVersionRow.version).where(RegistryVersionRow.nct_id == nct)
+            ).all()
+        return set(rows)
+
+    def add(self, version: RegistryVersion, *, at: datetime) -> None:
+        """Store one fetched version (already stored: left as it is)."""
+        with Session(self._engine) as session:
+            if session.get(RegistryVersionRow, (version.nct, version.version)) is None:
+                session.add(
+                    RegistryVersionRow(
+                        nct_id=version.nct,
+                        version=version.version,
+                        date=version.date,
+                        overall_status=version.overall_status,
+                        start_date=version.start_date,
+                        primary_completion_date=version.primary_completion_date,
+                        completion_date=version.completion_date,
+                        enrollment=version.enrollment,
+                        module_labels_json=json.dumps(list(version.module_labels)),
+                        imported_at=at,
+                    )
+                )
+                session.commit()
+
+    def health(self, ncts: Iterable[str]) -> list[HistoryHealth]:
+        """The import's health for these trials (those ever attempted), by trial id."""
+        wanted = sorted(set(ncts))
+        if not wanted:
+            return []
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(HistoryStateRow)
+                .where(col(HistoryStateRow.nct_id).in_(wanted))
+                .order_by(col(HistoryStateRow.nct_id))
+            ).all()
+            return [_health(row) for row in rows]
+
+    def caught_up_with(self, nct: str) -> str | None:
+        """The live record's update date the last complete import reached (None: never)."""
+        with Session(self._engine) as session:
+            row = session.get(HistoryStateRow, nct)
+            return row.caught_up_with if row and row.last_success else None
+
+    def record_success(self, nct: str, *, at: datetime, caught_up_with: str | None) -> None:
+        """The import of a trial completed: every listed version is stored."""
+        with Session(self._engine) as session:
+            row = session.get(HistoryStateRow, nct) or HistoryStateRow(nct_id=nct)
+            row.last_attempt = row.last_success = at
+            row.consecutive_failures = 0
+            row.last_error = None
+            row.caught_up_with = caught_up_with
+            session.add(row)
+            session.commit()
+
+    def record_failure(self, nct: str, *, at: datetime, error: str) -> None:
+        """The import of a trial failed; versions stored so far stay, the next run resumes."""
+        with Session(self._engine) as session:
+            row = session.get(HistoryStateRow, nct) or HistoryStateRow(nct_id=nct)
+            row.last_attempt = at
+            row.consecutive_failures += 1
+            row.last_error = error
+            session.add(row)
+            session.commit()

@@ -1,0 +1,67 @@
+"""A trial's timeline from its registry versions, and which move a live date change is."""
+
+from __future__ import annotations
+
+from state.diff import diff
+from state.fields import humanize_enum
+from state.timeline import annotate_moves, ordinal, timeline_lines
+from state.types import StoredObservation
+from tests.bot.history_world import FUSION, history_list, version_body
+from tests.factories import T0, result, trial
+from watchers.ctgov_history import RegistryVersion, VersionEntry, parse_version
+
+
+def fusion_versions() -> list[RegistryVersion]:
+    entries = [
+        VersionEntry(c["version"], c["date"], c["status"], tuple(c["moduleLabels"]))
+        for c in history_list()["changes"]
+    ]
+    return [parse_version(version_body(FUSION, e.version), FUSION, e) for e in entries]
+
+
+def test_timeline_shows_status_changes_and_each_dates_moves_with_total_slip() -> None:
+    lines = timeline_lines(fusion_versions(), status_words=humanize_enum)
+    assert lines == [
+        "Registry history: 4 versions, 2021-02-22 to 2025-03-10",
+        "Status: Not yet recruiting (2021-02-22) -> Recruiting (2021-06-15)",
+        "Start moved once: 2021-06 (est.) -> 2021-06-14 (actual, 2021-06-15)",
+        "Primary completion moved twice: 2023-06 (est.) -> 2025-06 (est., 2023-02-01) "
+        "-> 2026-09 (est., 2025-03-10) (+39 months in total)",
+        "Completion moved twice: 2023-12 (est.) -> 2025-12 (est., 2023-02-01) "
+        "-> 2028-12 (est., 2025-03-10) (+60 months in total)",
+    ]
+
+
+def test_a_date_that_never_moved_says_so_and_no_history_says_nothing() -> None:
+    assert "Primary completion: 2023-06 (est.), never moved" in timeline_lines(
+        fusion_versions()[:2]
+    )
+    assert timeline_lines([]) == []
+
+
+def test_a_live_date_move_says_which_move_it_is() -> None:
+    before = StoredObservation(trial(), first_seen=T0, last_seen=T0, last_changed=T0)
+    moved = trial(primary_completion_date="2026-12 (estimated)")
+    changes = diff({FUSION: before}, result(moved))
+    [change] = annotate_moves(changes, {FUSION: fusion_versions()})
+    assert [fc.text for fc in change.field_changes] == [
+        "Primary completion: 2026-09 (estimated) → 2026-12 (estimated) "
+        "(3rd move, +3 months; +42 months since first registered)"
+    ]
+    # Without history, the alert stays as it was.
+    assert annotate_moves(changes, {}) == changes
+
+
+def test_ordinals() -> None:
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "101st",
+    ]
