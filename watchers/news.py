@@ -17,6 +17,7 @@ import httpx
 from watchers.feedparse import FeedItem, parse_feed
 from watchers.feeds import RULES, RULES_KEY, feed_observation
 from watchers.http import Http
+from watchers.identity import FINGERPRINTS_KEY, settle_keys
 from watchers.match import find_mention
 from watchers.model import Observation, SourceResult, Topic
 from watchers.spec import Folding, Retention, Severity, SourceKind, SourceSpec, fixed_severity
@@ -57,16 +58,19 @@ class GoogleNewsWatcher:
         # The validators are keyed by the full URL, so a changed query never sends old ones.
         kept = {**answer.meta, QUERY_KEY: query}
         if answer.response is None:
-            if RULES_KEY in meta:  # only a full read renews it
-                kept[RULES_KEY] = meta[RULES_KEY]
+            for key in (FINGERPRINTS_KEY, RULES_KEY):  # only a full read renews them
+                if key in meta:
+                    kept[key] = meta[key]
             return SourceResult(SOURCE, topic.name, unchanged=True, meta=kept)
         url = httpx.URL(self._base)
         items = parse_feed(answer.response.content, where=f"Google News ({url.host}{url.path})")
+        # Google's links are opaque redirects: an article whose link churns keeps its key.
+        settled, identity = settle_keys(google_news_observations(items, topic), meta)
         return SourceResult(
             SOURCE,
             topic.name,
-            google_news_observations(items, topic),
-            meta={**kept, RULES_KEY: RULES},
+            settled,
+            meta={**kept, **identity, RULES_KEY: RULES},
             rules_changed=bool(meta) and meta.get(RULES_KEY) != RULES,
         )
 

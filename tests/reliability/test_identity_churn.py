@@ -21,6 +21,7 @@ from tests.fakes.clock import FakeClock
 from watchers.feeds import FeedWatcher
 from watchers.http import Http
 from watchers.model import Topic
+from watchers.news import GoogleNewsWatcher
 
 URL = "https://press.example.test/rss.xml"
 TOPIC = Topic("ulefnersen", aliases=("jacifusen", "ION363"))
@@ -112,5 +113,41 @@ def test_two_distinct_items_alike_in_title_and_day_both_alert(db_url: str) -> No
                 poll_once(FeedWatcher(http, "Press", URL, "FDA"), TOPIC, store, clock, CONSOLE)
         alerts = store.outbox.pending("console", limit=100)
         assert sorted(a.change.key for a in alerts) == ["a", "b"]
+    finally:
+        store.close()
+
+
+NEWS = "https://news.example.test/rss/search"
+
+
+def news_feed(fetch: int) -> str:
+    # Google News answers with opaque redirect links and GUIDs that can differ per fetch.
+    story = (
+        "<item><title>FDA approves ulefnersen for FUS-ALS - Example Times</title>"
+        f"<link>https://news.example.test/rss/articles/CBMi{fetch * 7919:x}?oc=5</link>"
+        f'<guid isPermaLink="false">CBMi{fetch * 104729:x}</guid>'
+        f"<pubDate>Tue, 03 Nov 2026 {9 + fetch}:15:00 GMT</pubDate>"
+        '<source url="https://times.example.test">Example Times</source></item>'
+    )
+    items = story if fetch > 0 else ""  # the first poll is the baseline
+    return f'<rss version="2.0"><channel><title>"ulefnersen"</title>{items}</channel></rss>'
+
+
+def test_a_google_news_story_with_churning_links_alerts_once(db_url: str) -> None:
+    store = Store.open(db_url)
+    clock, time = Clock(), FakeClock()
+    fetches = iter(range(10))
+    try:
+        with httpx.Client() as client, respx.mock() as router:
+            router.get(url__startswith=NEWS).mock(
+                side_effect=lambda _: httpx.Response(200, text=news_feed(next(fetches)))
+            )
+            http = Http(client, min_interval=0.0, sleep=time.sleep, monotonic=time.monotonic)
+            for _ in range(5):
+                clock.advance(hours=1)
+                poll_once(GoogleNewsWatcher(http, NEWS), TOPIC, store, clock, CONSOLE)
+        alerts = store.outbox.pending("console", limit=100)
+        assert [a.change.kind for a in alerts] == [ChangeKind.NEW]
+        assert len(store.snapshot(TOPIC.name, "google_news")) == 1
     finally:
         store.close()

@@ -12,6 +12,7 @@ import respx
 
 from watchers.feeds import RULES, RULES_KEY
 from watchers.http import Http
+from watchers.identity import FINGERPRINTS_KEY
 from watchers.model import FetchError, ParseError, Topic
 from watchers.news import GoogleNewsWatcher, google_news_query, split_outlet
 
@@ -154,6 +155,7 @@ def test_304_is_unchanged(mock: respx.MockRouter, news: GoogleNewsWatcher) -> No
     assert first.meta == {
         f"{key}&hl=en-US&gl=US&ceid=US%3Aen": '"g1"',
         "query": QUERY,
+        FINGERPRINTS_KEY: first.meta[FINGERPRINTS_KEY],  # keys by content (identity.py)
         RULES_KEY: RULES,  # the matching and identity rules the items were found by
     }
     second = news.poll(ULEF, first.meta)
