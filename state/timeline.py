@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from state.types import Change, ChangeKind, FieldChange
+from state.types import Change, ChangeKind, FieldChange, StoredObservation
 from watchers.ctgov_history import RegistryVersion
 from watchers.model import FieldValue
 
@@ -102,9 +102,16 @@ def _status_line(versions: Sequence[RegistryVersion], words: Callable[[str], str
 
 
 def timeline_lines(
-    versions: Sequence[RegistryVersion], *, status_words: Callable[[str], str] = str
+    versions: Sequence[RegistryVersion],
+    *,
+    status_words: Callable[[str], str] = str,
+    live: StoredObservation | None = None,
 ) -> list[str]:
-    """The timeline in lines: versions span, status changes with dates, each date's moves."""
+    """The timeline in lines: versions span, status changes with dates, each date's moves.
+
+    `live` is the record as last polled: a date it moved since the newest stored version is the
+    last move ("live <date>"), so the lines agree with the chart and the live alerts.
+    """
     if not versions:
         return []
     lines = [
@@ -116,9 +123,19 @@ def timeline_lines(
         lines.append(status)
     for field, label in DATE_FIELDS:
         moves = date_moves(versions, field)
+        if moves and live is not None:
+            moves += _live_move(live, field, moves[-1])
         if moves:
             lines.append(_date_line(label, moves))
     return lines
+
+
+def _live_move(live: StoredObservation, field: str, last: Move) -> list[Move]:
+    value = live.observation.fields.get(field)
+    if not isinstance(value, str) or month_index(value) is None or value == last.value:
+        return []
+    changed = live.field_changed_at.get(field)
+    return [Move(value, f"live {changed.date().isoformat()}" if changed else "live")]
 
 
 def ordinal(n: int) -> str:

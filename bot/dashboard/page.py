@@ -101,7 +101,7 @@ def topic_page(topic: Topic, status: TopicStatus, *, now: datetime) -> str:
         )
         lines = Markup("").join(
             Markup("<li>{}</li>").format(line)
-            for line in timeline_lines(versions, status_words=humanize_enum)
+            for line in timeline_lines(versions, status_words=humanize_enum, live=stored)
         )
         live = obs.fields.get("primary_completion_date")
         changed = stored.field_changed_at.get("primary_completion_date")

@@ -129,7 +129,9 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
             t,
             linked.get(t.observation.key, []),
             now,
-            timeline_lines(status.history.get(t.observation.key, ()), status_words=humanize_enum),
+            timeline_lines(
+                status.history.get(t.observation.key, ()), status_words=humanize_enum, live=t
+            ),
         )
         for t in trials[:MAX_TRIALS]
     ]

@@ -131,7 +131,8 @@ def _trial_lines(
     lines = [f"  {obs.key}  {obs.title}" + (removed if stored.removed_at else "")]
     facts = trial_facts(stored, linked, now=now)
     lines += [f"    {label}: {value}  ({when})" for label, value, when in facts]
-    lines += [f"    {line}" for line in timeline_lines(history, status_words=humanize_enum)]
+    timeline = timeline_lines(history, status_words=humanize_enum, live=stored)
+    lines += [f"    {line}" for line in timeline]
     lines.append(f"    {obs.url}")
     return lines
 

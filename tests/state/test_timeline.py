@@ -65,3 +65,26 @@ def test_ordinals() -> None:
         "22nd",
         "101st",
     ]
+
+
+def test_the_live_record_adds_its_move_so_the_lines_agree_with_the_chart() -> None:
+    moved = trial(primary_completion_date="2026-12 (estimated)")
+    changed = T0.replace(year=2026, month=11, day=2)
+    live = StoredObservation(
+        moved,
+        first_seen=T0,
+        last_seen=changed,
+        last_changed=changed,
+        field_changed_at={"primary_completion_date": changed},
+    )
+    lines = timeline_lines(fusion_versions(), status_words=humanize_enum, live=live)
+    assert (
+        "Primary completion moved 3 times: 2023-06 (est.) -> 2025-06 (est., 2023-02-01) "
+        "-> 2026-09 (est., 2025-03-10) -> 2026-12 (est., live 2026-11-02) (+42 months in total)"
+    ) in lines
+    # Dates the live record gives as the newest version did are not moves.
+    assert (
+        "Completion moved twice: 2023-12 (est.) -> 2025-12 (est., 2023-02-01) "
+        "-> 2028-12 (est., 2025-03-10) (+60 months in total)"
+    ) in lines
+    assert "Start moved once: 2021-06 (est.) -> 2021-06-14 (actual, 2021-06-15)" in lines
