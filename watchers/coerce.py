@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from watchers.model import ParseError
@@ -28,6 +29,7 @@ __all__ = [
     "read_list",
     "read_map",
     "read_text",
+    "utc_day",
 ]
 
 _COUNT = re.compile(r"[+]?\d+")
@@ -47,6 +49,14 @@ def as_list(value: Any) -> list[Any]:
 def nonblank(value: Any) -> str | None:
     """A non-blank string, stripped; None for anything else."""
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def utc_day(value: Any) -> datetime | None:
+    """`2026-11-03` as midnight UTC; None for anything that is not such a day."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
 
 
 def nonblanks(values: Any) -> list[str]:

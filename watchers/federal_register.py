@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from watchers.coerce import as_list, as_map, kind_name, nonblank
+from watchers.coerce import as_list, as_map, kind_name, nonblank, utc_day
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in, find_mention
 from watchers.model import (
@@ -247,20 +247,13 @@ def parse_document(
         title=title,
         url=nonblank(doc.get("html_url")) or f"https://www.federalregister.gov/d/{number}",
         fields=freeze_fields(fields),
-        published=_moment(published),
+        published=utc_day(published),
         matched_alias=alias,
     )
 
 
 def _phrase(name: str) -> str:
     return " ".join(name.replace('"', " ").split())
-
-
-def _moment(value: str) -> datetime | None:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 def federal_register_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:

@@ -13,11 +13,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from watchers.claims import detect_claim
-from watchers.coerce import as_list, as_map, kind_name, nonblank
+from watchers.coerce import as_list, as_map, kind_name, nonblank, utc_day
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in, find_mention
 from watchers.model import (
@@ -192,7 +192,7 @@ def parse_preprint(record: Mapping[str, Any], topic: Topic) -> Observation | Non
         title=title,
         url=f"https://www.medrxiv.org/content/{doi}v{version}",
         fields=freeze_fields(fields),
-        published=_moment(nonblank(record.get("date"))),
+        published=utc_day(nonblank(record.get("date"))),
         matched_alias=alias,
     )
 
@@ -220,13 +220,6 @@ def _number(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
-
-
-def _moment(value: str | None) -> datetime | None:
-    try:
-        return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 def preprint_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
-from watchers.coerce import as_map, kind_name, nonblank, nonblanks
+from watchers.coerce import as_map, kind_name, nonblank, nonblanks, utc_day
 from watchers.http import Http, decode_json
 from watchers.model import (
     FetchError,
@@ -257,7 +257,7 @@ def _filing(adsh: str, docs: list[Mapping[str, Any]], topic: Topic, found_by: st
         title=title,
         url=filing_index_url(ciks[0] if ciks else None, adsh),
         fields=freeze_fields(fields),
-        published=_moment(filed),
+        published=utc_day(filed),
         # The full-text search matched the name in the filing's text, which we do not read.
         matched_alias=found_by,
     )
@@ -282,13 +282,6 @@ def _company(names: list[str]) -> str | None:
 def _adsh_from_id(value: Any) -> str | None:
     text = nonblank(value)
     return text.split(":", 1)[0] if text and ":" in text else None
-
-
-def _moment(value: str | None) -> datetime | None:
-    try:
-        return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 def sec_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
