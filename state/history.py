@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from state.tables import HistoryStateRow, RegistryVersionRow
 from state.types import HistoryHealth
-from watchers.ctgov_history import RegistryVersion
+from watchers.model import RegistryVersion
 
 __all__ = ["RegistryHistory"]
 

@@ -43,8 +43,7 @@ from state.types import (
     StoredObservation,
     TopicStatus,
 )
-from watchers.ctgov_history import RegistryVersion
-from watchers.model import SourceResult
+from watchers.model import RegistryVersion, SourceResult
 from watchers.registry import specs_where
 from watchers.spec import SourceKind
 

@@ -10,8 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from state.types import Change, ChangeKind, FieldChange, StoredObservation
-from watchers.ctgov_history import RegistryVersion
-from watchers.model import FieldValue
+from watchers.model import FieldValue, RegistryVersion
 
 __all__ = [
     "DATE_FIELDS",

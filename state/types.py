@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from watchers.ctgov_history import RegistryVersion
-from watchers.model import FieldValue, Observation
+from watchers.model import FieldValue, Observation, RegistryVersion
 from watchers.spec import Severity
 
 __all__ = [

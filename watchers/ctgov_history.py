@@ -12,7 +12,7 @@ from typing import Any
 
 from watchers.coerce import as_map, kind_name, nonblank, nonblanks
 from watchers.http import Http
-from watchers.model import ParseError
+from watchers.model import ParseError, RegistryVersion
 from watchers.trial_ids import nct_id
 
 __all__ = [
@@ -34,21 +34,6 @@ class VersionEntry:
     version: int
     date: str  # the sponsor's QC/submit date of this version, YYYY-MM-DD
     status: str | None
-    module_labels: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RegistryVersion:
-    """What we keep of one version of a record: its date, status, dates and enrollment."""
-
-    nct: str
-    version: int
-    date: str
-    overall_status: str | None
-    start_date: str | None  # "2020-03-12 (estimated)", as the live poll words dates
-    primary_completion_date: str | None
-    completion_date: str | None
-    enrollment: str | None
     module_labels: tuple[str, ...]
 
 

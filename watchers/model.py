@@ -13,6 +13,7 @@ __all__ = [
     "FieldValue",
     "Observation",
     "ParseError",
+    "RegistryVersion",
     "SourceError",
     "SourceResult",
     "Topic",
@@ -130,3 +131,18 @@ class ParseError(SourceError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, transient=False)
+
+
+@dataclass(frozen=True)
+class RegistryVersion:
+    """What we keep of one version of a record: its date, status, dates and enrollment."""
+
+    nct: str
+    version: int
+    date: str
+    overall_status: str | None
+    start_date: str | None  # "2020-03-12 (estimated)", as the live poll words dates
+    primary_completion_date: str | None
+    completion_date: str | None
+    enrollment: str | None
+    module_labels: tuple[str, ...]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from state.timeline import month_index
-from watchers.ctgov_history import RegistryVersion
+from watchers.model import RegistryVersion
 
 __all__ = ["ChartPoint", "chart_points", "completion_chart"]
 

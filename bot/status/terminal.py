@@ -18,8 +18,7 @@ from state.types import (
     StoredObservation,
     TopicStatus,
 )
-from watchers.ctgov_history import RegistryVersion
-from watchers.model import Topic
+from watchers.model import RegistryVersion, Topic
 from watchers.registry import trial_registries
 
 __all__ = [
