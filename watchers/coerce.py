@@ -20,6 +20,7 @@ from watchers.model import ParseError
 __all__ = [
     "as_list",
     "as_map",
+    "day_first",
     "kind_name",
     "nonblank",
     "nonblanks",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 _COUNT = re.compile(r"[+]?\d+")
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _FLAGS = {"true": True, "false": False}
 
 
@@ -56,6 +58,18 @@ def utc_day(value: Any) -> datetime | None:
     try:
         return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
     except (TypeError, ValueError):
+        return None
+
+
+def day_first(value: Any) -> datetime | None:
+    """`29/05/2024` (day/month/year, as EMA and EU CTIS write dates) as midnight UTC, or None."""
+    match = _DMY.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
         return None
 
 

@@ -11,10 +11,10 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from watchers.coerce import as_list, as_map, kind_name, nonblank, nonblanks
+from watchers.coerce import as_list, as_map, day_first, kind_name, nonblank, nonblanks
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in
 from watchers.model import (
@@ -287,12 +287,8 @@ def _iso_date(value: Any) -> str | None:
     text = nonblank(value)
     if text is None:
         return None
-    if match := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):
-        day, month, year = (int(part) for part in match.groups())
-        try:
-            return datetime(year, month, day, tzinfo=UTC).date().isoformat()
-        except ValueError:
-            return text
+    if moment := day_first(text):
+        return moment.date().isoformat()
     if match := re.match(r"(\d{4}-\d{2}-\d{2})(?:$|T)", text):
         return match.group(1)
     return text

@@ -5,13 +5,12 @@ Format reference: docs/sources.md#ema-medicines-report.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from watchers.coerce import nonblank
+from watchers.coerce import day_first, nonblank
 from watchers.http import Http, decode_json
 from watchers.match import find_alias_in
 from watchers.model import (
@@ -45,7 +44,6 @@ DEFAULT_URL = (
 _FALLBACK_URL = "https://www.ema.europa.eu/en/medicines/download-medicine-data"
 # Poll meta key: the topic's names when its snapshot was taken (see EmaMedicinesWatcher.poll).
 _NAMES_KEY = "topic_names"
-_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 class EmaMedicinesWatcher:
@@ -147,7 +145,7 @@ def parse_record(record: Mapping[str, Any], topic: Topic) -> Observation | None:
         title=_title(name, inn) or key,
         url=nonblank(record.get("medicine_url")) or _FALLBACK_URL,
         fields=freeze_fields(fields),
-        published=_moment(nonblank(record.get("first_published_date"))),
+        published=day_first(nonblank(record.get("first_published_date"))),
         matched_alias=alias,
     )
 
@@ -161,20 +159,8 @@ def _title(name: str | None, inn: str | None) -> str | None:
 
 def _iso_date(value: str | None) -> str | None:
     """`29/05/2024` -> `2024-05-29`; an unparseable date is kept as it came, not dropped."""
-    moment = _moment(value)
+    moment = day_first(value)
     return moment.date().isoformat() if moment else value
-
-
-def _moment(value: str | None) -> datetime | None:
-    """A `DD/MM/YYYY` date (docs/sources.md#ema-medicines-report) as midnight UTC, or None."""
-    match = _DMY.fullmatch(value) if value else None
-    if match is None:
-        return None
-    day, month, year = (int(part) for part in match.groups())
-    try:
-        return datetime(year, month, day, tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 # EMA milestones: a CHMP opinion, the Commission's decision, the marketing authorisation.
