@@ -174,3 +174,14 @@ def test_each_destination_has_its_own_quiet_hours_and_none_by_default(tmp_path: 
     # A timezone alone (quiet hours commented out for a while) is allowed and does nothing.
     path.write_text(BASE.format(db=tmp_path / "tw.db") + '[slack]\ntimezone = "Europe/Zurich"\n')
     assert quiet_hours(load_settings(str(path), env={}, cwd=tmp_path).settings) == {}
+
+
+def test_the_commented_slack_example_in_the_example_config_loads(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parents[2] / "trialwatch.example.toml").read_text()
+    uncommented = example.replace("# quiet_hours = ", "quiet_hours = ", 1).replace(
+        "# timezone = ", "timezone = ", 1
+    )
+    path = tmp_path / "example.toml"
+    path.write_text(uncommented)
+    slack = load_settings(str(path), env={}, cwd=tmp_path).settings.slack
+    assert str(slack.quiet) == "20:00-07:00 Europe/Zurich"
