@@ -201,7 +201,7 @@ def status(
             for line in unacked_lines(application.store.triage.unacknowledged(topic.name, now)):
                 typer.echo(one_line(line))
             return
-        status_card = application.store.status(topic.name, at=now)
+        status_card = application.topic_status(topic.name)
         typer.echo(status_text(topic, status_card, now=now))
 
 
