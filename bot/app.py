@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -19,6 +19,7 @@ from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
 from bot.destinations.notify.destination import AppriseDestination
 from bot.destinations.outlet import DeliveryReport, Destination
+from bot.destinations.quiet import QuietHours
 from bot.destinations.slack.client import build_slack_client as _build_slack_client
 from bot.destinations.slack.delivery import SlackDestination
 from bot.history_import import HistoryImport, ImportOutcome
@@ -27,9 +28,11 @@ from bot.pipeline import PollSummary, poll_once
 from bot.poll_pool import run_lanes
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
+from bot.triage.actions import ClickHandler
+from bot.triage.gate import SlackTriage
 from state.outbox import DestinationHealth, Route
 from state.store import Destinations, Store
-from state.types import Severity
+from state.types import Severity, TopicStatus
 from watchers.base import Watcher
 from watchers.ctgov_history import HistoryClient
 from watchers.deadline import DeadlineWatcher
@@ -37,7 +40,14 @@ from watchers.http import Http, build_client
 from watchers.model import Topic
 from watchers.registry import trial_registries
 
-__all__ = ["App", "CheckReport", "UnknownTopicError", "open_app", "topics_from_settings"]
+__all__ = [
+    "App",
+    "CheckReport",
+    "UnknownTopicError",
+    "open_app",
+    "quiet_hours",
+    "topics_from_settings",
+]
 
 Clock = Callable[[], datetime]
 
@@ -94,6 +104,8 @@ class App:
     clock: Clock
     # The registry-history import ([sources.clinicaltrials] history), None when off.
     history_import: HistoryImport | None = None
+    # Clicks on the Slack alerts' buttons (acknowledge, snooze, mute), None without Slack.
+    clicks: ClickHandler | None = None
     # One outbox flush at a time in this process: the service flushes after every poll and
     # every minute, and two flushes reading the same pending rows would post them twice.
     _deliver_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -118,7 +130,23 @@ class App:
 
     def destination_health(self) -> list[DestinationHealth]:
         """How each destination is taking alerts (configured ones listed even when idle)."""
-        return self.store.outbox.health([d.destination for d in self.deliverers])
+        health = self.store.outbox.health([d.destination for d in self.deliverers])
+        return self._with_quiet_hours(health)
+
+    def topic_status(self, topic: str) -> TopicStatus:
+        """A topic's stored status, its destinations marked when in quiet hours now."""
+        status = self.store.status(topic, at=self.clock())  # with its triage now
+        return replace(status, destinations=tuple(self._with_quiet_hours(status.destinations)))
+
+    def _with_quiet_hours(self, health: Iterable[DestinationHealth]) -> list[DestinationHealth]:
+        now = self.clock()
+        quiet = {d.destination: d.quiet for d in self.deliverers if d.quiet is not None}
+        return [
+            replace(h, quiet_until=q.until)
+            if (q := quiet.get(h.destination)) and q.active(now)
+            else h
+            for h in health
+        ]
 
     def resolve_topic(self, name: str) -> Topic:
         """A topic by its name, an alias or a trial id (case-insensitive)."""
@@ -222,13 +250,19 @@ def _destinations(
     store: Store,
     slack_client: WebClient | None,
     write: Callable[[str], None],
+    slack_triage: SlackTriage | None = None,
 ) -> list[Destination]:
     """Slack (when a token or client is given), each [[notify]] entry, else the console."""
     settings, secrets = config.settings, config.secrets
     found: list[Destination] = []
     if slack_client is not None:
         found.append(
-            SlackDestination(slack_client, store.outbox, default_channel=settings.slack.channel)
+            SlackDestination(
+                slack_client,
+                store.outbox,
+                default_channel=settings.slack.channel,
+                triage=slack_triage,
+            )
         )
     redact = Redactor(secrets.values())
     for entry in settings.notify:
@@ -280,8 +314,13 @@ def open_app(
         slack_client = _build_slack_client(
             secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
         )
-    destinations = _destinations(config, store, slack_client, write or _stdout_write)
-    deliverers = [DeliveryLoop(d, store.outbox, clock) for d in destinations]
+    # Snooze and mute apply to Slack, where they are clicked (bot/triage/).
+    slack_triage = SlackTriage(store.triage, clock) if slack_client is not None else None
+    destinations = _destinations(config, store, slack_client, write or _stdout_write, slack_triage)
+    quiet = quiet_hours(settings)
+    deliverers = [
+        DeliveryLoop(d, store.outbox, clock, quiet=quiet.get(d.name)) for d in destinations
+    ]
     try:
         yield App(
             config=config,
@@ -296,11 +335,23 @@ def open_app(
             deliverers=deliverers,
             clock=clock,
             history_import=_history_import(settings, http, store, clock),
+            clicks=(
+                ClickHandler(store.triage, slack_triage, slack_client, clock)
+                if slack_triage is not None
+                else None
+            ),
         )
     finally:
         if http_client is None:
             client.close()
         store.close()
+
+
+def quiet_hours(settings: Settings) -> dict[str, QuietHours]:
+    """Each destination's quiet hours, by delivery-row name ([slack], each [[notify]])."""
+    found = {"slack": settings.slack.quiet}
+    found |= {entry.name: entry.quiet for entry in settings.notify}
+    return {name: quiet for name, quiet in found.items() if quiet is not None}
 
 
 def _history_import(

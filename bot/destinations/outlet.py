@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from state.outbox import DeliveryLease
-from state.types import Alert
+from state.types import Alert, DeliveryState
 
 __all__ = [
     "DeliveryReport",
     "Destination",
     "Failed",
+    "Held",
     "Outcome",
     "Posted",
     "Refused",
@@ -59,7 +60,16 @@ class Rerouted:
     to_channel: str
 
 
-Outcome = Posted | RetryLater | Refused | Failed | Rerouted
+@dataclass(frozen=True)
+class Held:
+    """Not posted on purpose (its record is snoozed, only muted fields changed): never retried,
+    never posted late; it stays stored and listed in status and the digest."""
+
+    reason: str
+    state: DeliveryState
+
+
+Outcome = Posted | RetryLater | Refused | Failed | Rerouted | Held
 
 
 class Destination(Protocol):
@@ -91,3 +101,8 @@ class DeliveryReport:
     rerouted: int = 0  # refused by their channel, queued for the default channel instead
     found_posted: int = 0  # an earlier, unanswered attempt had posted them: not posted again
     refused: int = 0  # refused without a known cause, to be tried again (up to a limit)
+    # In quiet hours: when they end ("07:00 Europe/Zurich") and the normal and low alerts
+    # waiting for that (not attempted, not failing).
+    quiet_until: str | None = None
+    held: int = 0
+    triaged: int = 0  # held by triage (snoozed record, muted fields): never posted

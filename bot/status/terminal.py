@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from bot.destinations.quiet import quiet_note
+from bot.status.triage_lines import triage_lines
 from bot.terminal_text import one_line
 from state.clocks import clock_note
 from state.fields import field_label, format_value, humanize_enum, source_label, status_words
@@ -164,7 +166,9 @@ def destination_text(health: DestinationHealth) -> str:
     """One destination's health in words: ok or FAILING, waiting alerts, why, last delivery."""
     line = f"{health.destination}: {'FAILING' if health.failing else 'ok'}"
     line += f", last delivery {format_time(health.last_delivered)}"
-    if health.pending:
+    if health.quiet_until:
+        line += f"; {quiet_note(health.quiet_until, health.pending)}"
+    elif health.pending:
         line += f"; {health.pending} waiting"
     if health.retry_error:
         line += f"; retrying since {format_time(health.retry_since)}: {health.retry_error}"
@@ -226,6 +230,8 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
             )
     else:
         lines.append("  none yet")
+    if not status.triage.empty:  # acknowledged / snoozed / muted in Slack (bot/triage/)
+        lines += ["", "Triage", *(f"  {line}" for line in triage_lines(status.triage))]
     if status.failed_deliveries:
         lines += ["", "Failed deliveries (not retried)"]
         for alert in status.failed_deliveries:
