@@ -1,0 +1,62 @@
+"""What commands that only read stored state (`status`) open: the store and the topics.
+
+No HTTP client, Slack, destinations or watchers: `trialwatch status` starts in a fraction of
+the time `check` needs (tests/bot/test_fast_start.py keeps those imports out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.config import LoadedConfig, Settings
+from bot.topics import find_topic, topics_from_settings
+from state.store import Store
+from watchers.model import Topic
+
+__all__ = ["Reader", "open_reader", "open_store", "utc_now"]
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock; everything else receives a clock instead of calling now()."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Reader:
+    """The stored state of the configured topics, read-only by intent."""
+
+    config: LoadedConfig
+    store: Store
+    topics: list[Topic]
+    clock: Clock
+
+    def resolve_topic(self, name: str) -> Topic:
+        """A topic by its name, an alias or a trial id (case-insensitive)."""
+        return find_topic(self.topics, name, self.store.snapshot)
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+    """The configured store; pending migrations applied (migrate=False: refused)."""
+    return Store.open(
+        settings.storage.url,
+        failures_before_alert=settings.health.failures_before_alert,
+        retention_days=settings.storage.retention_days,
+        max_per_poll=settings.alerts.max_per_poll,
+        migrate=migrate,
+    )
+
+
+@contextmanager
+def open_reader(config: LoadedConfig, *, clock: Clock = utc_now) -> Iterator[Reader]:
+    """Open the store (pending migrations applied, as every command does) and close it after."""
+    settings = config.settings
+    store = open_store(settings)
+    try:
+        yield Reader(config, store, topics_from_settings(settings), clock)
+    finally:
+        store.close()
