@@ -1,0 +1,110 @@
+"""`Store.status` remembers a card only while the database is unchanged: never an older answer.
+
+The card is asked for far more often than polls write (every `/status`), so it is kept with a
+stamp of what the database held (state/status_read.py); these tests write in every way the
+card can show, from this store and from another one (another process), and read again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from sqlalchemy import event
+
+from state.store import Store
+from state.types import Alert
+from tests.factories import Clock, deliver, fail_delivery, result, trial
+
+CONSOLE = {"console": None}
+
+
+@pytest.fixture
+def stores(db_url: str) -> Iterator[tuple[Store, Store]]:
+    """The reader (the service answering /status) and a writer with its own connections."""
+    reader, writer = Store.open(db_url), Store.open(db_url)
+    yield reader, writer
+    reader.close()
+    writer.close()
+
+
+def poll(store: Store, at: datetime, **fields: object) -> list[Alert]:
+    """Store one poll of the trial; the alerts it left waiting for the console."""
+    store.apply_poll(result(trial(**fields)), started=at, at=at, destinations=CONSOLE)
+    return store.outbox.pending("console")
+
+
+def statements_run(store: Store) -> list[str]:
+    """Collects the SQL the store sends from now on."""
+    sent: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    return sent
+
+
+def test_a_poll_stored_through_the_same_store_shows_at_once(stores: tuple[Store, Store]) -> None:
+    reader, _ = stores
+    clock = Clock()
+    poll(reader, clock())
+    poll(reader, clock.advance(hours=1), overall_status="COMPLETED")
+    before = reader.status("ulefnersen")
+    assert before == reader.status("ulefnersen")
+    poll(reader, clock.advance(hours=1), overall_status="TERMINATED", why_stopped="Sponsor")
+    after = reader.status("ulefnersen")
+    assert len(after.recent_alerts) == len(before.recent_alerts) + 1
+    assert after.trials[0].observation.fields["overall_status"] == "TERMINATED"
+
+
+def test_a_poll_stored_by_another_process_shows_at_once(stores: tuple[Store, Store]) -> None:
+    reader, writer = stores
+    clock = Clock()
+    poll(writer, clock())
+    for _ in range(3):  # every pooled connection has read (and kept) the card
+        assert reader.status("ulefnersen").recent_alerts == ()
+    poll(writer, clock.advance(hours=1), overall_status="COMPLETED")
+    for _ in range(3):
+        status = reader.status("ulefnersen")
+        assert len(status.recent_alerts) == 1
+        assert status.trials[0].observation.fields["overall_status"] == "COMPLETED"
+
+
+def test_a_delivery_outcome_and_a_source_failure_show_at_once(
+    stores: tuple[Store, Store],
+) -> None:
+    reader, writer = stores
+    clock = Clock()
+    poll(writer, clock())
+    [alert] = poll(writer, clock.advance(hours=1), overall_status="COMPLETED")
+    [console] = reader.status("ulefnersen").destinations
+    assert console.pending == 1
+    fail_delivery(writer, alert, clock.advance(minutes=1), "console closed", permanent=True)
+    status = reader.status("ulefnersen")
+    assert [(d.pending, d.failed) for d in status.destinations] == [(0, 1)]
+    assert [a.id for a in status.failed_deliveries] == [alert.id]
+    writer.record_failure(
+        "ulefnersen", "clinicaltrials", "HTTP 503", started=clock(), at=clock(), destinations={}
+    )
+    [health] = reader.status("ulefnersen").health
+    assert health.consecutive_failures == 1 and health.last_error == "HTTP 503"
+
+
+def test_a_sent_delivery_shows_as_delivered(stores: tuple[Store, Store]) -> None:
+    reader, writer = stores
+    clock = Clock()
+    poll(writer, clock())
+    [alert] = poll(writer, clock.advance(hours=1), overall_status="COMPLETED")
+    assert reader.status("ulefnersen").destinations[0].last_delivered is None
+    deliver(writer, alert, clock.advance(minutes=1))
+    assert reader.status("ulefnersen").destinations[0].last_delivered == clock()
+
+
+def test_an_unchanged_database_is_not_read_again(stores: tuple[Store, Store]) -> None:
+    reader, writer = stores
+    clock = Clock()
+    poll(writer, clock())
+    poll(writer, clock.advance(hours=1), overall_status="COMPLETED")
+    first = reader.status("ulefnersen")
+    sent = statements_run(reader)
+    assert reader.status("ulefnersen") == first
+    assert len(sent) == 1 and "alert" not in sent[0]  # the stamp only, no row read
+    assert reader.status("tofersen").trials == ()  # another topic is its own card
