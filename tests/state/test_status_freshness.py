@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -29,7 +30,7 @@ def stores(db_url: str) -> Iterator[tuple[Store, Store]]:
     writer.close()
 
 
-def poll(store: Store, at: datetime, **fields: object) -> list[Alert]:
+def poll(store: Store, at: datetime, **fields: Any) -> list[Alert]:
     """Store one poll of the trial; the alerts it left waiting for the console."""
     store.apply_poll(result(trial(**fields)), started=at, at=at, destinations=CONSOLE)
     return store.outbox.pending("console")
