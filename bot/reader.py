@@ -40,14 +40,21 @@ class Reader:
         return find_topic(self.topics, name, self.store.snapshot)
 
 
+# Besides the polls running in parallel: /status reads (bot/service/read_gate.py, 4), the
+# outbox loop, /healthz, the dashboard and a poll's nested read of registry history.
+_CONNECTIONS_BESIDES_POLLS = 10
+
+
 def open_store(settings: Settings, *, migrate: bool = True) -> Store:
-    """The configured store; pending migrations applied (migrate=False: refused)."""
+    """The configured store; pending migrations applied (migrate=False: refused); a
+    connection pool as large as the service's threads that use it at once."""
     return Store.open(
         settings.storage.url,
         failures_before_alert=settings.health.failures_before_alert,
         retention_days=settings.storage.retention_days,
         max_per_poll=settings.alerts.max_per_poll,
         migrate=migrate,
+        connections=settings.http.max_parallel + _CONNECTIONS_BESIDES_POLLS,
     )
 
 

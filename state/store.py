@@ -14,7 +14,7 @@ from state import digest_log, retention
 from state.clocks import clock_changes
 from state.diff import adopt_rematched, diff
 from state.digest_log import DigestClaim, DigestRun
-from state.engine import create_store_engine
+from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.enrich import enrich
 from state.history import RegistryHistory
 from state.leases import PollLeases
@@ -75,10 +75,12 @@ class Store:
         retention_days: int = 90,
         max_per_poll: int = 20,
         migrate: bool = True,
+        connections: int = DEFAULT_CONNECTIONS,
     ) -> Store:
-        """Open the database at `url`, applying pending migrations (migrate=False: refuse them)."""
+        """Open the database at `url`, applying pending migrations (migrate=False: refuse them);
+        `connections`: the most threads that use it at once."""
         store = cls(
-            create_store_engine(url),
+            create_store_engine(url, connections=connections),
             failures_before_alert=failures_before_alert,
             retention_days=retention_days,
             max_per_poll=max_per_poll,
