@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -25,20 +25,27 @@ from bot.history_import import HistoryImport, ImportOutcome
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
 from bot.poll_pool import run_lanes
-from bot.reader import open_store, utc_now
+from bot.reader import mark_quiet, open_store, quiet_hours, utc_now
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
 from bot.topics import UnknownTopicError, find_topic, topics_from_settings
 from state.outbox import DestinationHealth, Route
 from state.store import Destinations, Store
-from state.types import Severity
+from state.types import Severity, TopicStatus
 from watchers.base import Watcher
 from watchers.ctgov_history import HistoryClient
 from watchers.deadline import DeadlineWatcher
 from watchers.http import Http, build_client
 from watchers.model import Topic
 
-__all__ = ["App", "CheckReport", "UnknownTopicError", "open_app", "topics_from_settings"]
+__all__ = [
+    "App",
+    "CheckReport",
+    "UnknownTopicError",
+    "open_app",
+    "quiet_hours",
+    "topics_from_settings",
+]
 
 Clock = Callable[[], datetime]
 
@@ -95,7 +102,17 @@ class App:
 
     def destination_health(self) -> list[DestinationHealth]:
         """How each destination is taking alerts (configured ones listed even when idle)."""
-        return self.store.outbox.health([d.destination for d in self.deliverers])
+        health = self.store.outbox.health([d.destination for d in self.deliverers])
+        return self._with_quiet_hours(health)
+
+    def topic_status(self, topic: str) -> TopicStatus:
+        """A topic's stored status, its destinations marked when in quiet hours now."""
+        status = self.store.status(topic)
+        return replace(status, destinations=tuple(self._with_quiet_hours(status.destinations)))
+
+    def _with_quiet_hours(self, health: Iterable[DestinationHealth]) -> list[DestinationHealth]:
+        quiet = {d.destination: d.quiet for d in self.deliverers if d.quiet is not None}
+        return mark_quiet(health, quiet, self.clock())
 
     def resolve_topic(self, name: str) -> Topic:
         """A topic by its name, an alias or a trial id (case-insensitive)."""
@@ -244,7 +261,10 @@ def open_app(
             secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
         )
     destinations = _destinations(config, store, slack_client, write or _stdout_write)
-    deliverers = [DeliveryLoop(d, store.outbox, clock) for d in destinations]
+    quiet = quiet_hours(settings)
+    deliverers = [
+        DeliveryLoop(d, store.outbox, clock, quiet=quiet.get(d.name)) for d in destinations
+    ]
     try:
         yield App(
             config=config,

@@ -31,7 +31,9 @@ NOT_FOR_STATUS = (
     "starlette",
     "uvicorn",
     "bot.app",
-    "bot.destinations",
+    "bot.destinations.flush",
+    "bot.destinations.notify",
+    "bot.destinations.slack",
     "bot.service",
 )
 NOT_FOR_HELP = (*NOT_FOR_STATUS, "httpx", "sqlalchemy", "sqlmodel", "feedparser", "watchers.http")
