@@ -86,7 +86,7 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return None
-        rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()  # noqa: S608
+        rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
         if len(rows) <= 1:
             return str(rows[0][0]) if rows else None
         from alembic.runtime.migration import MigrationContext
