@@ -67,7 +67,7 @@ class Reader:
 
     def topic_status(self, topic: str) -> TopicStatus:
         """A topic's stored status, its destinations marked when in quiet hours now."""
-        status = self.store.status(topic)
+        status = self.store.status(topic, at=self.clock())  # with its triage now
         # Slack delivers only with a bot token (bot/app.py builds no Slack deliverer without).
         secrets = self.config.secrets
         quiet = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, delete, text, update
@@ -26,6 +26,7 @@ from state.retention import PruneReport
 from state.status_read import StatusCache, source_health
 from state.tables import AlertRow, DeliveryRow, PollStateRow
 from state.timeline import DATE_FIELDS, annotate_moves
+from state.triage import Triage, triage_summary
 from state.types import (
     Alert,
     Change,
@@ -107,6 +108,11 @@ class Store:
     def history(self) -> RegistryHistory:
         """Trials' registry history and its import's health (state/history.py)."""
         return RegistryHistory(self.engine)
+
+    @property
+    def triage(self) -> Triage:
+        """The triage ledger: acknowledge, snooze, mute (state/triage.py)."""
+        return Triage(self.engine)
 
     @property
     def poll_leases(self) -> PollLeases:
@@ -219,11 +225,17 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def status(self, topic: str, *, alerts: int = 5) -> TopicStatus:
-        """Trials, latest alerts, failed deliveries and source health of a topic; one
-        connection, and no re-read while the database is unchanged (state/status_read.py)."""
+    def status(self, topic: str, *, alerts: int = 5, at: datetime | None = None) -> TopicStatus:
+        """Trials, latest alerts, failed deliveries and source health of a topic; with `at`,
+        its triage too (unacknowledged high alerts, snoozes and mutes in force at `at`).
+
+        One connection; the stored part is not re-read while the database is unchanged
+        (state/status_read.py); the triage depends on `at`, so it is read each time."""
         with Session(self.engine) as session:
-            return self._status_cache.read(session, topic, alerts=alerts)
+            card = self._status_cache.read(session, topic, alerts=alerts)
+            if at is None:
+                return card
+            return replace(card, triage=triage_summary(session, topic, at))
 
     def health(self, topic: str | None = None) -> list[SourceHealth]:
         """Source health rows, for one topic or all."""
