@@ -20,6 +20,8 @@ import itertools
 import json
 import threading
 from collections.abc import Hashable
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, or_, text
 from sqlmodel import Session, col, select
@@ -30,11 +32,17 @@ from state.outbox import destination_health
 from state.source_sql import from_sources
 from state.staleness import stale_note
 from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
+from state.triage import triage_summary
+from state.triage_types import TriageSummary
 from state.types import DeliveryState, SourceHealth, TopicStatus
 from watchers.registry import specs_where
 from watchers.spec import SourceKind
 
-__all__ = ["StatusCache", "data_stamp", "read_status", "source_health"]
+__all__ = ["TRIAGE_TTL", "StatusCache", "data_stamp", "read_status", "source_health"]
+
+# How long a card's triage (snoozes in force, unacknowledged alerts) is given again unchanged:
+# its times are shown to the minute; a write to the database ends it at once.
+TRIAGE_TTL = timedelta(seconds=1)
 
 _CONNECTION_IDS = itertools.count(1)
 _CONNECTION_KEY = "trialwatch_stamp_id"  # in the pooled connection's info: new DBAPI, new id
@@ -113,16 +121,31 @@ def _health_of(row: PollStateRow) -> SourceHealth:
 
 class StatusCache:
     """Status cards by topic, each kept with the stamp it was read under (per connection on
-    SQLite, whose stamps only compare within one connection)."""
+    SQLite, whose stamps only compare within one connection).
+
+    A card's triage depends on the time too (snoozes end, alerts leave the 14-day window):
+    it is kept for TRIAGE_TTL of the caller's clock at most, and never past a write."""
 
     def __init__(self, size: int = 256) -> None:
         self._size = size
         self._cards: dict[tuple[str, int, Hashable], tuple[Hashable, TopicStatus]] = {}
+        self._triage: dict[tuple[str, Hashable], tuple[Hashable, datetime, TriageSummary]] = {}
         self._lock = threading.Lock()
 
-    def read(self, session: Session, topic: str, *, alerts: int = 5) -> TopicStatus:
-        """The card as the database holds it now: remembered when nothing changed, else read."""
+    def read(
+        self, session: Session, topic: str, *, alerts: int = 5, at: datetime | None = None
+    ) -> TopicStatus:
+        """The card as the database holds it now (with its triage at `at`, if given):
+        remembered when nothing changed, else read."""
         stamp = data_stamp(session.connection())
+        card = self._card(session, stamp, topic, alerts)
+        if at is None:
+            return card
+        return replace(card, triage=self._triage_at(session, stamp, topic, at))
+
+    def _card(
+        self, session: Session, stamp: tuple[Hashable, Hashable] | None, topic: str, alerts: int
+    ) -> TopicStatus:
         if stamp is None:
             return read_status(session, topic, alerts=alerts)
         scope, version = stamp
@@ -137,3 +160,21 @@ class StatusCache:
                 self._cards.clear()  # topics x pooled connections: more is a misuse
             self._cards[key] = (version, card)
         return card
+
+    def _triage_at(
+        self, session: Session, stamp: tuple[Hashable, Hashable] | None, topic: str, at: datetime
+    ) -> TriageSummary:
+        if stamp is None:
+            return triage_summary(session, topic, at)
+        scope, version = stamp
+        key = (topic, scope)
+        with self._lock:
+            kept = self._triage.get(key)
+        if kept is not None and kept[0] == version and kept[1] <= at < kept[1] + TRIAGE_TTL:
+            return kept[2]
+        summary = triage_summary(session, topic, at)
+        with self._lock:
+            if len(self._triage) >= self._size and key not in self._triage:
+                self._triage.clear()
+            self._triage[key] = (version, at, summary)
+        return summary

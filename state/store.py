@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, delete, text, update
@@ -26,7 +26,7 @@ from state.retention import PruneReport
 from state.status_read import StatusCache, source_health
 from state.tables import AlertRow, DeliveryRow, PollStateRow
 from state.timeline import DATE_FIELDS, annotate_moves
-from state.triage import Triage, triage_summary
+from state.triage import Triage
 from state.types import (
     Alert,
     Change,
@@ -229,13 +229,9 @@ class Store:
         """Trials, latest alerts, failed deliveries and source health of a topic; with `at`,
         its triage too (unacknowledged high alerts, snoozes and mutes in force at `at`).
 
-        One connection; the stored part is not re-read while the database is unchanged
-        (state/status_read.py); the triage depends on `at`, so it is read each time."""
+        One connection; not re-read while the database is unchanged (state/status_read.py)."""
         with Session(self.engine) as session:
-            card = self._status_cache.read(session, topic, alerts=alerts)
-            if at is None:
-                return card
-            return replace(card, triage=triage_summary(session, topic, at))
+            return self._status_cache.read(session, topic, alerts=alerts, at=at)
 
     def health(self, topic: str | None = None) -> list[SourceHealth]:
         """Source health rows, for one topic or all."""

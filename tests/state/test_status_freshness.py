@@ -8,7 +8,7 @@ card can show, from this store and from another one (another process), and read 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event
 
 from state.store import Store
+from state.triage_types import TriageAction, TriageKind
 from state.types import Alert
 from tests.factories import Clock, deliver, fail_delivery, result, trial
 
@@ -115,3 +116,22 @@ def test_an_unchanged_database_is_not_read_again(tmp_path: Path) -> None:
     assert reader.status("tofersen").trials == ()  # another topic is its own card
     reader.close()
     writer.close()
+
+
+def test_a_snooze_shows_at_once_and_ends_on_time(stores: tuple[Store, Store]) -> None:
+    reader, writer = stores
+    clock = Clock()
+    poll(writer, clock())
+    [alert] = poll(writer, clock.advance(hours=1), overall_status="COMPLETED")
+    assert reader.status("ulefnersen", at=clock()).triage.snoozed == ()
+    until = clock() + timedelta(minutes=15)
+    snooze = TriageAction(
+        at=clock(), user_id="U1", user_name="bea", kind=TriageKind.SNOOZE,
+        alert_id=alert.id or 0, topic="ulefnersen", source="clinicaltrials",
+        record_key="NCT04768972", until=until,
+    )  # fmt: skip
+    assert writer.triage.record(snooze)
+    [snoozed] = reader.status("ulefnersen", at=clock()).triage.snoozed
+    assert snoozed.until == until
+    clock.now = until  # nothing written since: only the time says the snooze is over
+    assert reader.status("ulefnersen", at=clock()).triage.snoozed == ()
