@@ -22,7 +22,7 @@ from bot.app import CheckReport
 from bot.check_summary import summary_lines
 from bot.config import DigestSettings
 from bot.digest.assemble import assemble_digest
-from bot.digest.render import render_text
+from bot.digest.render import render_html, render_text
 from bot.service.socket_mode import command_listener
 from bot.status.slack_card import status_blocks
 from bot.status.terminal import status_text
@@ -147,6 +147,8 @@ def test_a_snoozed_record_holds_normal_alerts_and_posts_high_ones_with_a_note(
     assert held and held[0].slack and "held by snooze" in held[0].slack
     assert "held by snooze" in render_text(digest)
     assert "snoozed: NCT04768972" in render_text(digest)
+    assert f"1 high alert(s) not acknowledged: alert {high.id} " in render_text(digest)
+    assert "held by snooze (until 2026-11-08 08:00 UTC, by @ana)" in render_html(digest)
 
     world.clock.advance(weeks=1)
     world.deliver()
