@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -73,7 +73,6 @@ class TriageWorld:
     clock: Clock
     url: str
     clicks: int = 0
-    snapshot: dict[str, Any] = field(default_factory=dict)
 
     @property
     def store(self) -> Any:
