@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, time
+from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
 from bot.app import CheckReport
 from bot.check_summary import summary_lines
+from bot.cli import app as cli
 from bot.config import DigestSettings
 from bot.digest.assemble import assemble_digest
 from bot.digest.render import render_html, render_text
@@ -257,3 +260,29 @@ def test_a_user_name_is_shown_inert_and_only_the_id_becomes_a_mention(world: Tri
     assert "by @<!here> eve" in text and "\x1b" not in text  # a terminal: no escapes
     card = json.dumps(status_blocks(world.app.topics[0], status, now=world.clock()))
     assert "*Triage*" in card and "&lt;!here&gt; eve" in card and "<!here>" not in card
+
+
+def test_status_on_the_command_line_lists_what_waits_for_an_acknowledgement(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # The CLI reads the real clock: the alerts are made now, so they are within its window.
+    with triage_world(sqlite_url, start=datetime.now(UTC)) as world:
+        [acked] = world.poll(overall_status="COMPLETED")
+        [waiting] = world.poll(overall_status="TERMINATED")
+        world.deliver()
+        assert world.click(acked, "Acknowledge").status_code == 200
+    config = tmp_path / "trialwatch.toml"
+    config.write_text(
+        f'[storage]\nurl = "{sqlite_url}"\n[[topics]]\nname = "ulefnersen"\n'
+        'trials = ["NCT04768972"]\n'
+    )
+    unacked = CliRunner().invoke(
+        cli, ["status", "NCT04768972", "--unacked", "--config", str(config)]
+    )
+    assert unacked.exit_code == 0, unacked.output
+    lines = unacked.output.splitlines()
+    assert lines[0] == "1 high alert not acknowledged:"
+    assert lines[1].startswith(f"  alert {waiting.id} (") and "NCT04768972" in lines[1]
+    full = CliRunner().invoke(cli, ["status", "ulefnersen", "--config", str(config)])
+    assert "\nTriage\n  1 high alert(s) not acknowledged: alert" in full.output
+    assert f"@ana acknowledged alert {acked.id}" in full.output
