@@ -186,6 +186,11 @@ def test_a_muted_field_stops_posting_only_that_field(world: TriageWorld) -> None
     world.deliver()
     assert world.slack.posted_alert_ids() == [first.id]
     assert delivery_state(world, only_muted) == DeliveryState.MUTED.value
+    digest = assemble_digest(
+        world.store, date(2026, 11, 1), DigestSettings(time=time(23, 0), timezone="UTC")
+    )
+    [held] = [i for i in digest.items if i.alert.id == only_muted.id]
+    assert held.slack == "held by mute (Enrollment muted by @ana), not posted to Slack"
     # The snapshot keeps the muted field's change.
     stored = world.store.snapshot("ulefnersen", "clinicaltrials")["NCT04768972"]
     assert stored.observation.fields["enrollment"] == "130 (estimated)"
