@@ -9,6 +9,7 @@ clock is injected: snoozes end when the test says so.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -221,7 +222,9 @@ class _SocketClient:
         self.acks.append((response, len(self.slack.updates)))
 
 
-def test_a_click_over_socket_mode_is_acked_then_the_message_updated(world: TriageWorld) -> None:
+def test_a_click_over_socket_mode_is_acked_then_the_message_updated(
+    world: TriageWorld, caplog: pytest.LogCaptureFixture
+) -> None:
     [alert] = world.poll(overall_status="COMPLETED")
     world.deliver()
     payload = world.click_payload(alert, "Acknowledge")
@@ -235,6 +238,15 @@ def test_a_click_over_socket_mode_is_acked_then_the_message_updated(world: Triag
     assert [r.action for r in ledger(world)] == ["acknowledge"]
     listener(client, request)  # redelivered: acked again, nothing recorded or updated
     assert len(client.acks) == 2 and len(world.slack.updates) == 1
+    forged = json.loads(json.dumps(payload))
+    forged["container"]["message_ts"] = "1793520000.000999"  # not a message we posted
+    with caplog.at_level(logging.WARNING, logger="bot.service.socket_mode"):
+        listener(client, SocketModeRequest(type="interactive", envelope_id="env-2", payload=forged))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"slack action rejected over Socket Mode reason=alert {alert.id} was not posted by "
+        "this bot in that message"
+    ]
+    assert len(client.acks) == 3 and len(ledger(world)) == 1
 
 
 def test_snooze_ends_by_itself(world: TriageWorld) -> None:
