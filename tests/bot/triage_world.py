@@ -7,7 +7,8 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.app import App, open_app
+from bot.destinations.outlet import DeliveryReport
 from bot.destinations.slack.client import build_slack_client
 from bot.service.server import HttpServer
 from bot.service.slack_actions import actions_route
@@ -72,7 +74,6 @@ class TriageWorld:
     clock: Clock
     url: str
     clicks: int = 0
-    snapshot: dict[str, Any] = field(default_factory=dict)
 
     @property
     def store(self) -> Any:
@@ -91,8 +92,8 @@ class TriageWorld:
         )
         return [a for a in self.store.outbox.pending("slack") if a.id not in before]
 
-    def deliver(self) -> None:
-        self.app.deliver()
+    def deliver(self) -> list[DeliveryReport]:
+        return self.app.deliver()
 
     def message_of(self, alert: Alert) -> dict[str, Any]:
         """The Slack message of a posted alert (as updated since)."""
@@ -146,10 +147,10 @@ class TriageWorld:
 
 
 @contextmanager
-def triage_world(db_url: str) -> Iterator[TriageWorld]:
-    """The world, with FUSION's baseline stored (no alert yet)."""
+def triage_world(db_url: str, start: datetime = T0) -> Iterator[TriageWorld]:
+    """The world, with FUSION's baseline stored at `start` (no alert yet)."""
     with fake_slack() as slack:
-        clock = Clock(T0)
+        clock = Clock(start)
         slack.now = lambda: clock().timestamp()
         config = loaded_config(
             db_url, slack={"api_url": slack.base_url, "channel": "#fus-als-watch"}
