@@ -29,6 +29,8 @@ __all__ = [
     "Evidence",
     "load_evidence",
     "load_poll",
+    "load_snapshot",
+    "load_state",
     "text_field",
 ]
 
@@ -71,11 +73,20 @@ def load_poll(
     session: Session, topic: str, source: str
 ) -> tuple[PollStateRow, dict[str, StoredObservation]]:
     """The (topic, source)'s poll state (new if never polled) and its stored snapshot."""
-    state = session.get(PollStateRow, (topic, source)) or PollStateRow(topic=topic, source=source)
+    return load_state(session, topic, source), load_snapshot(session, topic, source)
+
+
+def load_state(session: Session, topic: str, source: str) -> PollStateRow:
+    """The (topic, source)'s poll state; a new one if it was never polled."""
+    return session.get(PollStateRow, (topic, source)) or PollStateRow(topic=topic, source=source)
+
+
+def load_snapshot(session: Session, topic: str, source: str) -> dict[str, StoredObservation]:
+    """The (topic, source)'s stored observations, by key."""
     rows = session.exec(
         select(SnapshotRow).where(SnapshotRow.topic == topic, SnapshotRow.source == source)
     ).all()
-    return state, {row.key: observation_from_row(row) for row in rows}
+    return {row.key: observation_from_row(row) for row in rows}
 
 
 def load_evidence(

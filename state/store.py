@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -11,7 +12,7 @@ from sqlalchemy import Engine, delete, or_, text, update
 from sqlmodel import Session, col, select
 
 from state import digest_log, retention
-from state.clocks import clock_changes
+from state.clocks import clock_changes, clocks_may_move
 from state.codec import (
     alert_from_rows,
     aware,
@@ -23,10 +24,10 @@ from state.digest_log import DigestClaim, DigestRun
 from state.engine import create_store_engine
 from state.enrich import enrich
 from state.history import RegistryHistory
-from state.leases import PollLeases
+from state.leases import PollLeases, release_in
 from state.migrate import upgrade
 from state.outbox import Destinations, Outbox
-from state.poll_load import load_evidence, load_poll
+from state.poll_load import load_evidence, load_poll, load_snapshot, load_state
 from state.poll_writes import add_alert, add_run, health_change, write_poll
 from state.retention import PruneReport
 from state.source_sql import from_sources
@@ -48,6 +49,8 @@ from watchers.registry import specs_where
 from watchers.spec import SourceKind
 
 __all__ = ["Destinations", "PollReport", "Store", "create_store_engine"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -131,18 +134,35 @@ class Store:
             return dict(json.loads(row.meta_json)) if row else {}
 
     def apply_poll(
-        self, result: SourceResult, *, started: datetime, at: datetime, destinations: Destinations
+        self,
+        result: SourceResult,
+        *,
+        started: datetime,
+        at: datetime,
+        destinations: Destinations,
+        owner: str | None = None,
     ) -> PollReport:
         """Commit a successful poll: load -> diff -> enrich -> write, in ONE transaction.
 
         The diff runs inside the transaction, so two processes cannot interleave a read of the
-        snapshot and the write of its successor. The first poll is a silent baseline.
+        snapshot and the write of its successor. The first poll is a silent baseline. An
+        unchanged result (304, same registry stamp) reads no snapshot unless a new day may
+        move a results clock. `owner`: the poll lease is given back in the same commit, and a
+        poller whose lease was taken over stores nothing (outcome "skipped").
         """
         with Session(self.engine) as session:
-            state, snapshot = load_poll(session, result.topic, result.source)
-            changes = [] if state.baseline_at is None else diff(snapshot, result)
+            state = load_state(session, result.topic, result.source)
+            if owner is not None and not release_in(state, owner):
+                return _lease_lost(result.topic, result.source)
+            baseline = state.baseline_at is None
+            snapshot = (
+                {}
+                if result.unchanged and (baseline or not clocks_may_move(state.last_success, at))
+                else load_snapshot(session, result.topic, result.source)
+            )
+            changes = [] if baseline else diff(snapshot, result)
             changes = adopt_rematched(changes, result, state.last_success)
-            if state.baseline_at is not None:
+            if not baseline:
                 changes += clock_changes(snapshot, result, last_success=state.last_success, at=at)
             changes = annotate_moves(changes, self._histories_of(changes))
             evidence = load_evidence(session, changes, result, at)
@@ -196,12 +216,16 @@ class Store:
         started: datetime,
         at: datetime,
         destinations: Destinations,
+        owner: str | None = None,
     ) -> PollReport:
-        """Record a failed poll as source health; the snapshot is left exactly as it was."""
+        """Record a failed poll as source health; the snapshot is left exactly as it was.
+
+        `owner`: as for `apply_poll` (the lease is given back in the same commit).
+        """
         with Session(self.engine) as session:
-            state = session.get(PollStateRow, (topic, source)) or PollStateRow(
-                topic=topic, source=source
-            )
+            state = load_state(session, topic, source)
+            if owner is not None and not release_in(state, owner):
+                return _lease_lost(topic, source)
             state.last_attempt = state.last_failure = at
             state.consecutive_failures += 1
             state.failing_since = state.failing_since or at
@@ -325,6 +349,16 @@ class Store:
         if topic is not None:
             query = query.where(PollStateRow.topic == topic)
         return [_health_of(r) for r in session.exec(query).all()]
+
+
+def _lease_lost(topic: str, source: str) -> PollReport:
+    log.warning(
+        "poll source=%s topic=%s: its lease ran out and another poller took it over; "
+        "this poll's result is dropped (that poller's counts)",
+        source,
+        topic,
+    )
+    return PollReport(outcome=PollOutcome.SKIPPED, changes=())
 
 
 def _health_of(row: PollStateRow) -> SourceHealth:
