@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -19,6 +19,7 @@ from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
 from bot.destinations.notify.destination import AppriseDestination
 from bot.destinations.outlet import DeliveryReport, Destination
+from bot.destinations.quiet import QuietHours
 from bot.destinations.slack.client import build_slack_client as _build_slack_client
 from bot.destinations.slack.delivery import SlackDestination
 from bot.history_import import HistoryImport, ImportOutcome
@@ -29,7 +30,7 @@ from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
 from state.outbox import DestinationHealth, Route
 from state.store import Destinations, Store
-from state.types import Severity
+from state.types import Severity, TopicStatus
 from watchers.base import Watcher
 from watchers.ctgov_history import HistoryClient
 from watchers.deadline import DeadlineWatcher
@@ -37,7 +38,14 @@ from watchers.http import Http, build_client
 from watchers.model import Topic
 from watchers.registry import trial_registries
 
-__all__ = ["App", "CheckReport", "UnknownTopicError", "open_app", "topics_from_settings"]
+__all__ = [
+    "App",
+    "CheckReport",
+    "UnknownTopicError",
+    "open_app",
+    "quiet_hours",
+    "topics_from_settings",
+]
 
 Clock = Callable[[], datetime]
 
@@ -118,7 +126,23 @@ class App:
 
     def destination_health(self) -> list[DestinationHealth]:
         """How each destination is taking alerts (configured ones listed even when idle)."""
-        return self.store.outbox.health([d.destination for d in self.deliverers])
+        health = self.store.outbox.health([d.destination for d in self.deliverers])
+        return self._with_quiet_hours(health)
+
+    def topic_status(self, topic: str) -> TopicStatus:
+        """A topic's stored status, its destinations marked when in quiet hours now."""
+        status = self.store.status(topic)
+        return replace(status, destinations=tuple(self._with_quiet_hours(status.destinations)))
+
+    def _with_quiet_hours(self, health: Iterable[DestinationHealth]) -> list[DestinationHealth]:
+        now = self.clock()
+        quiet = {d.destination: d.quiet for d in self.deliverers if d.quiet is not None}
+        return [
+            replace(h, quiet_until=q.until)
+            if (q := quiet.get(h.destination)) and q.active(now)
+            else h
+            for h in health
+        ]
 
     def resolve_topic(self, name: str) -> Topic:
         """A topic by its name, an alias or a trial id (case-insensitive)."""
@@ -281,7 +305,10 @@ def open_app(
             secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
         )
     destinations = _destinations(config, store, slack_client, write or _stdout_write)
-    deliverers = [DeliveryLoop(d, store.outbox, clock) for d in destinations]
+    quiet = quiet_hours(settings)
+    deliverers = [
+        DeliveryLoop(d, store.outbox, clock, quiet=quiet.get(d.name)) for d in destinations
+    ]
     try:
         yield App(
             config=config,
@@ -301,6 +328,13 @@ def open_app(
         if http_client is None:
             client.close()
         store.close()
+
+
+def quiet_hours(settings: Settings) -> dict[str, QuietHours]:
+    """Each destination's quiet hours, by delivery-row name ([slack], each [[notify]])."""
+    found = {"slack": settings.slack.quiet}
+    found |= {entry.name: entry.quiet for entry in settings.notify}
+    return {name: quiet for name, quiet in found.items() if quiet is not None}
 
 
 def _history_import(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.app import CheckReport
+from bot.destinations.quiet import quiet_note
 from bot.pipeline import PollSummary
 from bot.terminal_text import one_line
 from state.fields import source_label
@@ -52,6 +53,8 @@ def summary_lines(report: CheckReport, *, width: int | None, any_source: bool) -
         line = f"delivered to {delivery.destination}: {delivery.sent}"
         if delivery.failed or delivery.still_pending:
             line += f"; failed: {delivery.failed}; still pending: {delivery.still_pending}"
+        if delivery.quiet_until:
+            line += f"; {quiet_note(delivery.quiet_until, delivery.held)}"
         lines.append(line)
         lines += [_cut(f"  {one_line(error)}", width) for error in delivery.errors]
     if polls and len(failed) == len(polls) and all(is_unreachable(p.error) for p in failed):

@@ -188,7 +188,7 @@ def status(
             known = ", ".join(t.name for t in application.topics)
             typer.echo(f"unknown topic {one_line(name)!r}; known topics: {known}", err=True)
             raise typer.Exit(1) from None
-        status_card = application.store.status(topic.name)
+        status_card = application.topic_status(topic.name)
         typer.echo(status_text(topic, status_card, now=application.clock()))
 
 

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.destinations.quiet import QuietHours, check_window, check_zone
 from watchers.deadline import DEFAULT_POLL_DEADLINE
 from watchers.trial_ids import nct_id
 
@@ -265,12 +266,46 @@ class SourcesSettings(_Strict):
     medrxiv: MedrxivSettings | None = None
 
 
-class SlackSettings(_Strict):
+class _QuietHoursKeys(_Strict):
+    """`quiet_hours` and `timezone` of a destination: normal and low alerts wait through them."""
+
+    quiet_hours: str | None = None  # "20:00-07:00": local wall-clock time, may span midnight
+    # An IANA name; required with quiet_hours: a silent UTC default would shift a team's night.
+    timezone: str | None = Field(default=None, validate_default=True)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _window(cls, window: str | None) -> str | None:
+        if window is not None:
+            check_window(window)
+        return window
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, zone: str | None, info: ValidationInfo) -> str | None:
+        if zone is not None:
+            check_zone(zone)
+        elif info.data.get("quiet_hours") is not None:
+            raise ValueError(
+                "is required with quiet_hours: an IANA name like 'Europe/Zurich' "
+                '(timezone = "UTC" for UTC)'
+            )
+        return zone
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        """The quiet hours, when configured."""
+        if self.quiet_hours is None or self.timezone is None:
+            return None
+        return QuietHours.parse(self.quiet_hours, self.timezone)
+
+
+class SlackSettings(_QuietHoursKeys):
     api_url: HttpUrl = "https://slack.com/api/"
     channel: str | None = None
 
 
-class NotifySettings(_Strict):
+class NotifySettings(_QuietHoursKeys):
     """One [[notify]] destination: any Apprise URL, from the file or (with secrets) the env."""
 
     name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -497,7 +532,9 @@ def _describe(label: str, exc: ValidationError) -> str:
         elif error["type"] == "missing":
             lines.append(f"  {key}: required key is missing")
         else:
-            shown = "" if key == "storage.url" else f" (got {_toml_value(error.get('input'))})"
+            # TOML has no null: an input of None is a key that was left out.
+            hidden = key == "storage.url" or error.get("input") is None
+            shown = "" if hidden else f" (got {_toml_value(error.get('input'))})"
             lines.append(f"  {key}: {_toml_words(error)}{shown}")
     return "\n".join(lines)
 

@@ -94,6 +94,11 @@ def _due(at: datetime) -> ColumnElement[bool]:
     )
 
 
+def _severity_from(floor: Severity) -> ColumnElement[bool]:
+    """The alert is at least as severe as `floor`."""
+    return col(AlertRow.severity).in_([s.value for s in Severity if _RANK[s] >= _RANK[floor]])
+
+
 def _alert(row: AlertRow, delivery: DeliveryRow) -> Alert:
     return alert_from_rows(row, delivery)
 
@@ -117,20 +122,43 @@ class Outbox:
             ).all()
             return [_alert(a, d) for a, d in rows]
 
-    def count_pending(self, destination: str) -> int:
-        """How many deliveries to `destination` are not delivered yet."""
+    def count_pending(self, destination: str, *, below: Severity | None = None) -> int:
+        """How many deliveries to `destination` are not delivered yet (`below`: less severe)."""
+        query = (
+            select(func.count())
+            .select_from(DeliveryRow)
+            .where(DeliveryRow.destination == destination)
+            .where(col(DeliveryRow.state).in_((_PENDING, _IN_FLIGHT)))
+        )
+        if below is not None:
+            query = query.join(AlertRow, col(DeliveryRow.alert_id) == col(AlertRow.id)).where(
+                ~_severity_from(below)
+            )
         with Session(self.engine) as session:
-            return session.exec(
-                select(func.count())
-                .select_from(DeliveryRow)
-                .where(DeliveryRow.destination == destination)
-                .where(col(DeliveryRow.state).in_((_PENDING, _IN_FLIGHT)))
-            ).one()
+            return session.exec(query).one()
+
+    def waits_below(self, alert_id: int, destination: str, severity: Severity) -> bool:
+        """Whether alert `alert_id`, less severe than `severity`, is pending for `destination`."""
+        with Session(self.engine) as session:
+            found = session.exec(
+                select(DeliveryRow.id)
+                .join(AlertRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
+                .where(DeliveryRow.alert_id == alert_id, DeliveryRow.destination == destination)
+                .where(col(DeliveryRow.state) == _PENDING, ~_severity_from(severity))
+                .limit(1)
+            ).first()
+            return found is not None
 
     def next_due(
-        self, destination: str, *, at: datetime, skip: Collection[int] = ()
+        self,
+        destination: str,
+        *,
+        at: datetime,
+        skip: Collection[int] = (),
+        min_severity: Severity | None = None,
     ) -> Alert | None:
-        """The oldest delivery to `destination` that may be taken now, except those in `skip`."""
+        """The oldest delivery to `destination` that may be taken now, except those in `skip`;
+        only alerts from `min_severity` on when it is given (quiet hours)."""
         with Session(self.engine) as session:
             query = (
                 select(AlertRow, DeliveryRow)
@@ -141,6 +169,8 @@ class Outbox:
             )
             if skip:
                 query = query.where(col(DeliveryRow.id).not_in(list(skip)))
+            if min_severity is not None:
+                query = query.where(_severity_from(min_severity))
             found = session.exec(query).first()
             return _alert(*found) if found else None
 

@@ -162,6 +162,9 @@ class DestinationHealth:
     # The latest delivery failed for good, when and why.
     last_failed_at: datetime | None = None
     last_failed_error: str | None = None
+    # In its quiet hours now: when they end ("07:00 Europe/Zurich"). The application fills it
+    # in from its configuration; the pending ones wait for it, which is not a failure.
+    quiet_until: str | None = None
 
     @property
     def failing(self) -> bool:

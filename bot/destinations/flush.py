@@ -6,6 +6,10 @@ never post it and a crash leaves a trace; it is marked sent only after the desti
 yes; a transient failure stops this destination's flush (do not hammer it) and leaves the row
 for the next flush; an unexplained refusal is counted and, after a few, failed with its reason,
 so one poison alert never blocks the queue.
+
+In a destination's quiet hours (bot/destinations/quiet.py) only high alerts are due: normal
+and low ones stay pending, untouched, and go out in their original order at the first flush
+after the hours end. Nothing about it is stored, so a restart changes nothing.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from bot.destinations.outlet import (
     Rerouted,
     RetryLater,
 )
+from bot.destinations.quiet import QuietHours
 from state.outbox import DEFAULT_DELIVERY_LEASE, MAX_REFUSALS, DeliveryLease, Outbox
-from state.types import DeliveryState
+from state.types import Alert, DeliveryState, Severity
 
 __all__ = ["FLUSH_BATCH", "DeliveryLoop"]
 
@@ -45,12 +50,15 @@ class DeliveryLoop:
         *,
         lease: timedelta = DEFAULT_DELIVERY_LEASE,
         max_refusals: int = MAX_REFUSALS,
+        quiet: QuietHours | None = None,
     ) -> None:
         self.target = destination
         self.outbox = outbox
         self.clock = clock
         self.lease = lease
         self.max_refusals = max_refusals
+        self.quiet = quiet
+        self._held_told = 0  # the held count last logged: one line per change, not per flush
 
     @property
     def destination(self) -> str:
@@ -60,13 +68,17 @@ class DeliveryLoop:
     def flush(self) -> DeliveryReport:
         """Deliver every due alert; stop early when the destination is down or throttling."""
         report = DeliveryReport(self.destination)
+        quiet = self.quiet is not None and self.quiet.active(self.clock())
+        floor = Severity.HIGH if quiet else None
         seen: set[int] = set()
         for _ in range(FLUSH_BATCH):
-            alert = self.outbox.next_due(self.destination, at=self.clock(), skip=seen)
+            alert = self.outbox.next_due(
+                self.destination, at=self.clock(), skip=seen, min_severity=floor
+            )
             if alert is None or alert.delivery_id is None:
                 break
             seen.add(alert.delivery_id)
-            if not self.target.ready(alert):
+            if not self.target.ready(alert) and not (quiet and self._parent_held(alert)):
                 continue
             lease = self.outbox.take(alert.delivery_id, at=self.clock(), ttl=self.lease)
             if lease is None:
@@ -77,7 +89,32 @@ class DeliveryLoop:
             if not self._record(lease, outcome, report):
                 break
         report.still_pending = self.outbox.count_pending(self.destination)
+        self._tell_held(report, quiet)
         return report
+
+    def _parent_held(self, alert: Alert) -> bool:
+        """A follow-up's parent waits for quiet hours: the follow-up (high) goes on its own."""
+        parent = alert.change.thread_of
+        return parent is not None and self.outbox.waits_below(
+            parent, self.destination, Severity.HIGH
+        )
+
+    def _tell_held(self, report: DeliveryReport, quiet: bool) -> None:
+        """Put quiet hours in the report; one INFO line when what they hold changes."""
+        held = self.outbox.count_pending(self.destination, below=Severity.HIGH) if quiet else 0
+        if quiet and self.quiet is not None:
+            report.quiet_until, report.held = self.quiet.until, held
+            if held and held != self._held_told:
+                log.info(
+                    "%s: quiet hours until %s: %d normal or low alert(s) waiting; high alerts "
+                    "still post",
+                    self.destination,
+                    self.quiet.until,
+                    held,
+                )
+        elif self._held_told:
+            log.info("%s: quiet hours are over: posting the alerts that waited", self.destination)
+        self._held_told = held
 
     def _post(self, lease: DeliveryLease) -> Outcome:
         try:

@@ -91,3 +91,7 @@ class DeliveryReport:
     rerouted: int = 0  # refused by their channel, queued for the default channel instead
     found_posted: int = 0  # an earlier, unanswered attempt had posted them: not posted again
     refused: int = 0  # refused without a known cause, to be tried again (up to a limit)
+    # In quiet hours: when they end ("07:00 Europe/Zurich") and the normal and low alerts
+    # waiting for that (not attempted, not failing).
+    quiet_until: str | None = None
+    held: int = 0

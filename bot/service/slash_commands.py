@@ -67,7 +67,7 @@ class StatusCommand:
     @classmethod
     def for_app(cls, app: App) -> StatusCommand:
         """The command over an App's topics and store."""
-        return cls(app.topics, app.resolve_topic, app.store.status, app.clock)
+        return cls(app.topics, app.resolve_topic, app.topic_status, app.clock)
 
     def answer(self, text: str) -> Payload:
         """The slash-command acknowledgement payload for `text` (what follows `/status`)."""

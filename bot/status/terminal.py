@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from bot.destinations.quiet import quiet_note
 from bot.terminal_text import one_line
 from state.clocks import clock_note
 from state.fields import field_label, format_value, humanize_enum, source_label, status_words
@@ -164,7 +165,9 @@ def destination_text(health: DestinationHealth) -> str:
     """One destination's health in words: ok or FAILING, waiting alerts, why, last delivery."""
     line = f"{health.destination}: {'FAILING' if health.failing else 'ok'}"
     line += f", last delivery {format_time(health.last_delivered)}"
-    if health.pending:
+    if health.quiet_until:
+        line += f"; {quiet_note(health.quiet_until, health.pending)}"
+    elif health.pending:
         line += f"; {health.pending} waiting"
     if health.retry_error:
         line += f"; retrying since {format_time(health.retry_since)}: {health.retry_error}"

@@ -215,3 +215,4 @@ def test_the_commented_example_in_the_example_config_loads(tmp_path: Path) -> No
         ("ulefnersen",),
     )
     assert entry.min_severity == "normal"
+    assert str(entry.quiet) == "20:00-07:00 Europe/Zurich"
