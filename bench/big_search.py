@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 TEMPLATE = ROOT / "tests/fixtures/ctgov/ctgov_full_study_aact_NCT06171568.json"
 TOPIC_NAME = "bench-drug"
+
 MAX_PAGE = 1000  # the v2 API's largest pageSize (docs/sources.md#clinicaltrialsgov)
 
 
@@ -51,6 +52,7 @@ class Registry:
         self.studies = studies
         self.stamp = 1
         self.changed: set[int] = set()
+        self.rendered: dict[tuple[Any, ...], bytes] = {}
 
     def study(self, index: int, modules: list[str]) -> dict[str, Any]:
         protocol = {name: self.protocol[name] for name in modules if name in self.protocol}
@@ -65,19 +67,36 @@ class Registry:
             }
         return {"protocolSection": protocol, "hasResults": self.has_results}
 
-    def page(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
+    def page(self, query: Mapping[str, list[str]]) -> bytes:
+        """One search page as sent; rendered once per content (the timing is the client's)."""
         size = min(int(query.get("pageSize", ["10"])[0]), MAX_PAGE)
         start = int(query.get("pageToken", ["0"])[0])
         # `fields=` names modules in PascalCase ("StatusModule"); the record in camelCase.
         asked = query.get("fields", [""])[0].split("|")
         modules = [name[0].lower() + name[1:] for name in asked if name.endswith("Module")]
-        end = min(start + size, self.studies)
-        doc: dict[str, Any] = {"studies": [self.study(i, modules) for i in range(start, end)]}
-        if "countTotal" in query:
-            doc["totalCount"] = self.studies
-        if end < self.studies:
-            doc["nextPageToken"] = str(end)
-        return doc
+        counted = "countTotal" in query
+        key = (start, size, tuple(modules), counted, frozenset(self.changed))
+        if key not in self.rendered:
+            end = min(start + size, self.studies)
+            doc: dict[str, Any] = {"studies": [self.study(i, modules) for i in range(start, end)]}
+            if counted:
+                doc["totalCount"] = self.studies
+            if end < self.studies:
+                doc["nextPageToken"] = str(end)
+            self.rendered[key] = json.dumps(doc).encode()
+        return self.rendered[key]
+
+    def warm(self, page_size: int) -> None:
+        """Render every page the watcher will ask for now, before it asks."""
+        from watchers.ctgov import FIELDS  # what the watcher asks for (`fields=`)
+
+        for start in range(0, self.studies, page_size):
+            query = {"pageSize": [str(page_size)], "fields": [FIELDS]}
+            if start:
+                query["pageToken"] = [str(start)]
+            else:
+                query["countTotal"] = ["true"]
+            self.page(query)
 
 
 def serve(studies: int) -> None:
@@ -95,17 +114,23 @@ def serve(studies: int) -> None:
                     "dataTimestamp": f"2026-11-{registry.stamp:02d}T09:00:00",
                 }
             elif url.path == "/api/v2/studies":
-                doc = registry.page(query)
+                self.answer(registry.page(query))
+                return
             elif url.path == "/_bump_stamp":
                 registry.stamp += 1
                 doc = {}
             elif url.path.startswith("/_change/"):
                 registry.changed.add(int(url.path.rsplit("/", 1)[1]))
                 doc = {}
+            elif url.path == "/_warm":
+                registry.warm(int(query["pageSize"][0]))
+                doc = {}
             else:
                 self.send_error(404)
                 return
-            body = json.dumps(doc).encode()
+            self.answer(json.dumps(doc).encode())
+
+        def answer(self, body: bytes) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -141,14 +166,15 @@ def poll(db_url: str, base_url: str, page_size: int) -> None:
         """The watcher, timing its fetch + parse apart from the store's diff + write."""
 
         def __init__(self, inner: ClinicalTrialsWatcher) -> None:
-            self.inner, self.source, self.seconds = inner, inner.source, 0.0
+            self.inner, self.source, self.seconds, self.cpu = inner, inner.source, 0.0, 0.0
 
         def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
-            tick = time.perf_counter()
+            tick, cpu = time.perf_counter(), time.process_time()
             try:
                 return self.inner.poll(topic, meta)
             finally:
                 self.seconds = time.perf_counter() - tick
+                self.cpu = time.process_time() - cpu
 
     store = Store.open(db_url)
     topic = Topic(TOPIC_NAME)
@@ -156,14 +182,15 @@ def poll(db_url: str, base_url: str, page_size: int) -> None:
         http = Http(client, min_interval=0.0)
         watcher = Timed(ClinicalTrialsWatcher(http, base_url=base_url, page_size=page_size))
         ready_mb = vm_rss_mb()
-        tick = time.perf_counter()
+        tick, cpu = time.perf_counter(), time.process_time()
         summary = poll_once(watcher, topic, store, lambda: _now(), {"console": None})
-        total = time.perf_counter() - tick
+        total, total_cpu = time.perf_counter() - tick, time.process_time() - cpu
     store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({
         "outcome": summary.outcome.value, "alerts": summary.alerts, "error": summary.error,
         "fetch_s": watcher.seconds, "store_s": total - watcher.seconds, "total_s": total,
+        "fetch_cpu": watcher.cpu, "store_cpu": total_cpu - watcher.cpu, "total_cpu": total_cpu,
         "ready_mb": ready_mb, "peak_mb": peak_mb,
     }))  # fmt: skip
 
@@ -223,6 +250,8 @@ def main() -> None:
                         urllib.request.urlopen(f"{base}/_bump_stamp", timeout=10).read()
                     if cycle.endswith("one changed"):
                         urllib.request.urlopen(f"{base}/_change/{run}", timeout=10).read()
+                    warm = f"{base}/_warm?pageSize={args.page_size}"
+                    urllib.request.urlopen(warm, timeout=300).read()
                     samples[cycle].append(run_poll(db, f"{base}/api/v2", args.page_size))
     finally:
         server.terminate()
@@ -232,15 +261,18 @@ def main() -> None:
         f"(median [min-max]); load average {' '.join(f'{x:.1f}' for x in _load())}\n"
     )
     print(
-        "| poll | outcome | alerts | fetch + parse | diff + store | total | RSS before | peak RSS |"
+        "| poll | outcome | alerts | fetch + parse: wall / CPU | diff + store: wall / CPU "
+        "| total: wall / CPU | RSS before | peak RSS |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for cycle, runs in samples.items():
         cells = [
             cycle, runs[0]["outcome"], str(runs[0]["alerts"]),
-            f"{spread([r['fetch_s'] for r in runs], 2)} s",
-            f"{spread([r['store_s'] for r in runs], 2)} s",
-            f"{spread([r['total_s'] for r in runs], 2)} s",
+            *(
+                f"{spread([r[f'{part}_s'] for r in runs], 2)} s / "
+                f"{spread([r[f'{part}_cpu'] for r in runs], 2)} s"
+                for part in ("fetch", "store", "total")
+            ),
             f"{spread([r['ready_mb'] for r in runs], 0)} MB",
             f"{spread([r['peak_mb'] for r in runs], 0)} MB",
         ]  # fmt: skip

@@ -10,6 +10,7 @@ time to live. The poll's own commit gives the lease back (Store.apply_poll with 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, or_, update
@@ -18,7 +19,9 @@ from sqlmodel import Session, col
 
 from state.tables import PollStateRow
 
-__all__ = ["DEFAULT_POLL_LEASE", "PollLeases", "release_in"]
+__all__ = ["DEFAULT_POLL_LEASE", "PollLeases", "lease_lost", "release_in"]
+
+log = logging.getLogger(__name__)
 
 # Longer than any one poll (a few requests, each with its timeout and retries).
 DEFAULT_POLL_LEASE = timedelta(minutes=15)
@@ -147,3 +150,13 @@ def release_in(state: PollStateRow, owner: str) -> bool:
         return False
     state.lease_owner = state.lease_until = None
     return True
+
+
+def lease_lost(topic: str, source: str) -> None:
+    """Say why a poll's result was dropped: its lease had run out and was taken over."""
+    log.warning(
+        "poll source=%s topic=%s: its lease ran out and another poller took it over; "
+        "this poll's result is dropped (that poller's counts)",
+        source,
+        topic,
+    )

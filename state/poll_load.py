@@ -15,10 +15,11 @@ from sqlmodel import Session, col, select
 
 from state.claims import UNCONFIRMED, is_official
 from state.codec import observation_from_row
+from state.snapshot import Snapshot, load_snapshot
 from state.source_sql import from_sources
 from state.stories import folding_of
 from state.tables import AlertRow, PollStateRow, SnapshotRow
-from state.types import Change, ChangeKind, StoredObservation
+from state.types import Change, ChangeKind
 from watchers.model import Observation, SourceResult
 from watchers.registry import specs_where
 from watchers.spec import Folding
@@ -29,7 +30,6 @@ __all__ = [
     "Evidence",
     "load_evidence",
     "load_poll",
-    "load_snapshot",
     "load_state",
     "text_field",
 ]
@@ -69,9 +69,7 @@ def text_field(obs: Observation | None, name: str) -> str | None:
     return str(value) if value else None
 
 
-def load_poll(
-    session: Session, topic: str, source: str
-) -> tuple[PollStateRow, dict[str, StoredObservation]]:
+def load_poll(session: Session, topic: str, source: str) -> tuple[PollStateRow, Snapshot]:
     """The (topic, source)'s poll state (new if never polled) and its stored snapshot."""
     return load_state(session, topic, source), load_snapshot(session, topic, source)
 
@@ -79,14 +77,6 @@ def load_poll(
 def load_state(session: Session, topic: str, source: str) -> PollStateRow:
     """The (topic, source)'s poll state; a new one if it was never polled."""
     return session.get(PollStateRow, (topic, source)) or PollStateRow(topic=topic, source=source)
-
-
-def load_snapshot(session: Session, topic: str, source: str) -> dict[str, StoredObservation]:
-    """The (topic, source)'s stored observations, by key."""
-    rows = session.exec(
-        select(SnapshotRow).where(SnapshotRow.topic == topic, SnapshotRow.source == source)
-    ).all()
-    return {row.key: observation_from_row(row) for row in rows}
 
 
 def load_evidence(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,12 +23,13 @@ from state.digest_log import DigestClaim, DigestRun
 from state.engine import create_store_engine
 from state.enrich import enrich
 from state.history import RegistryHistory
-from state.leases import PollLeases, release_in
+from state.leases import PollLeases, lease_lost, release_in
 from state.migrate import upgrade
 from state.outbox import Destinations, Outbox
-from state.poll_load import load_evidence, load_poll, load_snapshot, load_state
+from state.poll_load import load_evidence, load_state
 from state.poll_writes import add_alert, add_run, health_change, write_poll
 from state.retention import PruneReport
+from state.snapshot import Snapshot, load_snapshot
 from state.source_sql import from_sources
 from state.staleness import stale_note
 from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
@@ -49,8 +49,6 @@ from watchers.registry import specs_where
 from watchers.spec import SourceKind
 
 __all__ = ["Destinations", "PollReport", "Store", "create_store_engine"]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -125,7 +123,7 @@ class Store:
     def snapshot(self, topic: str, source: str) -> dict[str, StoredObservation]:
         """The stored observations of one (topic, source), by key."""
         with Session(self.engine) as session:
-            return load_poll(session, topic, source)[1]
+            return dict(load_snapshot(session, topic, source))
 
     def poll_meta(self, topic: str, source: str) -> dict[str, str]:
         """What the last successful poll of (topic, source) asked to keep for the next one."""
@@ -155,15 +153,19 @@ class Store:
             if owner is not None and not release_in(state, owner):
                 return _lease_lost(result.topic, result.source)
             baseline = state.baseline_at is None
+            moved = clocks_may_move(state.last_success, at)
             snapshot = (
-                {}
-                if result.unchanged and (baseline or not clocks_may_move(state.last_success, at))
+                Snapshot()
+                if result.unchanged and (baseline or not moved)
                 else load_snapshot(session, result.topic, result.source)
             )
-            changes = [] if baseline else diff(snapshot, result)
+            # Most polled records are stored exactly so: they are neither decoded nor diffed.
+            same = frozenset(o.key for o in result.observations if snapshot.holds(o))
+            changes = [] if baseline else diff(snapshot, result, same=same)
             changes = adopt_rematched(changes, result, state.last_success)
-            if not baseline:
-                changes += clock_changes(snapshot, result, last_success=state.last_success, at=at)
+            if not baseline:  # the same day, only a changed record can move its clock
+                clocked = snapshot if moved else snapshot.only(_keys(result) - same)
+                changes += clock_changes(clocked, result, last_success=state.last_success, at=at)
             changes = annotate_moves(changes, self._histories_of(changes))
             evidence = load_evidence(session, changes, result, at)
             enriched = enrich(changes, result.observations, evidence)
@@ -177,6 +179,7 @@ class Store:
                 at=at,
                 destinations=destinations,
                 max_per_poll=self.max_per_poll,
+                same=same,
             )
             session.commit()
         return PollReport(outcome=outcome, changes=tuple(alerts))
@@ -351,13 +354,12 @@ class Store:
         return [_health_of(r) for r in session.exec(query).all()]
 
 
+def _keys(result: SourceResult) -> set[str]:
+    return {obs.key for obs in result.observations}
+
+
 def _lease_lost(topic: str, source: str) -> PollReport:
-    log.warning(
-        "poll source=%s topic=%s: its lease ran out and another poller took it over; "
-        "this poll's result is dropped (that poller's counts)",
-        source,
-        topic,
-    )
+    lease_lost(topic, source)
     return PollReport(outcome=PollOutcome.SKIPPED, changes=())
 
 
