@@ -28,6 +28,8 @@ from bot.pipeline import PollSummary, poll_once
 from bot.poll_pool import run_lanes
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
+from bot.triage.actions import ClickHandler
+from bot.triage.gate import SlackTriage
 from state.outbox import DestinationHealth, Route
 from state.store import Destinations, Store
 from state.types import Severity, TopicStatus
@@ -102,6 +104,8 @@ class App:
     clock: Clock
     # The registry-history import ([sources.clinicaltrials] history), None when off.
     history_import: HistoryImport | None = None
+    # Clicks on the Slack alerts' buttons (acknowledge, snooze, mute), None without Slack.
+    clicks: ClickHandler | None = None
     # One outbox flush at a time in this process: the service flushes after every poll and
     # every minute, and two flushes reading the same pending rows would post them twice.
     _deliver_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -131,7 +135,7 @@ class App:
 
     def topic_status(self, topic: str) -> TopicStatus:
         """A topic's stored status, its destinations marked when in quiet hours now."""
-        status = self.store.status(topic)
+        status = self.store.status(topic, at=self.clock())  # with its triage now
         return replace(status, destinations=tuple(self._with_quiet_hours(status.destinations)))
 
     def _with_quiet_hours(self, health: Iterable[DestinationHealth]) -> list[DestinationHealth]:
@@ -246,13 +250,19 @@ def _destinations(
     store: Store,
     slack_client: WebClient | None,
     write: Callable[[str], None],
+    slack_triage: SlackTriage | None = None,
 ) -> list[Destination]:
     """Slack (when a token or client is given), each [[notify]] entry, else the console."""
     settings, secrets = config.settings, config.secrets
     found: list[Destination] = []
     if slack_client is not None:
         found.append(
-            SlackDestination(slack_client, store.outbox, default_channel=settings.slack.channel)
+            SlackDestination(
+                slack_client,
+                store.outbox,
+                default_channel=settings.slack.channel,
+                triage=slack_triage,
+            )
         )
     redact = Redactor(secrets.values())
     for entry in settings.notify:
@@ -304,7 +314,9 @@ def open_app(
         slack_client = _build_slack_client(
             secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
         )
-    destinations = _destinations(config, store, slack_client, write or _stdout_write)
+    # Snooze and mute apply to Slack, where they are clicked (bot/triage/).
+    slack_triage = SlackTriage(store.triage, clock) if slack_client is not None else None
+    destinations = _destinations(config, store, slack_client, write or _stdout_write, slack_triage)
     quiet = quiet_hours(settings)
     deliverers = [
         DeliveryLoop(d, store.outbox, clock, quiet=quiet.get(d.name)) for d in destinations
@@ -323,6 +335,11 @@ def open_app(
             deliverers=deliverers,
             clock=clock,
             history_import=_history_import(settings, http, store, clock),
+            clicks=(
+                ClickHandler(store.triage, slack_triage, slack_client, clock)
+                if slack_triage is not None
+                else None
+            ),
         )
     finally:
         if http_client is None:

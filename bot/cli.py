@@ -170,15 +170,23 @@ def status(
         typer.Argument(metavar="NAME", help="A topic, one of its aliases, or an NCT id."),
     ],
     config: ConfigOption = None,
+    unacked: Annotated[
+        bool,
+        typer.Option(
+            "--unacked", help="Only list its high alerts nobody acknowledged in Slack yet."
+        ),
+    ] = False,
 ) -> None:
     """Show a topic's trials, latest alerts and source health from stored state (no polling).
 
     \b
     Example:
       trialwatch status ulefnersen
+      trialwatch status ulefnersen --unacked
     """
     from bot.app import UnknownTopicError, open_app
     from bot.status.terminal import status_text
+    from bot.status.triage_lines import unacked_lines
 
     loaded = _load(config, False)
     with _database(loaded, "status"), open_app(loaded) as application:
@@ -188,8 +196,13 @@ def status(
             known = ", ".join(t.name for t in application.topics)
             typer.echo(f"unknown topic {one_line(name)!r}; known topics: {known}", err=True)
             raise typer.Exit(1) from None
+        now = application.clock()
+        if unacked:
+            for line in unacked_lines(application.store.triage.unacknowledged(topic.name, now)):
+                typer.echo(one_line(line))
+            return
         status_card = application.topic_status(topic.name)
-        typer.echo(status_text(topic, status_card, now=application.clock()))
+        typer.echo(status_text(topic, status_card, now=now))
 
 
 @app.command(cls=PlainCommand, short_help="Write a topic's dashboard page as one HTML file.")

@@ -257,6 +257,20 @@ class Outbox:
             values["posting_since"] = None
         return self._update(delivery_id, token, values)
 
+    def hold(
+        self, delivery_id: int, *, at: datetime, token: str, state: DeliveryState, why: str
+    ) -> bool:
+        """Held on purpose by triage (`snoozed`, `muted`): never taken again; `why` is kept."""
+        values: dict[str, object] = {
+            "state": state.value,
+            "last_attempt_at": at,
+            "last_error": why,  # not an error: the reason status and the digest show
+            "lease_token": None,
+            "lease_until": None,
+            "posting_since": None,
+        }
+        return self._update(delivery_id, token, values)
+
     def refuse(
         self, delivery_id: int, *, at: datetime, error: str, token: str, limit: int = MAX_REFUSALS
     ) -> DeliveryState | None:

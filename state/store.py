@@ -34,6 +34,8 @@ from state.source_sql import from_sources
 from state.staleness import stale_note
 from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
 from state.timeline import DATE_FIELDS, annotate_moves
+from state.triage import Triage
+from state.triage_types import TriageSummary
 from state.types import (
     Alert,
     Change,
@@ -114,6 +116,11 @@ class Store:
     def history(self) -> RegistryHistory:
         """Trials' registry history and its import's health (state/history.py)."""
         return RegistryHistory(self.engine)
+
+    @property
+    def triage(self) -> Triage:
+        """The triage ledger: acknowledge, snooze, mute (state/triage.py)."""
+        return Triage(self.engine)
 
     @property
     def poll_leases(self) -> PollLeases:
@@ -252,8 +259,9 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def status(self, topic: str, *, alerts: int = 5) -> TopicStatus:
-        """Trials, latest alerts, failed deliveries and source health of a topic."""
+    def status(self, topic: str, *, alerts: int = 5, at: datetime | None = None) -> TopicStatus:
+        """Trials, latest alerts, failed deliveries and source health of a topic; with `at`,
+        its triage too (unacknowledged high alerts, snoozes and mutes in force at `at`)."""
         with Session(self.engine) as session:
             trial_rows = session.exec(
                 select(SnapshotRow)
@@ -295,6 +303,7 @@ class Store:
                 health=tuple(self._health(session, topic)),
                 failed_deliveries=tuple(alert_from_rows(a, d) for a, d in failed),
                 destinations=tuple(self.outbox.health()),
+                triage=self.triage.summary(topic, at) if at is not None else TriageSummary(),
             )
 
     def health(self, topic: str | None = None) -> list[SourceHealth]:

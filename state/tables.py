@@ -16,6 +16,7 @@ __all__ = [
     "PollStateRow",
     "RegistryVersionRow",
     "SnapshotRow",
+    "TriageActionRow",
 ]
 
 _TS = DateTime(timezone=True)
@@ -195,3 +196,28 @@ class HistoryStateRow(SQLModel, table=True):
     # The live record's last_update_posted when the import last completed: a later update
     # may have added versions, so the list is read again.
     caught_up_with: str | None = None
+
+
+class TriageActionRow(SQLModel, table=True):
+    """The triage ledger (append-only): acknowledge, snooze, mute, and their undoing."""
+
+    __tablename__ = "triage_action"
+    __table_args__ = (
+        # A click Slack delivers twice (a retry, a double click) is stored once.
+        UniqueConstraint("click", name="uq_triage_action_click"),
+        Index("ix_triage_action_record", "topic", "source", "record_key"),
+        Index("ix_triage_action_alert", "alert_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=_TS)
+    user_id: str
+    user_name: str = Field(sa_type=Text)
+    action: str  # acknowledge | snooze | unsnooze | mute | unmute
+    alert_id: int
+    topic: str
+    source: str
+    record_key: str = Field(sa_type=Text)
+    field: str | None = None
+    until: datetime | None = Field(default=None, sa_type=_TS)
+    click: str | None = None

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from state.triage_types import TriageSummary
 from watchers.model import FieldValue, Observation, RegistryVersion
 from watchers.spec import Severity
 
@@ -42,6 +43,10 @@ class DeliveryState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     HELD = "held"  # part of an alert storm: posted only once released (`trialwatch release`)
+    # Triage (state/triage.py), decided when it was due: never posted, never retried, listed
+    # in status and the digest. Its record was snoozed / only muted fields changed.
+    SNOOZED = "snoozed"
+    MUTED = "muted"
 
 
 class PollOutcome(StrEnum):
@@ -106,6 +111,8 @@ class Alert:
     ref: str | None = None  # e.g. the Slack message ts once posted
     # Re-routed here (the default channel) because posting to this channel failed for good.
     meant_for: str | None = None
+    # Plain-words notes added when it is delivered, e.g. "posted despite snooze by @ana".
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,3 +196,5 @@ class TopicStatus:
     history: dict[str, tuple[RegistryVersion, ...]] = field(default_factory=dict)
     history_health: tuple[HistoryHealth, ...] = ()
     destinations: tuple[DestinationHealth, ...] = ()  # every destination, not just this topic
+    # Acknowledged / snoozed / muted (state/triage.py): what needs an owner, what is held.
+    triage: TriageSummary = field(default_factory=TriageSummary)

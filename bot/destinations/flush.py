@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from bot.destinations.outlet import (
     DeliveryReport,
     Destination,
+    Held,
     Outcome,
     Posted,
     Refused,
@@ -135,6 +136,12 @@ class DeliveryLoop:
                 log.warning("alert %s: posted, but its lease had been taken over", alert.id)
             report.sent += 1
             report.found_posted += outcome.found_earlier
+            return True
+        if isinstance(outcome, Held):
+            self.outbox.hold(
+                delivery_id, at=at, token=token, state=outcome.state, why=outcome.reason
+            )
+            report.triaged += 1
             return True
         report.errors.append(f"alert {alert.id}: {outcome.reason}")
         log.warning("%s: alert %s not delivered: %s", self.destination, alert.id, outcome.reason)

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from state.outbox import DeliveryLease
-from state.types import Alert
+from state.types import Alert, DeliveryState
 
 __all__ = [
     "DeliveryReport",
     "Destination",
     "Failed",
+    "Held",
     "Outcome",
     "Posted",
     "Refused",
@@ -59,7 +60,16 @@ class Rerouted:
     to_channel: str
 
 
-Outcome = Posted | RetryLater | Refused | Failed | Rerouted
+@dataclass(frozen=True)
+class Held:
+    """Not posted on purpose (its record is snoozed, only muted fields changed): never retried,
+    never posted late; it stays stored and listed in status and the digest."""
+
+    reason: str
+    state: DeliveryState
+
+
+Outcome = Posted | RetryLater | Refused | Failed | Rerouted | Held
 
 
 class Destination(Protocol):
@@ -95,3 +105,4 @@ class DeliveryReport:
     # waiting for that (not attempted, not failing).
     quiet_until: str | None = None
     held: int = 0
+    triaged: int = 0  # held by triage (snoozed record, muted fields): never posted

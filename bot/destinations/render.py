@@ -110,13 +110,16 @@ def slack_alert_blocks(alert: Alert) -> list[dict[str, Any]]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
     context = " · ".join(mrkdwn_escape(fact) for fact in _facts(change))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    if alert.notes:  # said at delivery, e.g. "posted despite snooze by @ana (high severity)"
+        notes = "\n".join(mrkdwn_escape(note) for note in alert.notes)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notes}]})
     return blocks
 
 
 def alert_fallback_text(alert: Alert) -> str:
     """The plain-text fallback Slack shows in notifications; escaped like everything else."""
     change = alert.change
-    lines = [alert_headline(change), change.title, *alert_body_lines(change)]
+    lines = [alert_headline(change), change.title, *alert_body_lines(change), *alert.notes]
     if change.url:
         lines.append(change.url)
     return truncate(mrkdwn_escape("\n".join(lines)), 3900)
@@ -133,5 +136,6 @@ def alert_console_text(alert: Alert) -> str:
     if change.url:
         lines.append(f"  {change.url}")
     lines.append("  " + " · ".join(_facts(change)))
+    lines += [f"  {note}" for note in alert.notes]
     # Source text on a terminal: no escape sequences, and a newline in a field forges no line.
     return "\n".join(one_line(line) for line in lines)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import DigestSettings
 from bot.destinations.render import KIND_WORDS
+from bot.status.triage_lines import triage_lines
 from state.fields import source_label
 from state.store import Store
 from state.types import Alert, DeliveryState, Severity, SourceHealth
@@ -38,7 +39,10 @@ _SLACK_WORDS = {
     DeliveryState.PENDING: "not yet posted to Slack",
     DeliveryState.IN_FLIGHT: "being posted to Slack",
     DeliveryState.FAILED: "Slack delivery failed",
+    DeliveryState.SNOOZED: "held by snooze, not posted to Slack",
+    DeliveryState.MUTED: "held by mute, not posted to Slack",
 }
+_TRIAGED = (DeliveryState.SNOOZED, DeliveryState.MUTED)
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ class Digest:
     healthy: tuple[HealthySource, ...]
     failing: tuple[FailingSource, ...]
     destinations: tuple[DestinationLine, ...] = ()
+    # Per topic, its triage at the window's end: unacknowledged high alerts, snoozes, mutes.
+    triage: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def items(self) -> list[DigestItem]:
@@ -170,6 +176,8 @@ def digest_day(now: datetime, at: time_of_day, timezone: str) -> date:
 def _item(alert: Alert, zone: str) -> DigestItem:
     change = alert.change
     slack = _SLACK_WORDS.get(alert.state) if alert.destination == "slack" and alert.state else None
+    if alert.state in _TRIAGED and alert.last_error:  # who snoozed or muted it, until when
+        slack = f"{alert.last_error}, not posted to Slack"
     return DigestItem(
         alert=alert,
         when=_local(alert.created_at, zone),
@@ -271,4 +279,9 @@ def assemble_digest(
         healthy=healthy,
         failing=failing,
         destinations=destinations,
+        triage=tuple(
+            (name, tuple(lines))
+            for name in topic_order
+            if (lines := triage_lines(store.triage.summary(name, end, recent=0)))
+        ),
     )

@@ -27,6 +27,7 @@ from bot.config import LoadedConfig
 from bot.dashboard.serve import Dashboard
 from bot.service.scheduler import build_scheduler, due_after_restart
 from bot.service.server import HttpServer, create_asgi_app, health_report
+from bot.service.slack_actions import actions_route
 from bot.service.slash_commands import StatusCommand
 from bot.service.socket_mode import SocketClient, SocketModeRunner, build_socket_client
 from bot.sources import source_intervals
@@ -182,13 +183,16 @@ def run_service(
             answer=command.answer,
             health=lambda: health_report(app.store, sources, destinations),
             signing_secret=signing.get_secret_value() if signing else None,
-            pages=Dashboard(
-                app.store,
-                app.topics,
-                app.clock,
-                host=settings.server.host,
-                token=_secret(secrets.trialwatch_dashboard_token),
-            ).routes(),
+            pages=[
+                actions_route(signing_secret=_secret(signing), clicks=app.clicks),
+                *Dashboard(
+                    app.store,
+                    app.topics,
+                    app.clock,
+                    host=settings.server.host,
+                    token=_secret(secrets.trialwatch_dashboard_token),
+                ).routes(),
+            ],
         )
         host, port = settings.server.host, settings.server.port
         try:
@@ -221,7 +225,9 @@ def run_service(
         server.start()
         scheduler.start()
         factory = socket_factory or _socket_factory(config)
-        socket_mode = SocketModeRunner(factory, command.answer, stop) if factory else None
+        socket_mode = (
+            SocketModeRunner(factory, command.answer, stop, clicks=app.clicks) if factory else None
+        )
         if socket_mode:
             socket_mode.start()
         _log_start(config, server, scheduler.get_jobs(), socket_mode is not None)
@@ -261,8 +267,8 @@ def _shutdown(
 def _log_start(config: LoadedConfig, server: HttpServer, jobs: list[Any], socket: bool) -> None:
     settings = config.settings
     log.info(
-        "trialwatch running: config %s; %d topic(s); HTTP on %s (/slack/commands, /healthz); "
-        "Socket Mode %s",
+        "trialwatch running: config %s; %d topic(s); HTTP on %s "
+        "(/slack/commands, /slack/actions, /healthz); Socket Mode %s",
         config.source,
         len(settings.topics),
         server.url,

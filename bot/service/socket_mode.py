@@ -1,4 +1,4 @@
-"""Slash commands over Socket Mode (SLACK_APP_TOKEN): no public URL needed, same answers.
+"""Slash commands and button clicks over Socket Mode (SLACK_APP_TOKEN): no public URL needed.
 
 The WebSocket is authenticated by the app-level token, so there is no request signature to
 check here; the acknowledgement carries the card (docs/sources.md#slack-slash-commands).
@@ -15,6 +15,9 @@ from slack_sdk import WebClient
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
+
+from bot.triage.actions import ClickHandler, Recorded
+from bot.triage.clicks import BadClick, parse_click
 
 __all__ = ["SocketClient", "SocketModeRunner", "build_socket_client", "command_listener"]
 
@@ -38,11 +41,29 @@ class SocketClient(Protocol):
     def send_socket_mode_response(self, response: SocketModeResponse) -> None: ...
 
 
-def command_listener(answer: Answer) -> Listener:
-    """A request listener that acks slash commands with `answer(text)` and other envelopes bare."""
+def _record_click(clicks: ClickHandler | None, payload: Any) -> Recorded | None:
+    """A button click (`interactive` envelope) recorded, or None (logged) when refused."""
+    if clicks is None:
+        log.warning("slack action ignored over Socket Mode: Slack is not configured")
+        return None
+    try:
+        return clicks.record(parse_click(payload))
+    except BadClick as exc:
+        log.warning("slack action rejected over Socket Mode reason=%s", exc)
+    except Exception:
+        log.exception("slack action could not be recorded")
+    return None
+
+
+def command_listener(answer: Answer, clicks: ClickHandler | None = None) -> Listener:
+    """A request listener that acks slash commands with `answer(text)` and other envelopes bare;
+    button clicks are recorded before the ack and their message updated after it."""
 
     def listener(client: Any, request: SocketModeRequest) -> None:
         payload = None
+        recorded = None
+        if request.type == "interactive":
+            recorded = _record_click(clicks, request.payload)
         if request.type == "slash_commands" and request.accepts_response_payload:
             text = str(request.payload.get("text") or "")
             try:
@@ -60,6 +81,8 @@ def command_listener(answer: Answer) -> Listener:
         client.send_socket_mode_response(
             SocketModeResponse(envelope_id=request.envelope_id, payload=payload)
         )
+        if recorded is not None and clicks is not None:
+            clicks.update(recorded)
 
     return listener
 
@@ -80,8 +103,10 @@ class SocketModeRunner:
         *,
         retry_first: float = _RETRY_FIRST,
         retry_max: float = _RETRY_MAX,
+        clicks: ClickHandler | None = None,
     ) -> None:
         self._factory = factory
+        self._clicks = clicks
         self._retry = (retry_first, retry_max)
         self._answer = answer
         self._stop = stop
@@ -98,7 +123,7 @@ class SocketModeRunner:
             return
         delay, most = self._retry
         client = self._factory()
-        client.socket_mode_request_listeners.append(command_listener(self._answer))
+        client.socket_mode_request_listeners.append(command_listener(self._answer, self._clicks))
         self._client = client
         while not self._stop.is_set():
             try:

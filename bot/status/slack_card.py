@@ -18,6 +18,7 @@ from bot.status.terminal import (
     trial_facts,
     trials_missing_reason,
 )
+from bot.status.triage_lines import triage_lines
 from state.fields import humanize_enum, source_label, status_words
 from state.timeline import timeline_lines
 from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
@@ -142,6 +143,9 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
         blocks += [_alert_block(a) for a in status.recent_alerts]
     else:
         blocks.append(_section("None yet."))
+    if not status.triage.empty:  # acknowledged / snoozed / muted (bot/triage/)
+        triage = "\n".join(f"• {mrkdwn_escape(line)}" for line in triage_lines(status.triage))
+        blocks.append(_section("*Triage*\n" + triage))
     blocks += [{"type": "divider"}]
     sources = [_health_line(h) for h in status.health] or ["Not checked yet."]
     sources += [mrkdwn_escape(history_health_text(h)) for h in status.history_health]

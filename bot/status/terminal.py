@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.destinations.quiet import quiet_note
+from bot.status.triage_lines import triage_lines
 from bot.terminal_text import one_line
 from state.clocks import clock_note
 from state.fields import field_label, format_value, humanize_enum, source_label, status_words
@@ -229,6 +230,8 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
             )
     else:
         lines.append("  none yet")
+    if not status.triage.empty:  # acknowledged / snoozed / muted in Slack (bot/triage/)
+        lines += ["", "Triage", *(f"  {line}" for line in triage_lines(status.triage))]
     if status.failed_deliveries:
         lines += ["", "Failed deliveries (not retried)"]
         for alert in status.failed_deliveries:

@@ -1,9 +1,9 @@
 """A small fake of Slack's Web API on 127.0.0.1, for slack-sdk's real WebClient.
 
-It accepts chat.postMessage (validating Block Kit limits like Slack: over-limit payloads get
-`invalid_blocks` with Slack's error strings, docs/sources.md#slack-web-api), keeps the messages per
-channel with
-their metadata and ts, and answers conversations.history / conversations.replies /
+It accepts chat.postMessage and chat.update (validating Block Kit limits like Slack:
+over-limit payloads get `invalid_blocks` with Slack's error strings,
+docs/sources.md#slack-web-api), keeps the messages per channel with their metadata and ts
+(updates recorded in `updates`), and answers conversations.history / conversations.replies /
 conversations.list from them. Channels are known by name and id (history calls take ids
 only, like Slack). It can be told how to answer next: ok, an HTTP error status, a 429 with
 Retry-After, or an `{"ok": false, "error": ...}` body, for every method or for one; and it
@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 HEADER_MAX, SECTION_MAX, FIELD_MAX, BLOCKS_MAX, ELEMENTS_MAX = 150, 3000, 2000, 50, 10
+ACTIONS_MAX, BUTTON_TEXT_MAX = 25, 75
 
 
 @dataclass
@@ -79,8 +80,31 @@ def block_errors(blocks: Any) -> list[str]:
                     f"must be less than {SECTION_MAX + 1} characters "
                     f"[json-pointer:{where}/elements/{j}/text]"
                 )
+        if kind == "actions":
+            problems += _actions_errors(elements, where)
         if len(str(block.get("block_id", ""))) > 255:
             problems.append(f"must be less than 256 characters [json-pointer:{where}/block_id]")
+    return problems
+
+
+def _actions_errors(elements: list[dict[str, Any]], where: str) -> list[str]:
+    """Slack's limits on an actions block: 25 elements, unique action ids, short buttons."""
+    problems = []
+    if not elements or len(elements) > ACTIONS_MAX:
+        problems.append(f"must have 1 to {ACTIONS_MAX} items [json-pointer:{where}/elements]")
+    ids = [e.get("action_id") for e in elements]
+    if len(set(ids)) != len(ids):
+        problems.append(f"action_id must be unique [json-pointer:{where}/elements]")
+    for j, element in enumerate(elements):
+        if len(str((element.get("text") or {}).get("text", ""))) > BUTTON_TEXT_MAX:
+            problems.append(
+                f"must be less than {BUTTON_TEXT_MAX + 1} characters "
+                f"[json-pointer:{where}/elements/{j}/text/text]"
+            )
+        if len(str(element.get("value", ""))) > 2000:
+            problems.append(
+                f"must be less than 2001 characters [json-pointer:{where}/elements/{j}]"
+            )
     return problems
 
 
@@ -88,6 +112,7 @@ def block_errors(blocks: Any) -> list[str]:
 class FakeSlack:
     base_url: str = ""
     posts: list[dict[str, Any]] = field(default_factory=list)  # accepted postMessage payloads
+    updates: list[dict[str, Any]] = field(default_factory=list)  # accepted chat.update payloads
     messages: list[dict[str, Any]] = field(default_factory=list)  # as history returns them
     requests: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
     replies: deque[Reply] = field(default_factory=deque)  # next answers, whatever the method
@@ -176,6 +201,33 @@ class FakeSlack:
         self.posts.append(args)
         self.messages.append({**message, "channel": channel_id})
         return Reply(body={"ok": True, "channel": channel_id, "ts": ts, "message": message})
+
+    def _chat_update(self, args: dict[str, Any]) -> Reply:
+        channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
+        if channel not in self.channels.values():
+            return error("channel_not_found")  # chat.update takes the channel's id
+        stored = next((m for m in self.messages if m["channel"] == channel and m["ts"] == ts), None)
+        if stored is None:
+            return error("message_not_found")
+        problems = block_errors(args["blocks"]) if "blocks" in args else []
+        if problems:
+            return error("invalid_blocks", errors=problems)
+        stored |= {"text": args.get("text", stored["text"]), "blocks": args.get("blocks", [])}
+        self.updates.append(args)
+        message = {k: v for k, v in stored.items() if k not in ("channel", "metadata")}
+        return Reply(
+            body={
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "text": stored["text"],
+                "message": message,
+            }
+        )
+
+    def message(self, ts: str) -> dict[str, Any]:
+        """The stored message with this ts (as updated since)."""
+        return next(m for m in self.messages if m["ts"] == ts)
 
     def _visible(self, args: dict[str, Any]) -> list[dict[str, Any]] | Reply:
         channel = str(args.get("channel") or "")

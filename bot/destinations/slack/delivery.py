@@ -8,13 +8,14 @@ it is posted again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.destinations.outlet import Failed, Outcome, Posted, Refused, Rerouted, RetryLater
+from bot.destinations.outlet import Failed, Held, Outcome, Posted, Refused, Rerouted, RetryLater
 from bot.destinations.render import (
     alert_fallback_text,
     mrkdwn_escape,
@@ -30,15 +31,34 @@ from bot.destinations.slack.client import (
 )
 from bot.destinations.slack.history import HistoryUnavailable, alert_metadata, look_for_post
 from bot.destinations.slack.limits import fit_blocks
+from bot.triage.buttons import triage_blocks
+from bot.triage.gate import SlackTriage
 from state.outbox import DeliveryLease, Outbox
 from state.types import Alert
 
-__all__ = ["HISTORY_MARGIN", "SlackDestination"]
+__all__ = ["HISTORY_MARGIN", "SlackDestination", "render_message"]
 
 log = logging.getLogger(__name__)
 
 # Slack's ts and our clock may disagree a little; look a bit further back than the attempt.
 HISTORY_MARGIN = timedelta(minutes=2)
+
+
+def render_message(
+    alert: Alert, footer: Sequence[dict[str, Any]] = ()
+) -> tuple[list[dict[str, Any]], str]:
+    """An alert's message (blocks within Slack's limits, fallback text); `footer` is kept."""
+    blocks, text = slack_alert_blocks(alert), alert_fallback_text(alert)
+    if alert.meant_for:
+        note = f"↪ Meant for {alert.meant_for}: posted here because Slack refused it there."
+        blocks = [
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn_escape(note)}]},
+            *blocks,
+        ]
+        text = mrkdwn_escape(f"(meant for {alert.meant_for}) ") + text
+    url = alert.change.url
+    more = f"… more at {mrkdwn_link(url, 'the record')}" if url and len(url) < 500 else "…"
+    return fit_blocks(blocks, tail=more, footer=footer), text
 
 
 @dataclass(frozen=True)
@@ -53,11 +73,17 @@ class SlackDestination:
     name = "slack"
 
     def __init__(
-        self, client: WebClient, outbox: Outbox, *, default_channel: str | None = None
+        self,
+        client: WebClient,
+        outbox: Outbox,
+        *,
+        default_channel: str | None = None,
+        triage: SlackTriage | None = None,
     ) -> None:
         self.client = client
         self.outbox = outbox
         self.default_channel = default_channel
+        self.triage = triage  # snooze, mute and the buttons (bot/triage/); None: plain alerts
 
     def ready(self, alert: Alert) -> bool:
         """False for a follow-up whose parent has no message yet: it waits for it."""
@@ -66,6 +92,14 @@ class SlackDestination:
     def post(self, lease: DeliveryLease) -> Outcome:
         """Post one alert, unless an earlier unanswered attempt is found in the channel."""
         alert = lease.alert
+        footer: list[dict[str, Any]] = []
+        if self.triage is not None:
+            gated = self.triage.gate(alert)
+            if isinstance(gated, Held):
+                log.info("alert %s not posted to Slack: %s", alert.id, gated.reason)
+                return gated
+            alert = gated
+            footer = triage_blocks(alert, self.triage.state(alert))
         target = self._target(alert) or _Target(alert.channel or "")
         if not target.channel:
             return Failed("no Slack channel configured for this topic or in [slack].channel")
@@ -77,7 +111,7 @@ class SlackDestination:
                 log.info("alert %s was already posted (ts %s): not posting it again", alert.id, ts)
                 return Posted(ref=ts, channel_id=channel_id, found_earlier=True)
             verified = found
-        blocks, text = self._render(alert)
+        blocks, text = render_message(alert, footer)
         try:
             response = self.client.chat_postMessage(
                 channel=target.channel,
@@ -133,20 +167,6 @@ class SlackDestination:
                 exc,
             )
             return False
-
-    @staticmethod
-    def _render(alert: Alert) -> tuple[list[dict[str, Any]], str]:
-        blocks, text = slack_alert_blocks(alert), alert_fallback_text(alert)
-        if alert.meant_for:
-            note = f"↪ Meant for {alert.meant_for}: posted here because Slack refused it there."
-            blocks = [
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn_escape(note)}]},
-                *blocks,
-            ]
-            text = mrkdwn_escape(f"(meant for {alert.meant_for}) ") + text
-        url = alert.change.url
-        more = f"… more at {mrkdwn_link(url, 'the record')}" if url and len(url) < 500 else "…"
-        return fit_blocks(blocks, tail=more), text
 
     def _failure(
         self, alert: Alert, target: _Target, failure: PostFailure, verified: bool

@@ -9,6 +9,7 @@ alert is cut, never refused with `invalid_blocks`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from bot.destinations.cut import ELLIPSIS as _ELLIPSIS
@@ -31,16 +32,27 @@ def _fit_text(obj: Any, limit: int, tail: str) -> None:
             obj["text"] = cut_mrkdwn(obj["text"], limit, tail)
 
 
-def fit_blocks(blocks: list[dict[str, Any]], *, tail: str = _ELLIPSIS) -> list[dict[str, Any]]:
-    """A copy of `blocks` within Slack's limits; cut mrkdwn ends with `tail` (e.g. a link)."""
+def fit_blocks(
+    blocks: list[dict[str, Any]],
+    *,
+    tail: str = _ELLIPSIS,
+    footer: Sequence[dict[str, Any]] = (),
+) -> list[dict[str, Any]]:
+    """A copy of `blocks` within Slack's limits; cut mrkdwn ends with `tail` (e.g. a link).
+
+    `footer` (the triage buttons and who did what) is always kept, after the content: it
+    counts in the 50 blocks, so the content gives way.
+    """
     fitted = copy.deepcopy(blocks)
-    if len(fitted) > MAX_BLOCKS:
-        dropped = len(fitted) - (MAX_BLOCKS - 1)
+    room = MAX_BLOCKS - len(footer)
+    if len(fitted) > room:
+        dropped = len(fitted) - (room - 1)
         note = f"{_ELLIPSIS} {dropped} more block(s) not shown {tail}".strip()
         fitted = [
-            *fitted[: MAX_BLOCKS - 1],
+            *fitted[: room - 1],
             {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
         ]
+    fitted += copy.deepcopy(list(footer))
     for block in fitted:
         kind = block.get("type")
         if kind == "header":

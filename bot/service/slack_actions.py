@@ -1,0 +1,78 @@
+"""POST /slack/actions: clicks on the alerts' buttons (Slack's interactivity request URL).
+
+Signed and time-checked exactly like /slack/commands; the click is recorded within the same
+answer budget and the message is updated (chat.update) only after Slack has its 200, so a slow
+Slack API never makes the click time out. Anything we will not act on (a bad payload, an
+unknown action, a message this bot did not post) is a 400 with one log line, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import anyio.to_thread
+from slack_sdk.signature import Clock, SignatureVerifier
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.service.server import ANSWER_BUDGET, _read_body, _verified
+from bot.triage.actions import ClickHandler
+from bot.triage.clicks import BadClick, parse_form
+
+__all__ = ["actions_route"]
+
+log = logging.getLogger(__name__)
+
+UNSIGNED = "Slack buttons are disabled: SLACK_SIGNING_SECRET is not set.\n"
+NO_SLACK = "Slack buttons are disabled: SLACK_BOT_TOKEN is not set.\n"
+
+
+def _refused(request: Request, status: int, reason: str) -> Response:
+    # Who asked and why; never the signature, the secret or the body.
+    client = request.client.host if request.client else "?"
+    log.warning("slack action rejected status=%d client=%s reason=%s", status, client, reason)
+    return PlainTextResponse(f"{reason}\n", status_code=status)
+
+
+def actions_route(
+    *,
+    signing_secret: str | None,
+    clicks: ClickHandler | None,
+    clock: Clock | None = None,
+    answer_budget: float = ANSWER_BUDGET,
+) -> Route:
+    """The /slack/actions route over `clicks` (None when Slack is not configured)."""
+    verifier = SignatureVerifier(signing_secret, clock or Clock()) if signing_secret else None
+
+    async def slack_actions(request: Request) -> Response:
+        if verifier is None or clicks is None:
+            text = UNSIGNED if verifier is None else NO_SLACK
+            log.warning("slack action rejected status=503 reason=%s", text.strip())
+            return PlainTextResponse(text, status_code=503)
+        body = await _read_body(request)
+        if body is None:
+            return _refused(request, 413, "request body too large")
+        if not _verified(verifier, body, request):
+            return _refused(request, 401, "invalid or stale Slack signature")
+        try:
+            click = parse_form(body)
+            with anyio.fail_after(answer_budget):
+                recorded = await anyio.to_thread.run_sync(
+                    clicks.record, click, abandon_on_cancel=True
+                )
+        except BadClick as exc:
+            return _refused(request, 400, str(exc))
+        except TimeoutError:
+            # Slack gets its answer; the row is stored when the database answers, but the
+            # message is not updated (the next click on it updates it).
+            log.warning("slack action still being recorded after %.1f s", answer_budget)
+            return Response(status_code=200)
+        except Exception:
+            log.exception("slack action could not be recorded")
+            return PlainTextResponse("trialwatch could not record it; try again\n", 503)
+        return Response(status_code=200, background=BackgroundTask(clicks.update, recorded))
+
+    return Route("/slack/actions", slack_actions, methods=["POST"])
