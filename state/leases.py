@@ -13,9 +13,9 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, Table, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from state.tables import PollStateRow
 
@@ -96,25 +96,28 @@ def _take(
     ttl: timedelta,
     min_gap: timedelta | None,
 ) -> dict[str, str] | None:
+    table = _table()
     conditions = [
-        col(PollStateRow.topic) == topic,
-        col(PollStateRow.source) == source,
-        or_(col(PollStateRow.lease_owner).is_(None), col(PollStateRow.lease_until) < at),
+        table.c.topic == topic,
+        table.c.source == source,
+        or_(table.c.lease_owner.is_(None), table.c.lease_until < at),
     ]
     if min_gap is not None:
-        last = col(PollStateRow.last_attempt)
+        last = table.c.last_attempt
         conditions.append(or_(last.is_(None), last <= at - min_gap))
-    with Session(engine) as session:
-        taken = session.exec(
-            update(PollStateRow)
+    # Core, not the ORM: this runs before every poll, and nothing here needs an entity.
+    with engine.connect() as connection:
+        taken = connection.execute(
+            update(table)
             .where(*conditions)
             .values(lease_owner=owner, lease_until=at + ttl)
-            .returning(col(PollStateRow.meta_json))
+            .returning(table.c.meta_json)
         ).first()
         if taken is not None:
-            session.commit()
+            connection.commit()
             return dict(json.loads(taken[0]))
-        if session.get(PollStateRow, (topic, source)) is not None:
+        held = select(table.c.topic).where(table.c.topic == topic, table.c.source == source)
+        if connection.execute(held).first() is not None:
             return None  # held by another poller, or polled within min_gap
     # The first poll of this pair: whoever inserts the row first holds the lease.
     with Session(engine) as session:
@@ -127,6 +130,10 @@ def _take(
             session.rollback()
             return None
     return {}
+
+
+def _table() -> Table:
+    return SQLModel.metadata.tables[PollStateRow.__tablename__]
 
 
 def _release(engine: Engine, topic: str, source: str, owner: str) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy import insert, update
+from sqlmodel import Session, SQLModel, col, select
 
 from state.codec import aware, dump_field_changes
 from state.enrich import Enrichment
@@ -27,6 +28,7 @@ __all__ = [
     "add_alert",
     "add_run",
     "health_change",
+    "record_unchanged",
     "storm_change",
     "write_poll",
 ]
@@ -81,6 +83,49 @@ def write_poll(
     )
     add_run(session, result.topic, result.source, started, at, outcome, len(changes), None)
     return outcome, changes
+
+
+def record_unchanged(
+    session: Session,
+    result: SourceResult,
+    *,
+    started: datetime,
+    at: datetime,
+    owner: str | None,
+) -> bool:
+    """An unchanged poll (304, same stamp) of a healthy pair polled earlier the same day: the
+    check recorded (health, last success, meta; the lease given back) in one UPDATE plus its
+    run row. False, having written nothing, when the full step is needed: the first poll, a
+    source back from an outage (its "recovered" alert), a new day (a results clock may move),
+    or a lease no longer `owner`'s."""
+    state = SQLModel.metadata.tables[PollStateRow.__tablename__]
+    day = datetime.combine(at.date(), time(), at.tzinfo)
+    conditions = [
+        state.c.topic == result.topic,
+        state.c.source == result.source,
+        state.c.baseline_at.is_not(None),
+        state.c.down_alerted.is_(False),
+        state.c.last_success >= day,  # the day `clocks_may_move` compares
+        state.c.last_success < day + timedelta(days=1),
+    ]
+    values: dict[str, object] = {
+        "last_attempt": at,
+        "last_success": at,
+        "consecutive_failures": 0,
+        "failing_since": None,
+        "last_error": None,
+    }
+    if result.meta:  # else the stored meta stays, as in `write_poll`
+        values["meta_json"] = json.dumps(dict(result.meta))
+    if owner is not None:
+        conditions.append(state.c.lease_owner == owner)
+        values |= {"lease_owner": None, "lease_until": None}
+    connection = session.connection()
+    if connection.execute(update(state).where(*conditions).values(**values)).rowcount != 1:
+        return False
+    runs = SQLModel.metadata.tables[PollRunRow.__tablename__]
+    connection.execute(insert(runs).values(**_run(result.topic, result.source, started, at)))
+    return True
 
 
 def storm_change(result: SourceResult, held: list[Change], limit: int) -> Change:
@@ -182,18 +227,28 @@ def add_run(
     error: str | None,
 ) -> None:
     """Record one poll: outcome, alerts, error, duration."""
+    session.add(PollRunRow(**_run(topic, source, started, at, outcome, alerts, error)))
+
+
+def _run(
+    topic: str,
+    source: str,
+    started: datetime,
+    at: datetime,
+    outcome: PollOutcome = PollOutcome.UNCHANGED,
+    alerts: int = 0,
+    error: str | None = None,
+) -> dict[str, Any]:
     duration_ms = max(0, int((at - started).total_seconds() * 1000))
-    session.add(
-        PollRunRow(
-            topic=topic,
-            source=source,
-            started_at=started,
-            duration_ms=duration_ms,
-            outcome=outcome.value,
-            alerts=alerts,
-            error=error,
-        )
-    )
+    return {
+        "topic": topic,
+        "source": source,
+        "started_at": started,
+        "duration_ms": duration_ms,
+        "outcome": outcome.value,
+        "alerts": alerts,
+        "error": error,
+    }
 
 
 def health_change(kind: ChangeKind, state: PollStateRow, at: datetime) -> Change:

@@ -27,7 +27,7 @@ from state.leases import PollLeases, lease_lost, release_in
 from state.migrate import upgrade
 from state.outbox import Destinations, Outbox
 from state.poll_load import load_evidence, load_state
-from state.poll_writes import add_alert, add_run, health_change, write_poll
+from state.poll_writes import add_alert, add_run, health_change, record_unchanged, write_poll
 from state.retention import PruneReport
 from state.snapshot import Snapshot, load_snapshot
 from state.source_sql import from_sources
@@ -156,6 +156,11 @@ class Store:
         poller whose lease was taken over stores nothing (outcome "skipped").
         """
         with Session(self.engine) as session:
+            if result.unchanged and record_unchanged(
+                session, result, started=started, at=at, owner=owner
+            ):
+                session.commit()
+                return PollReport(outcome=PollOutcome.UNCHANGED, changes=())
             state = load_state(session, result.topic, result.source)
             if owner is not None and not release_in(state, owner):
                 return _lease_lost(result.topic, result.source)

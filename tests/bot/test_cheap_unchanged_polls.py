@@ -211,6 +211,11 @@ def test_a_poller_whose_lease_was_taken_over_stores_nothing(store: Store) -> Non
     report = store.apply_poll(result(trial()), started=T0, at=late, destinations=CONSOLE, owner="a")
     assert report.outcome is PollOutcome.SKIPPED
     assert store.snapshot(TOPIC.name, "clinicaltrials") == {}
+    unchanged = store.apply_poll(
+        result(unchanged=True), started=T0, at=late, destinations=CONSOLE, owner="a"
+    )
+    assert unchanged.outcome is PollOutcome.SKIPPED
+    assert store.health(TOPIC.name)[0].last_success is None
     failed = store.record_failure(
         TOPIC.name, "clinicaltrials", "timeout", started=T0, at=late, destinations={}, owner="a"
     )
@@ -234,3 +239,9 @@ def test_the_lease_hands_over_the_poll_meta_it_was_taken_with(store: Store) -> N
     )
     assert leases.take_with_meta(TOPIC.name, "clinicaltrials", owner="b", at=clock()) == meta
     assert leases.take_with_meta(TOPIC.name, "clinicaltrials", owner="c", at=clock()) is None
+    clock.advance(hours=1)  # an unchanged poll that brings no meta keeps the stored one
+    report = store.apply_poll(
+        result(unchanged=True), started=clock(), at=clock(), destinations={}, owner="b"
+    )
+    assert report.outcome is PollOutcome.UNCHANGED
+    assert leases.take_with_meta(TOPIC.name, "clinicaltrials", owner="c", at=clock()) == meta
