@@ -55,6 +55,8 @@ def summary_lines(report: CheckReport, *, width: int | None, any_source: bool) -
             line += f"; failed: {delivery.failed}; still pending: {delivery.still_pending}"
         if delivery.quiet_until:
             line += f"; {quiet_note(delivery.quiet_until, delivery.held)}"
+        if delivery.triaged:
+            line += f"; held by snooze or mute: {delivery.triaged} (see status)"
         lines.append(line)
         lines += [_cut(f"  {one_line(error)}", width) for error in delivery.errors]
     if polls and len(failed) == len(polls) and all(is_unreachable(p.error) for p in failed):

@@ -18,10 +18,13 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlmodel import Session, col, select
 
+from bot.app import CheckReport
+from bot.check_summary import summary_lines
 from bot.config import DigestSettings
 from bot.digest.assemble import assemble_digest
-from bot.digest.render import render_text
+from bot.digest.render import render_html, render_text
 from bot.service.socket_mode import command_listener
+from bot.status.slack_card import status_blocks
 from bot.status.terminal import status_text
 from state.tables import DeliveryRow, TriageActionRow
 from state.types import Alert, DeliveryState
@@ -118,8 +121,10 @@ def test_a_snoozed_record_holds_normal_alerts_and_posts_high_ones_with_a_note(
     assert "Unsnooze" in buttons(world.message_of(first))
     assert "Snoozed until <!date^" in texts(world.message_of(first))
 
-    world.deliver()  # decided at delivery: the snooze applies to the queued alert
+    reports = world.deliver()  # decided at delivery: the snooze applies to the queued alert
     assert delivery_state(world, queued) == DeliveryState.SNOOZED.value
+    summary = summary_lines(CheckReport(deliveries=reports), width=None, any_source=True)
+    assert "delivered to slack: 0; held by snooze or mute: 1 (see status)" in summary
     assert world.slack.posted_alert_ids() == [first.id]
 
     world.clock.advance(hours=1)
@@ -142,6 +147,8 @@ def test_a_snoozed_record_holds_normal_alerts_and_posts_high_ones_with_a_note(
     assert held and held[0].slack and "held by snooze" in held[0].slack
     assert "held by snooze" in render_text(digest)
     assert "snoozed: NCT04768972" in render_text(digest)
+    assert f"1 high alert(s) not acknowledged: alert {high.id} " in render_text(digest)
+    assert "held by snooze (until 2026-11-08 08:00 UTC, by @ana)" in render_html(digest)
 
     world.clock.advance(weeks=1)
     world.deliver()
@@ -232,3 +239,21 @@ def test_snooze_ends_by_itself(world: TriageWorld) -> None:
     world.deliver()
     assert world.slack.posted_alert_ids() == [first.id, after.id]
     assert world.store.status("ulefnersen", at=world.clock()).triage.snoozed == ()
+
+
+def test_a_user_name_is_shown_inert_and_only_the_id_becomes_a_mention(world: TriageWorld) -> None:
+    eve = ("U0EVE00001", "<!here> eve\n\x1b[31mred")
+    [first] = world.poll(enrollment="120 (estimated)")
+    world.deliver()
+    assert world.click(first, "Snooze 1 day", user=eve).status_code == 200
+    world.wait_updates(1)
+    assert "by <@U0EVE00001>" in texts(world.message_of(first))
+    [high] = world.poll(overall_status="TERMINATED")
+    world.deliver()
+    note = texts(world.message_of(high))
+    assert "posted despite snooze by @&lt;!here&gt; eve" in note and "<!here>" not in note
+    status = world.store.status("ulefnersen", at=world.clock())
+    text = status_text(world.app.topics[0], status, now=world.clock())
+    assert "by @<!here> eve" in text and "\x1b" not in text  # a terminal: no escapes
+    card = json.dumps(status_blocks(world.app.topics[0], status, now=world.clock()))
+    assert "*Triage*" in card and "&lt;!here&gt; eve" in card and "<!here>" not in card

@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +16,7 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.app import App, open_app
+from bot.destinations.outlet import DeliveryReport
 from bot.destinations.slack.client import build_slack_client
 from bot.service.server import HttpServer
 from bot.service.slack_actions import actions_route
@@ -72,7 +73,6 @@ class TriageWorld:
     clock: Clock
     url: str
     clicks: int = 0
-    snapshot: dict[str, Any] = field(default_factory=dict)
 
     @property
     def store(self) -> Any:
@@ -91,8 +91,8 @@ class TriageWorld:
         )
         return [a for a in self.store.outbox.pending("slack") if a.id not in before]
 
-    def deliver(self) -> None:
-        self.app.deliver()
+    def deliver(self) -> list[DeliveryReport]:
+        return self.app.deliver()
 
     def message_of(self, alert: Alert) -> dict[str, Any]:
         """The Slack message of a posted alert (as updated since)."""

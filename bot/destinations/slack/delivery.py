@@ -92,6 +92,17 @@ class SlackDestination:
     def post(self, lease: DeliveryLease) -> Outcome:
         """Post one alert, unless an earlier unanswered attempt is found in the channel."""
         alert = lease.alert
+        target = self._target(alert) or _Target(alert.channel or "")
+        if not target.channel:
+            return Failed("no Slack channel configured for this topic or in [slack].channel")
+        verified = True
+        if lease.unverified_since is not None:  # before triage: a message out is out
+            found = self._earlier_post(lease, target)
+            if isinstance(found, tuple):
+                ts, channel_id = found
+                log.info("alert %s was already posted (ts %s): not posting it again", alert.id, ts)
+                return Posted(ref=ts, channel_id=channel_id, found_earlier=True)
+            verified = found
         footer: list[dict[str, Any]] = []
         if self.triage is not None:
             gated = self.triage.gate(alert)
@@ -100,17 +111,6 @@ class SlackDestination:
                 return gated
             alert = gated
             footer = triage_blocks(alert, self.triage.state(alert))
-        target = self._target(alert) or _Target(alert.channel or "")
-        if not target.channel:
-            return Failed("no Slack channel configured for this topic or in [slack].channel")
-        verified = True
-        if lease.unverified_since is not None:
-            found = self._earlier_post(lease, target)
-            if isinstance(found, tuple):
-                ts, channel_id = found
-                log.info("alert %s was already posted (ts %s): not posting it again", alert.id, ts)
-                return Posted(ref=ts, channel_id=channel_id, found_earlier=True)
-            verified = found
         blocks, text = render_message(alert, footer)
         try:
             response = self.client.chat_postMessage(
