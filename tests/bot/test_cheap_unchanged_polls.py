@@ -48,6 +48,7 @@ class DatabaseWork:
 
     transactions: int = 0
     commits: int = 0
+    statements: list[str] = field(default_factory=list)
     snapshot_statements: list[str] = field(default_factory=list)
 
 
@@ -62,6 +63,7 @@ def counted(engine: Engine) -> Iterator[DatabaseWork]:
         work.commits += 1
 
     def executing(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        work.statements.append(" ".join(statement.split()[:3]))
         if re.search(r"\bsnapshot\b", statement, re.IGNORECASE):
             work.snapshot_statements.append(statement)
 
@@ -122,6 +124,12 @@ def test_a_304_costs_two_commits_and_never_reads_the_snapshot(store: Store, http
     # lease given back together.
     assert (work.transactions, work.commits) == (2, 2)
     assert work.snapshot_statements == []
+    # Three statements: the lease (RETURNING the meta); the check with the lease; its run row.
+    assert work.statements == [
+        "UPDATE poll_state SET",
+        "UPDATE poll_state SET",
+        "INSERT INTO poll_run",
+    ]
     [health] = store.health(TOPIC.name)
     assert health.last_success == clock()  # "last checked" moved on
     assert store.poll_leases.take(TOPIC.name, watcher.source, owner="other", at=clock())
