@@ -258,19 +258,27 @@ def start_up(runs: int) -> list[str]:
             ],
             "urlwatch --version": [str(URLWATCH_VENV / "bin" / "urlwatch"), "--version"],
         }  # fmt: skip
-        subprocess.run(commands["trialwatch status ulefnersen"], capture_output=True, check=False)
+        # The first `status` creates the database; the measured ones find it at the newest schema.
+        subprocess.run(commands["trialwatch status ulefnersen"], capture_output=True, check=True)
         for label, command in commands.items():
-            walls, rss = [], []
+            walls, cpus, rss = [], [], []
             for _ in range(max(runs, 5)):
                 started = time.perf_counter()
                 child = subprocess.Popen(
                     command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
-                _pid, _status, usage = os.wait4(child.pid, 0)
+                _pid, status, usage = os.wait4(child.pid, 0)
                 walls.append(time.perf_counter() - started)
+                if os.waitstatus_to_exitcode(status) != 0:  # a failed start is no sample
+                    raise RuntimeError(f"{label} failed ({os.waitstatus_to_exitcode(status)})")
+                cpus.append(usage.ru_utime + usage.ru_stime)
                 rss.append(usage.ru_maxrss / 1024)
-            lines.append(f"| `{label}` | {spread(walls, ' s')} | {statistics.median(rss):.0f} MB |")
-    return lines
+            lines.append(
+                f"| `{label}` | {spread(walls, ' s')} | {spread(cpus, ' s')} "
+                f"| {statistics.median(rss):.0f} MB |"
+            )
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    return [*lines, "", f"Load average after these runs (1, 5, 15 min): {load}."]
 
 
 def side_by_side_cycles(sizes: Sequence[int], runs: int, version: str) -> list[str]:
@@ -324,8 +332,8 @@ def main() -> None:
             "| trialwatch | wall |", "|---|---|", *politeness(args.runs)]  # fmt: skip
     out += ["", "## Listed trial ids, refreshed cycle (new dataTimestamp)", "",
             "| ids | requests | wall |", "|---|---|---|", *trial_ids(args.runs)]  # fmt: skip
-    out += ["", "## Start-up (small database)", "", "| command | wall | peak RSS |",
-            "|---|---|---|", *start_up(args.runs)]  # fmt: skip
+    out += ["", "## Start-up (small database)", "", "| command | wall | CPU | peak RSS |",
+            "|---|---|---|---|", *start_up(args.runs)]  # fmt: skip
     results = BENCH / "results"
     results.mkdir(exist_ok=True)
     path = results / f"{datetime.now(UTC):%Y-%m-%d}.md"

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 import httpx
@@ -19,15 +19,16 @@ from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
 from bot.destinations.notify.destination import AppriseDestination
 from bot.destinations.outlet import DeliveryReport, Destination
-from bot.destinations.quiet import QuietHours
 from bot.destinations.slack.client import build_slack_client as _build_slack_client
 from bot.destinations.slack.delivery import SlackDestination
 from bot.history_import import HistoryImport, ImportOutcome
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
 from bot.poll_pool import run_lanes
+from bot.reader import mark_quiet, open_store, quiet_hours, utc_now
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
+from bot.topics import UnknownTopicError, find_topic, topics_from_settings
 from bot.triage.actions import ClickHandler
 from bot.triage.gate import SlackTriage
 from state.outbox import DestinationHealth, Route
@@ -38,7 +39,6 @@ from watchers.ctgov_history import HistoryClient
 from watchers.deadline import DeadlineWatcher
 from watchers.http import Http, build_client
 from watchers.model import Topic
-from watchers.registry import trial_registries
 
 __all__ = [
     "App",
@@ -54,33 +54,9 @@ Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 
 
-def utc_now() -> datetime:
-    """The real clock; everything else receives a clock instead of calling now()."""
-    return datetime.now(UTC)
-
-
-class UnknownTopicError(LookupError):
-    """A name that is neither a topic, an alias, nor a trial id known to any topic."""
-
-
 def _stdout_write(text: str) -> None:
     # Looked up at each write so a redirected stdout (tests, pipes) is honoured.
     sys.stdout.write(text)
-
-
-def topics_from_settings(settings: Settings) -> list[Topic]:
-    """Topics as the watchers see them."""
-    return [
-        Topic(
-            name=t.name,
-            aliases=t.aliases,
-            trials=t.trials,
-            eu_trials=t.eu_trials,
-            conditions=t.conditions,
-            slack_channel=t.slack_channel,
-        )
-        for t in settings.topics
-    ]
 
 
 @dataclass
@@ -139,26 +115,12 @@ class App:
         return replace(status, destinations=tuple(self._with_quiet_hours(status.destinations)))
 
     def _with_quiet_hours(self, health: Iterable[DestinationHealth]) -> list[DestinationHealth]:
-        now = self.clock()
         quiet = {d.destination: d.quiet for d in self.deliverers if d.quiet is not None}
-        return [
-            replace(h, quiet_until=q.until)
-            if (q := quiet.get(h.destination)) and q.active(now)
-            else h
-            for h in health
-        ]
+        return mark_quiet(health, quiet, self.clock())
 
     def resolve_topic(self, name: str) -> Topic:
         """A topic by its name, an alias or a trial id (case-insensitive)."""
-        wanted = name.strip().casefold()
-        for topic in self.topics:
-            if wanted in {n.casefold() for n in (*topic.names, *topic.trials)}:
-                return topic
-        for topic in self.topics:
-            for registry in trial_registries():
-                if wanted.upper() in self.store.snapshot(topic.name, registry):
-                    return topic
-        raise UnknownTopicError(name)
+        return find_topic(self.topics, name, self.store.snapshot)
 
     def poll_all(self, on_poll: Callable[[PollSummary], None] | None = None) -> list[PollSummary]:
         """Poll every enabled source for every topic once; a failing source never stops others.
@@ -291,13 +253,7 @@ def open_app(
     with SchemaOutOfDateError instead).
     """
     settings, secrets = config.settings, config.secrets
-    store = Store.open(
-        settings.storage.url,
-        failures_before_alert=settings.health.failures_before_alert,
-        retention_days=settings.storage.retention_days,
-        max_per_poll=settings.alerts.max_per_poll,
-        migrate=migrate,
-    )
+    store = open_store(settings, migrate=migrate)
     client = http_client or build_client(
         timeout=settings.http.timeout, parallel=settings.http.max_parallel
     )
@@ -345,13 +301,6 @@ def open_app(
         if http_client is None:
             client.close()
         store.close()
-
-
-def quiet_hours(settings: Settings) -> dict[str, QuietHours]:
-    """Each destination's quiet hours, by delivery-row name ([slack], each [[notify]])."""
-    found = {"slack": settings.slack.quiet}
-    found |= {entry.name: entry.quiet for entry in settings.notify}
-    return {name: quiet for name, quiet in found.items() if quiet is not None}
 
 
 def _history_import(

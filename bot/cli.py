@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import os
 import shutil
@@ -50,6 +49,8 @@ ConfigOption = Annotated[
 
 
 def _version() -> str:
+    import importlib.metadata  # only for --version: it reads every installed package's metadata
+
     try:
         return importlib.metadata.version("trialwatch")
     except importlib.metadata.PackageNotFoundError:
@@ -184,12 +185,14 @@ def status(
       trialwatch status ulefnersen
       trialwatch status ulefnersen --unacked
     """
-    from bot.app import UnknownTopicError, open_app
+    from bot.reader import open_reader
     from bot.status.terminal import status_text
     from bot.status.triage_lines import unacked_lines
+    from bot.topics import UnknownTopicError
 
     loaded = _load(config, False)
-    with _database(loaded, "status"), open_app(loaded) as application:
+    # The store only: no HTTP, Slack or destinations to build (a quick start, issue 10).
+    with _database(loaded, "status"), open_reader(loaded) as application:
         try:
             topic = application.resolve_topic(name)
         except UnknownTopicError:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
 
-__all__ = ["create_store_engine"]
+__all__ = ["DEFAULT_CONNECTIONS", "create_store_engine"]
 
 
 def _read_only(database: Path) -> bool:
@@ -23,13 +23,26 @@ def _read_only(database: Path) -> bool:
     return not (os.access(database, os.W_OK) and os.access(database.parent, os.W_OK))
 
 
-def create_store_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets its directory created, WAL mode and a busy timeout."""
+# SQLAlchemy's own default: 5 kept open, up to 10 more while busy.
+DEFAULT_CONNECTIONS = 15
+_KEPT_OPEN = 5
+
+
+def create_store_engine(url: str, *, connections: int = DEFAULT_CONNECTIONS) -> Engine:
+    """An engine for `url` with at most `connections` at once (the most threads that use the
+    store together); SQLite gets its directory created, WAL mode and a busy timeout."""
+    pool = {
+        "pool_size": min(_KEPT_OPEN, connections),
+        "max_overflow": max(0, connections - _KEPT_OPEN),
+        # The most recently used connection first: the fewest connections stay busy, and a
+        # status card kept per SQLite connection (state/status_read.py) is found again.
+        "pool_use_lifo": True,
+    }
     parsed = make_url(url)
     if parsed.drivername == "postgresql":  # the driver we ship is psycopg 3, not psycopg2
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, **pool)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         if _read_only(Path(parsed.database)):
@@ -39,8 +52,10 @@ def create_store_engine(url: str) -> Engine:
             return create_engine(
                 f"sqlite:///file:{quote(str(target))}?immutable=1&uri=true",
                 connect_args={"timeout": 30},
+                **pool,
             )
-    engine = create_engine(url, connect_args={"timeout": 30})
+    memory = not parsed.database or parsed.database == ":memory:"  # one connection, no queue
+    engine = create_engine(url, connect_args={"timeout": 30}, **({} if memory else pool))
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

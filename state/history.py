@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -13,7 +13,7 @@ from state.tables import HistoryStateRow, RegistryVersionRow
 from state.types import HistoryHealth
 from watchers.model import RegistryVersion
 
-__all__ = ["RegistryHistory"]
+__all__ = ["RegistryHistory", "health_in", "versions_in"]
 
 
 def _version(row: RegistryVersionRow) -> RegistryVersion:
@@ -41,6 +41,35 @@ def _health(row: HistoryStateRow) -> HistoryHealth:
     )
 
 
+def versions_in(session: Session, ncts: Collection[str]) -> dict[str, list[RegistryVersion]]:
+    """Stored versions of several trials in one query, oldest first per trial."""
+    wanted = sorted(set(ncts))
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(RegistryVersionRow)
+        .where(col(RegistryVersionRow.nct_id).in_(wanted))
+        .order_by(col(RegistryVersionRow.nct_id), col(RegistryVersionRow.version))
+    ).all()
+    found: dict[str, list[RegistryVersion]] = {}
+    for row in rows:
+        found.setdefault(row.nct_id, []).append(_version(row))
+    return found
+
+
+def health_in(session: Session, ncts: Collection[str]) -> list[HistoryHealth]:
+    """The import's health for these trials (those ever attempted), by trial id."""
+    wanted = sorted(set(ncts))
+    if not wanted:
+        return []
+    rows = session.exec(
+        select(HistoryStateRow)
+        .where(col(HistoryStateRow.nct_id).in_(wanted))
+        .order_by(col(HistoryStateRow.nct_id))
+    ).all()
+    return [_health(row) for row in rows]
+
+
 class RegistryHistory:
     """Reads and writes registry_version and history_state; each call is one transaction."""
 
@@ -53,19 +82,11 @@ class RegistryHistory:
 
     def versions_of(self, ncts: Iterable[str]) -> dict[str, list[RegistryVersion]]:
         """Stored versions of several trials in one query, oldest first per trial."""
-        wanted = sorted(set(ncts))
-        if not wanted:
+        wanted = set(ncts)
+        if not wanted:  # no query (and no connection) for nothing
             return {}
         with Session(self._engine) as session:
-            rows = session.exec(
-                select(RegistryVersionRow)
-                .where(col(RegistryVersionRow.nct_id).in_(wanted))
-                .order_by(col(RegistryVersionRow.nct_id), col(RegistryVersionRow.version))
-            ).all()
-        found: dict[str, list[RegistryVersion]] = {}
-        for row in rows:
-            found.setdefault(row.nct_id, []).append(_version(row))
-        return found
+            return versions_in(session, wanted)
 
     def known_versions(self, nct: str) -> set[int]:
         """Version numbers already stored for a trial."""
@@ -97,16 +118,11 @@ class RegistryHistory:
 
     def health(self, ncts: Iterable[str]) -> list[HistoryHealth]:
         """The import's health for these trials (those ever attempted), by trial id."""
-        wanted = sorted(set(ncts))
+        wanted = set(ncts)
         if not wanted:
             return []
         with Session(self._engine) as session:
-            rows = session.exec(
-                select(HistoryStateRow)
-                .where(col(HistoryStateRow.nct_id).in_(wanted))
-                .order_by(col(HistoryStateRow.nct_id))
-            ).all()
-            return [_health(row) for row in rows]
+            return health_in(session, wanted)
 
     def caught_up_with(self, nct: str) -> str | None:
         """The live record's update date the last complete import reached (None: never)."""

@@ -1,18 +1,24 @@
-"""Schema migrations with Alembic: apply pending ones at start-up, or refuse when told not to."""
+"""Schema migrations with Alembic: apply pending ones at start-up, or refuse when told not to.
+
+The check at start-up is cheap: the database's `alembic_version` row against the newest
+revision named in the migration files. Alembic itself (a few hundred milliseconds of imports)
+is loaded only when there is something to migrate, or when that cheap reading is not conclusive.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = [
     "INITIAL_REVISION",
@@ -23,8 +29,15 @@ __all__ = [
 ]
 
 INITIAL_REVISION = "0001"
+VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 # Any constant works: every trialwatch process on one PostgreSQL database takes the same lock.
 _PG_LOCK_KEY = 0x7472_6961_6C77  # "trialw"
+# `revision: str = "0004_x"` and `down_revision: str | None = "0003_y"` (or None), as the
+# template writes them; anything else (a merge's tuple) makes the files inconclusive.
+_REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=\s*[\"']([^\"'\n]+)[\"']\s*$", re.MULTILINE)
+_DOWN = re.compile(
+    r"^down_revision\s*(?::[^=\n]*)?=\s*(?:None|[\"']([^\"'\n]+)[\"'])\s*$", re.MULTILINE
+)
 
 
 class SchemaOutOfDateError(RuntimeError):
@@ -32,6 +45,8 @@ class SchemaOutOfDateError(RuntimeError):
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(resources.files("state") / "migrations"))
     return config
@@ -39,27 +54,58 @@ def _config() -> Config:
 
 def head_revision() -> str | None:
     """The newest migration shipped with this version."""
+    return _head_from_files() or _alembic_head()
+
+
+def _alembic_head() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def _head_from_files() -> str | None:
+    """The one revision no other migration revises, or None when the files do not say plainly."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for entry in (resources.files("state") / "migrations" / "versions").iterdir():
+        if not entry.name.endswith(".py") or entry.name.startswith("_"):
+            continue
+        source = entry.read_text(encoding="utf-8")
+        revision, down = _REVISION.findall(source), _DOWN.findall(source)
+        if len(revision) != 1 or len(down) != 1:
+            return None
+        revisions.add(revision[0])
+        if down[0]:
+            parents.add(down[0])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
 
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None for an empty database)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        if len(rows) <= 1:
+            return str(rows[0][0]) if rows else None
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(connection).get_current_revision()  # raises: branches
 
 
 def upgrade(engine: Engine, *, apply: bool = True) -> None:
     """Bring the schema to the newest migration; with apply=False, refuse if it is behind."""
-    if not apply:
-        current, head = current_revision(engine), head_revision()
-        if current != head:
-            raise SchemaOutOfDateError(
-                f"the database schema is at revision {current or 'none (empty database)'} but "
-                f"this version needs {head}; start without --no-migrate to apply the migrations"
-            )
-        return
-    if current_revision(engine) == head_revision():
+    current, head = current_revision(engine), head_revision()
+    if current == head:
         return  # nothing to do, and no write: a read-only database opens for `status`
+    if not apply:
+        raise SchemaOutOfDateError(
+            f"the database schema is at revision {current or 'none (empty database)'} but "
+            f"this version needs {head}; start without --no-migrate to apply the migrations"
+        )
+    from alembic import command
+
     config = _config()
     with _exclusive(engine), engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -74,7 +120,7 @@ def upgrade(engine: Engine, *, apply: bool = True) -> None:
 
 def _unversioned_schema(connection: Connection) -> bool:
     tables = set(inspect(connection).get_table_names())
-    return "alembic_version" not in tables and "alert" in tables
+    return VERSION_TABLE not in tables and "alert" in tables
 
 
 @contextmanager

@@ -7,20 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, delete, or_, text, update
+from sqlalchemy import Engine, delete, text, update
 from sqlmodel import Session, col, select
 
 from state import digest_log, retention
 from state.clocks import clock_changes, clocks_may_move
-from state.codec import (
-    alert_from_rows,
-    aware,
-    health_from_row,
-    observation_from_row,
-)
 from state.diff import adopt_rematched, diff
 from state.digest_log import DigestClaim, DigestRun
-from state.engine import create_store_engine
+from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.enrich import enrich
 from state.history import RegistryHistory
 from state.leases import PollLeases, lease_lost, release_in
@@ -30,12 +24,10 @@ from state.poll_load import load_evidence, load_state
 from state.poll_writes import add_alert, add_run, health_change, record_unchanged, write_poll
 from state.retention import PruneReport
 from state.snapshot import Snapshot, load_snapshot
-from state.source_sql import from_sources
-from state.staleness import stale_note
-from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
+from state.status_read import StatusCache, source_health
+from state.tables import AlertRow, DeliveryRow, PollStateRow
 from state.timeline import DATE_FIELDS, annotate_moves
 from state.triage import Triage
-from state.triage_types import TriageSummary
 from state.types import (
     Alert,
     Change,
@@ -47,8 +39,6 @@ from state.types import (
     TopicStatus,
 )
 from watchers.model import RegistryVersion, SourceResult
-from watchers.registry import specs_where
-from watchers.spec import SourceKind
 
 __all__ = ["Destinations", "PollReport", "Store", "create_store_engine"]
 
@@ -76,6 +66,7 @@ class Store:
         self.failures_before_alert = failures_before_alert
         self.retention = timedelta(days=retention_days)
         self.max_per_poll = max_per_poll
+        self._status_cache = StatusCache()
 
     @classmethod
     def open(
@@ -86,10 +77,12 @@ class Store:
         retention_days: int = 90,
         max_per_poll: int = 20,
         migrate: bool = True,
+        connections: int = DEFAULT_CONNECTIONS,
     ) -> Store:
-        """Open the database at `url`, applying pending migrations (migrate=False: refuse them)."""
+        """Open the database at `url`, applying pending migrations (migrate=False: refuse them);
+        `connections`: the most threads that use it at once."""
         store = cls(
-            create_store_engine(url),
+            create_store_engine(url, connections=connections),
             failures_before_alert=failures_before_alert,
             retention_days=retention_days,
             max_per_poll=max_per_poll,
@@ -266,55 +259,16 @@ class Store:
 
     def status(self, topic: str, *, alerts: int = 5, at: datetime | None = None) -> TopicStatus:
         """Trials, latest alerts, failed deliveries and source health of a topic; with `at`,
-        its triage too (unacknowledged high alerts, snoozes and mutes in force at `at`)."""
+        its triage too (unacknowledged high alerts, snoozes and mutes in force at `at`).
+
+        One connection; not re-read while the database is unchanged (state/status_read.py)."""
         with Session(self.engine) as session:
-            trial_rows = session.exec(
-                select(SnapshotRow)
-                .where(
-                    SnapshotRow.topic == topic,
-                    from_sources(
-                        col(SnapshotRow.source), specs_where(kind=SourceKind.TRIAL_REGISTRY)
-                    ),
-                )
-                .order_by(col(SnapshotRow.key))
-            ).all()
-            alert_rows = session.exec(
-                select(AlertRow)
-                .where(AlertRow.topic == topic)
-                .order_by(col(AlertRow.id).desc())
-                .limit(alerts)
-            ).all()
-            failed = session.exec(
-                select(AlertRow, DeliveryRow)
-                .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
-                .where(AlertRow.topic == topic)
-                .where(  # re-routed ones too: their own channel refused them for good
-                    or_(
-                        col(DeliveryRow.state) == DeliveryState.FAILED.value,
-                        col(DeliveryRow.meant_for).is_not(None),
-                    )
-                )
-                .order_by(col(AlertRow.id).desc())
-                .limit(alerts)
-            ).all()
-            keys = [r.key for r in trial_rows]
-            history = self.history
-            return TopicStatus(
-                topic=topic,
-                trials=tuple(observation_from_row(r) for r in trial_rows),
-                history={k: tuple(v) for k, v in history.versions_of(keys).items()},
-                history_health=tuple(history.health(keys)),
-                recent_alerts=tuple(alert_from_rows(r) for r in alert_rows),
-                health=tuple(self._health(session, topic)),
-                failed_deliveries=tuple(alert_from_rows(a, d) for a, d in failed),
-                destinations=tuple(self.outbox.health()),
-                triage=self.triage.summary(topic, at) if at is not None else TriageSummary(),
-            )
+            return self._status_cache.read(session, topic, alerts=alerts, at=at)
 
     def health(self, topic: str | None = None) -> list[SourceHealth]:
         """Source health rows, for one topic or all."""
         with Session(self.engine) as session:
-            return self._health(session, topic)
+            return source_health(session, topic)
 
     # -- retention (rules in state/retention.py) -----------------------------------------------
 
@@ -358,15 +312,6 @@ class Store:
         with Session(self.engine) as session:
             digest_log.mark_digest_failed(session, day, recipients, error=error)
 
-    # -- internals -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _health(session: Session, topic: str | None) -> list[SourceHealth]:
-        query = select(PollStateRow).order_by(col(PollStateRow.topic), col(PollStateRow.source))
-        if topic is not None:
-            query = query.where(PollStateRow.topic == topic)
-        return [_health_of(r) for r in session.exec(query).all()]
-
 
 def _keys(result: SourceResult) -> set[str]:
     return {obs.key for obs in result.observations}
@@ -375,8 +320,3 @@ def _keys(result: SourceResult) -> set[str]:
 def _lease_lost(topic: str, source: str) -> PollReport:
     lease_lost(topic, source)
     return PollReport(outcome=PollOutcome.SKIPPED, changes=())
-
-
-def _health_of(row: PollStateRow) -> SourceHealth:
-    stale = stale_note(row.source, json.loads(row.meta_json), aware(row.last_success))
-    return health_from_row(row, stale=stale)

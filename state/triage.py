@@ -28,7 +28,7 @@ from state.triage_types import (
 )
 from state.types import Alert, DeliveryState, Severity
 
-__all__ = ["UNACKED_WINDOW", "PostedAlert", "Triage"]
+__all__ = ["UNACKED_WINDOW", "PostedAlert", "Triage", "triage_summary"]
 
 # High alerts older than this are history, not a to-do: "not acknowledged" looks this far back.
 UNACKED_WINDOW = timedelta(days=14)
@@ -208,32 +208,7 @@ class Triage:
     def summary(self, topic: str, at: datetime, *, recent: int = 5) -> TriageSummary:
         """Unacknowledged high alerts, snoozes and mutes in force, held alerts, recent actions."""
         with Session(self.engine) as session:
-            rows = session.exec(
-                select(TriageActionRow)
-                .where(TriageActionRow.topic == topic, col(TriageActionRow.at) <= at)
-                .order_by(col(TriageActionRow.id))
-            ).all()
-            actions = [_action(r) for r in rows]
-            by_record: dict[tuple[str, str], list[TriageAction]] = {}
-            for a in actions:
-                by_record.setdefault((a.source, a.record_key), []).append(a)
-            snoozed = [s for r in by_record.values() if (s := _snooze_of(r, at))]
-            muted = [m for r in by_record.values() for m in _mutes_of(r).values()]
-            held = session.exec(
-                select(AlertRow.id, DeliveryRow.state, AlertRow.title)
-                .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
-                .where(AlertRow.topic == topic, col(DeliveryRow.state).in_(_HELD))
-                .where(col(AlertRow.created_at) >= at - UNACKED_WINDOW)
-                .order_by(col(AlertRow.id).desc())
-                .limit(10)
-            ).all()
-            return TriageSummary(
-                unacked_high=tuple(self._unacked(session, topic, at)),
-                snoozed=tuple(sorted(snoozed, key=lambda s: s.until)),
-                muted=tuple(muted),
-                held=tuple((int(i or 0), str(s), t) for i, s, t in held),
-                recent=tuple(reversed(actions[-recent:])) if recent else (),
-            )
+            return triage_summary(session, topic, at, recent=recent)
 
     def unacknowledged(self, topic: str, at: datetime) -> list[UnackedAlert]:
         """High alerts of `topic` posted to Slack within UNACKED_WINDOW that nobody acknowledged."""
@@ -272,3 +247,34 @@ class Triage:
         if at is not None:
             query = query.where(col(TriageActionRow.at) <= at)
         return [_action(r) for r in session.exec(query.order_by(col(TriageActionRow.id))).all()]
+
+
+def triage_summary(session: Session, topic: str, at: datetime, *, recent: int = 5) -> TriageSummary:
+    """Unacknowledged high alerts, snoozes and mutes in force, held alerts, recent actions
+    (on the caller's connection: the status card reads everything on one)."""
+    rows = session.exec(
+        select(TriageActionRow)
+        .where(TriageActionRow.topic == topic, col(TriageActionRow.at) <= at)
+        .order_by(col(TriageActionRow.id))
+    ).all()
+    actions = [_action(r) for r in rows]
+    by_record: dict[tuple[str, str], list[TriageAction]] = {}
+    for a in actions:
+        by_record.setdefault((a.source, a.record_key), []).append(a)
+    snoozed = [s for r in by_record.values() if (s := _snooze_of(r, at))]
+    muted = [m for r in by_record.values() for m in _mutes_of(r).values()]
+    held = session.exec(
+        select(AlertRow.id, DeliveryRow.state, AlertRow.title)
+        .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
+        .where(AlertRow.topic == topic, col(DeliveryRow.state).in_(_HELD))
+        .where(col(AlertRow.created_at) >= at - UNACKED_WINDOW)
+        .order_by(col(AlertRow.id).desc())
+        .limit(10)
+    ).all()
+    return TriageSummary(
+        unacked_high=tuple(Triage._unacked(session, topic, at)),
+        snoozed=tuple(sorted(snoozed, key=lambda s: s.until)),
+        muted=tuple(muted),
+        held=tuple((int(i or 0), str(s), t) for i, s, t in held),
+        recent=tuple(reversed(actions[-recent:])) if recent else (),
+    )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from watchers.base import Watcher
-from watchers.http import Http
 from watchers.model import FetchError, SourceResult, Topic
+
+if TYPE_CHECKING:  # the config reads DEFAULT_POLL_DEADLINE: `--help` must not load httpx
+    from watchers.http import Http
 
 __all__ = ["DEFAULT_POLL_DEADLINE", "DeadlineWatcher"]
 

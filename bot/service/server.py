@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import threading
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.service.read_gate import ReadGate
 from state.store import Store
 from state.types import DestinationHealth
 
@@ -120,9 +122,13 @@ def create_asgi_app(
     clock: Clock | None = None,
     answer_budget: float = ANSWER_BUDGET,
     pages: Sequence[Route] = (),
+    read_gate: ReadGate | None = None,
 ) -> Starlette:
-    """The Starlette app; `answer` turns a command's text into its ack payload (blocking is ok)."""
+    """The Starlette app; `answer` turns a command's text into its ack payload (blocking is ok).
+
+    `read_gate`: how many answers may read at once (bot/service/read_gate.py)."""
     verifier = SignatureVerifier(signing_secret, clock or Clock()) if signing_secret else None
+    gate = read_gate or ReadGate()
 
     async def slack_commands(request: Request) -> Response:
         if verifier is None:
@@ -136,11 +142,18 @@ def create_asgi_app(
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         text = form.get("text", [""])[0]
         started = time.perf_counter()
-        payload: dict[str, Any] = {"response_type": "ephemeral", "text": BUSY}
+        busy: dict[str, Any] = {"response_type": "ephemeral", "text": BUSY}
+        payload = busy
+        until = time.monotonic() + answer_budget
         with anyio.move_on_after(answer_budget):
             try:
-                # Abandoned (not awaited) past the budget, so Slack still gets its answer in time.
-                payload = await anyio.to_thread.run_sync(answer, text, abandon_on_cancel=True)
+                # Abandoned (not awaited) past the budget, so Slack still gets its answer in time;
+                # the gate keeps an abandoned read's slot until it ends (no pool exhaustion).
+                read = functools.partial(answer, text)
+                answered = await anyio.to_thread.run_sync(
+                    functools.partial(gate.call, read, until=until), abandon_on_cancel=True
+                )
+                payload = busy if answered is None else answered
             except Exception:
                 log.exception("slash command %r failed", text)
                 payload = {"response_type": "ephemeral", "text": FAILED}

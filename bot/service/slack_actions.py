@@ -9,6 +9,7 @@ unknown action, a message this bot did not post) is a 400 with one log line, nev
 from __future__ import annotations
 
 import logging
+import threading
 
 import anyio
 import anyio.to_thread
@@ -19,8 +20,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.service.server import ANSWER_BUDGET, _read_body, _verified
-from bot.triage.actions import ClickHandler
-from bot.triage.clicks import BadClick, parse_form
+from bot.triage.actions import ClickHandler, Recorded
+from bot.triage.clicks import BadClick, Click, parse_form
 
 __all__ = ["actions_route"]
 
@@ -35,6 +36,30 @@ def _refused(request: Request, status: int, reason: str) -> Response:
     client = request.client.host if request.client else "?"
     log.warning("slack action rejected status=%d client=%s reason=%s", status, client, reason)
     return PlainTextResponse(f"{reason}\n", status_code=status)
+
+
+async def _record(clicks: ClickHandler, click: Click, budget: float) -> Recorded | None:
+    """The click recorded within `budget`; None when it is still being recorded: Slack gets
+    its answer now, and the worker updates the message itself once the row is stored."""
+    lock, done = threading.Lock(), []
+    late = False
+
+    def record() -> Recorded:
+        recorded = clicks.record(click)
+        with lock:
+            answered_without_it = late
+            done.append(recorded)
+        if answered_without_it:
+            clicks.update(recorded)
+        return recorded
+
+    try:
+        with anyio.fail_after(budget):
+            return await anyio.to_thread.run_sync(record, abandon_on_cancel=True)
+    except TimeoutError:
+        with lock:
+            late = True
+            return done[0] if done else None  # finished just as time ran out
 
 
 def actions_route(
@@ -58,21 +83,15 @@ def actions_route(
         if not _verified(verifier, body, request):
             return _refused(request, 401, "invalid or stale Slack signature")
         try:
-            click = parse_form(body)
-            with anyio.fail_after(answer_budget):
-                recorded = await anyio.to_thread.run_sync(
-                    clicks.record, click, abandon_on_cancel=True
-                )
+            recorded = await _record(clicks, parse_form(body), answer_budget)
         except BadClick as exc:
             return _refused(request, 400, str(exc))
-        except TimeoutError:
-            # Slack gets its answer; the row is stored when the database answers, but the
-            # message is not updated (the next click on it updates it).
-            log.warning("slack action still being recorded after %.1f s", answer_budget)
-            return Response(status_code=200)
         except Exception:
             log.exception("slack action could not be recorded")
             return PlainTextResponse("trialwatch could not record it; try again\n", 503)
+        if recorded is None:  # still recording: it updates the message itself when done
+            log.warning("slack action still being recorded after %.1f s", answer_budget)
+            return Response(status_code=200)
         return Response(status_code=200, background=BackgroundTask(clicks.update, recorded))
 
     return Route("/slack/actions", slack_actions, methods=["POST"])

@@ -52,10 +52,11 @@ class SlackTriage:
             else {}
         )
         shown = tuple(fc for fc in change.field_changes if fc.field not in muted)
-        hidden = [fc.label for fc in change.field_changes if fc.field in muted]
+        hidden = [fc for fc in change.field_changes if fc.field in muted]
+        labels = ", ".join(fc.label for fc in hidden)
         if hold and hidden and not shown:
-            by = ", ".join(sorted({shown_name(muted[f].user_name) for f in muted}))
-            return Held(f"held by mute ({', '.join(hidden)} muted by {by})", DeliveryState.MUTED)
+            by = ", ".join(sorted({shown_name(muted[fc.field].user_name) for fc in hidden}))
+            return Held(f"held by mute ({labels} muted by {by})", DeliveryState.MUTED)
         notes = list(alert.notes)
         snooze = self.triage.snoozed(change.topic, change.source, change.key, at)
         if snooze is not None:
@@ -66,7 +67,7 @@ class SlackTriage:
             if change.severity is Severity.HIGH:
                 notes.append(f"posted despite snooze by {by} (high severity)")
         if hidden:
-            notes.append("muted for this trial, not shown: " + ", ".join(hidden))
+            notes.append(f"muted for this trial, not shown: {labels}")
         return replace(alert, change=replace(change, field_changes=shown), notes=tuple(notes))
 
     def state(self, alert: Alert, *, mentions: bool = False) -> MessageState:

@@ -235,6 +235,14 @@ def test_run_service_answers_and_stops_cleanly(db_url: str) -> None:
         [ack] = socket_client.sent
         assert ack.payload is not None
         assert ack.payload["blocks"][0]["text"]["text"] == "tofersen status"
+        # Buttons: the route is served, and refuses clearly without a Slack bot token.
+        body = "payload=%7B%7D"
+        signed = sign("s3cret-for-tests", int(time.time()), body)
+        refused = httpx.post(f"{url}/slack/actions", content=body, headers=signed)
+        assert refused.status_code == 503 and "SLACK_BOT_TOKEN" in refused.text
+        click = {"type": "block_actions"}
+        socket_client.deliver(SocketModeRequest("interactive", "env-2", click))
+        assert [r.envelope_id for r in socket_client.sent] == ["env-1", "env-2"]  # acked anyway
     finally:
         stop.set()
         thread.join(STOP_BUDGET + 2)

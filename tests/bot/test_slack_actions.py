@@ -201,3 +201,4 @@ def test_a_slow_database_still_answers_slack_in_time(
     while not ledger(world) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert [r.action for r in ledger(world)] == ["acknowledge"]  # stored once it could be
+    assert len(world.wait_updates(1)) == 1  # and the message updated then, once

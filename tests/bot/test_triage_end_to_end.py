@@ -9,17 +9,21 @@ clock is injected: snoozes end when the test says so.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
-from datetime import date, time
+from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
 from bot.app import CheckReport
 from bot.check_summary import summary_lines
+from bot.cli import app as cli
 from bot.config import DigestSettings
 from bot.digest.assemble import assemble_digest
 from bot.digest.render import render_html, render_text
@@ -183,6 +187,11 @@ def test_a_muted_field_stops_posting_only_that_field(world: TriageWorld) -> None
     world.deliver()
     assert world.slack.posted_alert_ids() == [first.id]
     assert delivery_state(world, only_muted) == DeliveryState.MUTED.value
+    digest = assemble_digest(
+        world.store, date(2026, 11, 1), DigestSettings(time=time(23, 0), timezone="UTC")
+    )
+    [held] = [i for i in digest.items if i.alert.id == only_muted.id]
+    assert held.slack == "held by mute (Enrollment muted by @ana), not posted to Slack"
     # The snapshot keeps the muted field's change.
     stored = world.store.snapshot("ulefnersen", "clinicaltrials")["NCT04768972"]
     assert stored.observation.fields["enrollment"] == "130 (estimated)"
@@ -213,7 +222,9 @@ class _SocketClient:
         self.acks.append((response, len(self.slack.updates)))
 
 
-def test_a_click_over_socket_mode_is_acked_then_the_message_updated(world: TriageWorld) -> None:
+def test_a_click_over_socket_mode_is_acked_then_the_message_updated(
+    world: TriageWorld, caplog: pytest.LogCaptureFixture
+) -> None:
     [alert] = world.poll(overall_status="COMPLETED")
     world.deliver()
     payload = world.click_payload(alert, "Acknowledge")
@@ -227,6 +238,15 @@ def test_a_click_over_socket_mode_is_acked_then_the_message_updated(world: Triag
     assert [r.action for r in ledger(world)] == ["acknowledge"]
     listener(client, request)  # redelivered: acked again, nothing recorded or updated
     assert len(client.acks) == 2 and len(world.slack.updates) == 1
+    forged = json.loads(json.dumps(payload))
+    forged["container"]["message_ts"] = "1793520000.000999"  # not a message we posted
+    with caplog.at_level(logging.WARNING, logger="bot.service.socket_mode"):
+        listener(client, SocketModeRequest(type="interactive", envelope_id="env-2", payload=forged))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"slack action rejected over Socket Mode reason=alert {alert.id} was not posted by "
+        "this bot in that message"
+    ]
+    assert len(client.acks) == 3 and len(ledger(world)) == 1
 
 
 def test_snooze_ends_by_itself(world: TriageWorld) -> None:
@@ -257,3 +277,29 @@ def test_a_user_name_is_shown_inert_and_only_the_id_becomes_a_mention(world: Tri
     assert "by @<!here> eve" in text and "\x1b" not in text  # a terminal: no escapes
     card = json.dumps(status_blocks(world.app.topics[0], status, now=world.clock()))
     assert "*Triage*" in card and "&lt;!here&gt; eve" in card and "<!here>" not in card
+
+
+def test_status_on_the_command_line_lists_what_waits_for_an_acknowledgement(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # The CLI reads the real clock: the alerts are made now, so they are within its window.
+    with triage_world(sqlite_url, start=datetime.now(UTC)) as world:
+        [acked] = world.poll(overall_status="COMPLETED")
+        [waiting] = world.poll(overall_status="TERMINATED")
+        world.deliver()
+        assert world.click(acked, "Acknowledge").status_code == 200
+    config = tmp_path / "trialwatch.toml"
+    config.write_text(
+        f'[storage]\nurl = "{sqlite_url}"\n[[topics]]\nname = "ulefnersen"\n'
+        'trials = ["NCT04768972"]\n'
+    )
+    unacked = CliRunner().invoke(
+        cli, ["status", "NCT04768972", "--unacked", "--config", str(config)]
+    )
+    assert unacked.exit_code == 0, unacked.output
+    lines = unacked.output.splitlines()
+    assert lines[0] == "1 high alert not acknowledged:"
+    assert lines[1].startswith(f"  alert {waiting.id} (") and "NCT04768972" in lines[1]
+    full = CliRunner().invoke(cli, ["status", "ulefnersen", "--config", str(config)])
+    assert "\nTriage\n  1 high alert(s) not acknowledged: alert" in full.output
+    assert f"@ana acknowledged alert {acked.id}" in full.output

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -146,10 +147,10 @@ class TriageWorld:
 
 
 @contextmanager
-def triage_world(db_url: str) -> Iterator[TriageWorld]:
-    """The world, with FUSION's baseline stored (no alert yet)."""
+def triage_world(db_url: str, start: datetime = T0) -> Iterator[TriageWorld]:
+    """The world, with FUSION's baseline stored at `start` (no alert yet)."""
     with fake_slack() as slack:
-        clock = Clock(T0)
+        clock = Clock(start)
         slack.now = lambda: clock().timestamp()
         config = loaded_config(
             db_url, slack={"api_url": slack.base_url, "channel": "#fus-als-watch"}

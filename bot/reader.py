@@ -1,0 +1,108 @@
+"""What commands that only read stored state (`status`) open: the store and the topics.
+
+No HTTP client, Slack, destinations or watchers: `trialwatch status` starts in a fraction of
+the time `check` needs (tests/bot/test_fast_start.py keeps those imports out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from bot.config import LoadedConfig, Settings
+from bot.destinations.quiet import QuietHours
+from bot.topics import find_topic, topics_from_settings
+from state.store import Store
+from state.types import DestinationHealth, TopicStatus
+from watchers.model import Topic
+
+__all__ = [
+    "Reader",
+    "mark_quiet",
+    "open_reader",
+    "open_store",
+    "quiet_hours",
+    "utc_now",
+]
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock; everything else receives a clock instead of calling now()."""
+    return datetime.now(UTC)
+
+
+def quiet_hours(settings: Settings) -> dict[str, QuietHours]:
+    """Each destination's quiet hours, by delivery-row name ([slack], each [[notify]])."""
+    found = {"slack": settings.slack.quiet}
+    found |= {entry.name: entry.quiet for entry in settings.notify}
+    return {name: quiet for name, quiet in found.items() if quiet is not None}
+
+
+def mark_quiet(
+    health: Iterable[DestinationHealth], quiet: Mapping[str, QuietHours], now: datetime
+) -> list[DestinationHealth]:
+    """Destinations in their quiet hours at `now` marked with when those end."""
+    return [
+        replace(h, quiet_until=q.until) if (q := quiet.get(h.destination)) and q.active(now) else h
+        for h in health
+    ]
+
+
+@dataclass
+class Reader:
+    """The stored state of the configured topics, read-only by intent."""
+
+    config: LoadedConfig
+    store: Store
+    topics: list[Topic]
+    clock: Clock
+
+    def resolve_topic(self, name: str) -> Topic:
+        """A topic by its name, an alias or a trial id (case-insensitive)."""
+        return find_topic(self.topics, name, self.store.snapshot)
+
+    def topic_status(self, topic: str) -> TopicStatus:
+        """A topic's stored status, its destinations marked when in quiet hours now."""
+        status = self.store.status(topic, at=self.clock())  # with its triage now
+        # Slack delivers only with a bot token (bot/app.py builds no Slack deliverer without).
+        secrets = self.config.secrets
+        quiet = {
+            name: hours
+            for name, hours in quiet_hours(self.config.settings).items()
+            if name != "slack" or secrets.slack_bot_token is not None
+        }
+        marked = mark_quiet(status.destinations, quiet, self.clock())
+        return replace(status, destinations=tuple(marked))
+
+
+# Besides the polls running in parallel: /status reads (bot/service/read_gate.py, 4), the
+# outbox loop, /healthz, the dashboard and a poll's nested read of registry history.
+_CONNECTIONS_BESIDES_POLLS = 10
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+    """The configured store; pending migrations applied (migrate=False: refused); a
+    connection pool as large as the service's threads that use it at once."""
+    return Store.open(
+        settings.storage.url,
+        failures_before_alert=settings.health.failures_before_alert,
+        retention_days=settings.storage.retention_days,
+        max_per_poll=settings.alerts.max_per_poll,
+        migrate=migrate,
+        connections=settings.http.max_parallel + _CONNECTIONS_BESIDES_POLLS,
+    )
+
+
+@contextmanager
+def open_reader(config: LoadedConfig, *, clock: Clock = utc_now) -> Iterator[Reader]:
+    """Open the store (pending migrations applied, as every command does) and close it after."""
+    settings = config.settings
+    store = open_store(settings)
+    try:
+        yield Reader(config, store, topics_from_settings(settings), clock)
+    finally:
+        store.close()

@@ -1,0 +1,180 @@
+"""The status card's reads: all on one connection, and remembered until the database changes.
+
+`/status` is asked by many people at once and the data changes once per poll: a card read
+from the database is kept with a stamp of what the database held, and given again only while
+a fresh stamp is equal, so an answer is never older than the latest stored poll or alert.
+
+The stamp is exact, not a timer:
+- PostgreSQL: `pg_current_snapshot()` (the transactions a query sees as committed); an equal
+  snapshot sees exactly the same rows. It changes with any write on the server, which only
+  costs a re-read.
+- SQLite: per connection, `data_version` (changes when another connection commits) and
+  `total_changes()` (rows this connection changed), plus that connection's identity.
+- Any other database: no stamp, so no reuse.
+The stamp is read before the rows, so a remembered card is never older than its stamp.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Hashable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, or_, text
+from sqlmodel import Session, col, select
+
+from state.codec import alert_from_rows, aware, health_from_row, observation_from_row
+from state.history import health_in, versions_in
+from state.outbox import destination_health
+from state.source_sql import from_sources
+from state.staleness import stale_note
+from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
+from state.triage import triage_summary
+from state.triage_types import TriageSummary
+from state.types import DeliveryState, SourceHealth, TopicStatus
+from watchers.registry import specs_where
+from watchers.spec import SourceKind
+
+__all__ = ["TRIAGE_TTL", "StatusCache", "data_stamp", "read_status", "source_health"]
+
+# How long a card's triage (snoozes in force, unacknowledged alerts) is given again unchanged:
+# its times are shown to the minute; a write to the database ends it at once.
+TRIAGE_TTL = timedelta(seconds=1)
+
+_CONNECTION_IDS = itertools.count(1)
+_CONNECTION_KEY = "trialwatch_stamp_id"  # in the pooled connection's info: new DBAPI, new id
+
+
+def data_stamp(connection: Connection) -> tuple[Hashable, Hashable] | None:
+    """(scope, version): what the database holds as seen from `connection`; two equal
+    stamps saw the same rows. None: no cheap exact stamp for this database."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return None, connection.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
+    if dialect != "sqlite":
+        return None
+    # SQLAlchemy clears `info` when it replaces the DBAPI connection, so the id names one.
+    identity = connection.info.setdefault(_CONNECTION_KEY, next(_CONNECTION_IDS))
+    row = connection.execute(
+        text("SELECT (SELECT data_version FROM pragma_data_version), total_changes()")
+    ).one()
+    return identity, (row[0], row[1])
+
+
+def read_status(session: Session, topic: str, *, alerts: int = 5) -> TopicStatus:
+    """Trials, latest alerts, failed deliveries and source health of a topic (one connection)."""
+    trial_rows = session.exec(
+        select(SnapshotRow)
+        .where(
+            SnapshotRow.topic == topic,
+            from_sources(col(SnapshotRow.source), specs_where(kind=SourceKind.TRIAL_REGISTRY)),
+        )
+        .order_by(col(SnapshotRow.key))
+    ).all()
+    alert_rows = session.exec(
+        select(AlertRow)
+        .where(AlertRow.topic == topic)
+        .order_by(col(AlertRow.id).desc())
+        .limit(alerts)
+    ).all()
+    failed = session.exec(
+        select(AlertRow, DeliveryRow)
+        .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
+        .where(AlertRow.topic == topic)
+        .where(  # re-routed ones too: their own channel refused them for good
+            or_(
+                col(DeliveryRow.state) == DeliveryState.FAILED.value,
+                col(DeliveryRow.meant_for).is_not(None),
+            )
+        )
+        .order_by(col(AlertRow.id).desc())
+        .limit(alerts)
+    ).all()
+    keys = [r.key for r in trial_rows]
+    return TopicStatus(
+        topic=topic,
+        trials=tuple(observation_from_row(r) for r in trial_rows),
+        history={k: tuple(v) for k, v in versions_in(session, keys).items()},
+        history_health=tuple(health_in(session, keys)),
+        recent_alerts=tuple(alert_from_rows(r) for r in alert_rows),
+        health=tuple(source_health(session, topic)),
+        failed_deliveries=tuple(alert_from_rows(a, d) for a, d in failed),
+        destinations=tuple(destination_health(session)),
+    )
+
+
+def source_health(session: Session, topic: str | None) -> list[SourceHealth]:
+    """Source health rows, for one topic or all."""
+    query = select(PollStateRow).order_by(col(PollStateRow.topic), col(PollStateRow.source))
+    if topic is not None:
+        query = query.where(PollStateRow.topic == topic)
+    return [_health_of(r) for r in session.exec(query).all()]
+
+
+def _health_of(row: PollStateRow) -> SourceHealth:
+    stale = stale_note(row.source, json.loads(row.meta_json), aware(row.last_success))
+    return health_from_row(row, stale=stale)
+
+
+class StatusCache:
+    """Status cards by topic, each kept with the stamp it was read under (per connection on
+    SQLite, whose stamps only compare within one connection).
+
+    A card's triage depends on the time too (snoozes end, alerts leave the 14-day window):
+    it is kept for TRIAGE_TTL of the caller's clock at most, and never past a write."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._cards: dict[tuple[str, int, Hashable], tuple[Hashable, TopicStatus]] = {}
+        self._triage: dict[tuple[str, Hashable], tuple[Hashable, datetime, TriageSummary]] = {}
+        self._lock = threading.Lock()
+
+    def read(
+        self, session: Session, topic: str, *, alerts: int = 5, at: datetime | None = None
+    ) -> TopicStatus:
+        """The card as the database holds it now (with its triage at `at`, if given):
+        remembered when nothing changed, else read."""
+        stamp = data_stamp(session.connection())
+        card = self._card(session, stamp, topic, alerts)
+        if at is None:
+            return card
+        return replace(card, triage=self._triage_at(session, stamp, topic, at))
+
+    def _card(
+        self, session: Session, stamp: tuple[Hashable, Hashable] | None, topic: str, alerts: int
+    ) -> TopicStatus:
+        if stamp is None:
+            return read_status(session, topic, alerts=alerts)
+        scope, version = stamp
+        key = (topic, alerts, scope)
+        with self._lock:
+            kept = self._cards.get(key)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        card = read_status(session, topic, alerts=alerts)
+        with self._lock:
+            if len(self._cards) >= self._size and key not in self._cards:
+                self._cards.clear()  # topics x pooled connections: more is a misuse
+            self._cards[key] = (version, card)
+        return card
+
+    def _triage_at(
+        self, session: Session, stamp: tuple[Hashable, Hashable] | None, topic: str, at: datetime
+    ) -> TriageSummary:
+        if stamp is None:
+            return triage_summary(session, topic, at)
+        scope, version = stamp
+        key = (topic, scope)
+        with self._lock:
+            kept = self._triage.get(key)
+        if kept is not None and kept[0] == version and kept[1] <= at < kept[1] + TRIAGE_TTL:
+            return kept[2]
+        summary = triage_summary(session, topic, at)
+        with self._lock:
+            if len(self._triage) >= self._size and key not in self._triage:
+                self._triage.clear()
+            self._triage[key] = (version, at, summary)
+        return summary

@@ -1,0 +1,129 @@
+"""`trialwatch --help` and `trialwatch status` load only what they use (issue 10: a fast start).
+
+Each command runs in a fresh interpreter, which then lists the modules it imported: a module
+that `status` never needs (HTTP servers, Slack, Alembic...) showing up there is what made the
+start slow, whatever the machine's speed. No timing is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+
+from state.migrate import current_revision, head_revision
+from state.store import Store, create_store_engine
+from tests.factories import Clock, result, trial
+
+# What `check` and `run` need and a read of stored state does not.
+NOT_FOR_STATUS = (
+    "alembic",  # only when the schema is behind
+    "apprise",
+    "apscheduler",
+    "jinja2",
+    "slack_sdk",
+    "starlette",
+    "uvicorn",
+    "bot.app",
+    "bot.destinations.flush",
+    "bot.destinations.notify",
+    "bot.destinations.slack",
+    "bot.service",
+)
+NOT_FOR_HELP = (*NOT_FOR_STATUS, "httpx", "sqlalchemy", "sqlmodel", "feedparser", "watchers.http")
+
+# Runs the CLI as the console script does, then prints the imported modules' names as JSON.
+RUN_AND_LIST = """
+import json, sys
+from bot.cli import app
+try:
+    app(sys.argv[1:], prog_name="trialwatch")
+except SystemExit as exc:
+    code = exc.code
+print("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def run_cli(*args: str) -> tuple[int, str, set[str]]:
+    """Exit code, output before the module list, and the modules the command imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "80"},
+        check=True,
+    )
+    output, _, listing = done.stdout.rpartition("\n{")
+    found = json.loads("{" + listing)
+    return found["code"], output, set(found["modules"])
+
+
+def loaded(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(p for p in packages if any(m == p or m.startswith(p + ".") for m in modules))
+
+
+def config_for(tmp_path: Path, url: str) -> str:
+    path = tmp_path / "trialwatch.toml"
+    path.write_text(
+        f'[storage]\nurl = "{url}"\n[[topics]]\nname = "ulefnersen"\naliases = ["ION363"]\n'
+    )
+    return str(path)
+
+
+@pytest.fixture
+def stored_trial(db_url: str) -> str:
+    """A small database at the newest schema, with one trial stored."""
+    store = Store.open(db_url)
+    clock = Clock()
+    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations={"console": None})
+    store.close()
+    return db_url
+
+
+def one_migration_back(url: str) -> None:
+    """Undo the newest migration for real: the schema an older trialwatch left behind."""
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("state") / "migrations"))
+    engine = create_store_engine(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+    engine.dispose()
+
+
+def test_help_loads_no_database_http_or_slack_library() -> None:
+    code, output, modules = run_cli("--help")
+    assert code == 0
+    assert "status" in output and "check" in output
+    assert loaded(modules, NOT_FOR_HELP) == []
+
+
+def test_status_reads_the_store_without_http_slack_or_alembic(
+    tmp_path: Path, stored_trial: str
+) -> None:
+    config = config_for(tmp_path, stored_trial)
+    code, output, modules = run_cli("status", "ion363", "--config", config)
+    assert code == 0
+    assert "NCT04768972" in output and "Status: Active, not recruiting" in output
+    assert loaded(modules, NOT_FOR_STATUS) == []
+
+
+def test_status_on_a_schema_one_migration_behind_migrates_it_first(
+    tmp_path: Path, stored_trial: str
+) -> None:
+    one_migration_back(stored_trial)
+    engine = create_store_engine(stored_trial)
+    assert current_revision(engine) != head_revision()
+    config = config_for(tmp_path, stored_trial)
+    code, output, modules = run_cli("status", "ulefnersen", "--config", config)
+    assert code == 0 and "NCT04768972" in output
+    assert "alembic" in modules  # it had something to do, so it loaded the migrator
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
