@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 
 from state.claims import UNCONFIRMED, is_official
 from state.codec import observation_from_row
-from state.snapshot import Snapshot, load_snapshot
 from state.source_sql import from_sources
 from state.stories import folding_of
 from state.tables import AlertRow, PollStateRow, SnapshotRow
@@ -29,7 +28,6 @@ __all__ = [
     "EarlierAlert",
     "Evidence",
     "load_evidence",
-    "load_poll",
     "load_state",
     "text_field",
 ]
@@ -67,11 +65,6 @@ def text_field(obs: Observation | None, name: str) -> str | None:
     """An informational field as text, or None when absent or empty."""
     value = obs.fields.get(name) if obs else None
     return str(value) if value else None
-
-
-def load_poll(session: Session, topic: str, source: str) -> tuple[PollStateRow, Snapshot]:
-    """The (topic, source)'s poll state (new if never polled) and its stored snapshot."""
-    return load_state(session, topic, source), load_snapshot(session, topic, source)
 
 
 def load_state(session: Session, topic: str, source: str) -> PollStateRow:
