@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+import httpx._config as httpx_config
+import httpx._transports.default as httpx_transports
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from state.store import create_store_engine
+from tests.databases import PostgresDatabases, SqliteTemplate
 
 PG_ENV = "TRIALWATCH_TEST_POSTGRES_URL"
 
@@ -22,52 +25,74 @@ def _postgres_url() -> str | None:
     return url
 
 
-def _worker_database(url: str, worker: str) -> str:
-    """`url` with the database `<db>_<worker>`, created on the server if it is missing."""
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    # CREATE DATABASE cannot run in a transaction; connect to the given database to issue it.
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            exists = connection.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            ).first()
-            if exists is None:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases | None]:
+    """This test process's PostgreSQL databases: one pair per xdist worker, so they never clash."""
+    url = _postgres_url()
+    if url is None:
+        yield None
+        return
+    databases = PostgresDatabases(url, os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    yield databases
+    databases.close()
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str | None:
-    """The PostgreSQL database of this test process: one per xdist worker, so they never clash."""
-    url = _postgres_url()
-    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under xdist
-    if url is None or worker is None:
-        return url
-    return _worker_database(url, worker)
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    """A SQLite database migrated once for this test process."""
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
+def _postgres(request: pytest.FixtureRequest) -> PostgresDatabases:
+    databases: PostgresDatabases | None = request.getfixturevalue("postgres_databases")
+    if databases is None:
+        pytest.skip(f"set {PG_ENV} to run against PostgreSQL")
+    return databases
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or this worker's PostgreSQL database wiped clean."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database at the current schema, with no rows: a SQLite file or a PostgreSQL one."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'trialwatch.db'}"
-        return
-    url = request.getfixturevalue("postgres_url")
-    if url is None:
-        pytest.skip(f"set {PG_ENV} to run against PostgreSQL")
-    engine = create_store_engine(url)
-    with engine.begin() as connection:  # every table, the migration history included
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    yield url
+        template: SqliteTemplate = request.getfixturevalue("sqlite_template")
+        return template.copy_to(tmp_path / "trialwatch.db")
+    return _postgres(request).fresh()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database without a single table, for the migrations' own tests."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'trialwatch.db'}"
+    return _postgres(request).empty()
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """A SQLite file in the test's temporary directory."""
-    return f"sqlite:///{tmp_path / 'trialwatch.db'}"
+def sqlite_url(tmp_path: Path, sqlite_template: SqliteTemplate) -> str:
+    """A SQLite file at the current schema in the test's temporary directory."""
+    return sqlite_template.copy_to(tmp_path / "trialwatch.db")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_ca_bundle_per_process() -> Iterator[None]:
+    """Share one default TLS context among the suite's ~800 httpx clients.
+
+    httpx loads certifi's CA bundle for every client it builds (~30 ms of CPU each); no test
+    talks TLS, and a shared context behaves the same for every client that asks for the default.
+    """
+    original = httpx_config.create_ssl_context
+
+    @cache
+    def default(_cert_file: str | None, _cert_dir: str | None) -> ssl.SSLContext:
+        return original()  # reads SSL_CERT_FILE / SSL_CERT_DIR itself: they are the cache key
+
+    def create_ssl_context(
+        verify: ssl.SSLContext | str | bool = True, cert: Any = None, trust_env: bool = True
+    ) -> ssl.SSLContext:
+        if verify is True and cert is None and trust_env:
+            return default(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+        return original(verify=verify, cert=cert, trust_env=trust_env)
+
+    with pytest.MonkeyPatch.context() as patch:  # where the transports look the function up
+        patch.setattr(httpx_transports, "create_ssl_context", create_ssl_context)
+        yield

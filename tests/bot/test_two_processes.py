@@ -11,7 +11,6 @@ conditional UPDATEs decide).
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.bot.world import World
+from tests.fakes.forked import Forked
 from tests.fakes.slack_api import FakeSlack, fake_slack
 
 # Twelve topics over two channels: enough rows for both processes to race on every step.
@@ -33,7 +33,7 @@ def slack() -> Iterator[FakeSlack]:
         yield fake
 
 
-def expect(process: subprocess.Popen[str], step: str) -> None:
+def expect(process: Forked, step: str) -> None:
     """The process reached `step` of its barrier; else fail with what it wrote to stderr."""
     assert process.stdout is not None
     line = process.stdout.readline().strip()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from state.store import Store
 from state.tables import AlertRow, DeliveryRow
 from tests.factories import T0
 from tests.fakes import driver
+from tests.fakes.forked import Forked
 from tests.fakes.slack_api import FakeSlack
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,22 +86,14 @@ class World:
         path.write_text(json.dumps(self.state(**extra)))
         return path
 
-    def spawn(self, name: str, **extra: Any) -> subprocess.Popen[str]:
-        """A real process running one cycle (see tests/fakes/driver.py)."""
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.fakes.driver",
-                str(self.config),
-                str(self.state_file(name, **extra)),
-            ],
+    def spawn(self, name: str, **extra: Any) -> Forked:
+        """A real process running one cycle (see tests/fakes/driver.py), forked ready-imported."""
+        return Forked(
+            "tests.fakes.driver:main",
+            str(self.config),
+            str(self.state_file(name, **extra)),
             cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            env=dict(os.environ),
         )
 
     def alerts(self) -> dict[int, str]:

@@ -22,9 +22,9 @@ from state.store import Store, create_store_engine
 from tests.factories import Clock, result, trial
 
 
-def test_migrations_build_the_schema_the_models_describe(db_url: str) -> None:
+def test_migrations_build_the_schema_the_models_describe(empty_db_url: str) -> None:
     """Fails when a table or column changes without a migration."""
-    store = Store.open(db_url)
+    store = Store.open(empty_db_url)
     try:
         with store.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -35,34 +35,34 @@ def test_migrations_build_the_schema_the_models_describe(db_url: str) -> None:
 
 
 def test_no_migrate_refuses_an_empty_or_old_database_and_accepts_a_current_one(
-    db_url: str,
+    empty_db_url: str,
 ) -> None:
-    engine = create_store_engine(db_url)
+    engine = create_store_engine(empty_db_url)
     with pytest.raises(SchemaOutOfDateError, match="start without --no-migrate"):
-        Store.open(db_url, migrate=False)
+        Store.open(empty_db_url, migrate=False)
     upgrade(engine)
-    Store.open(db_url, migrate=False).close()  # up to date: starts
+    Store.open(empty_db_url, migrate=False).close()  # up to date: starts
     engine.dispose()
 
 
-def test_reopening_keeps_data_and_applies_nothing_twice(db_url: str) -> None:
+def test_reopening_keeps_data_and_applies_nothing_twice(empty_db_url: str) -> None:
     clock = Clock()
-    store = Store.open(db_url)
+    store = Store.open(empty_db_url)
     store.apply_poll(result(trial()), started=clock(), at=clock(), destinations={"console": None})
     store.close()
-    again = Store.open(db_url)
+    again = Store.open(empty_db_url)
     try:
         assert set(again.snapshot("ulefnersen", "clinicaltrials")) == {"NCT04768972"}
     finally:
         again.close()
 
 
-def test_processes_starting_together_migrate_once(db_url: str) -> None:
+def test_processes_starting_together_migrate_once(empty_db_url: str) -> None:
     errors: list[BaseException] = []
 
     def start() -> None:
         try:
-            Store.open(db_url).close()
+            Store.open(empty_db_url).close()
         except BaseException as exc:  # collected: the assertion below names it
             errors.append(exc)
 
@@ -72,13 +72,13 @@ def test_processes_starting_together_migrate_once(db_url: str) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    engine = create_store_engine(db_url)
+    engine = create_store_engine(empty_db_url)
     assert current_revision(engine) == head_revision()
     engine.dispose()
 
 
-def test_a_database_made_before_migrations_is_adopted(db_url: str) -> None:
-    engine = create_store_engine(db_url)
+def test_a_database_made_before_migrations_is_adopted(empty_db_url: str) -> None:
+    engine = create_store_engine(empty_db_url)
     SQLModel.metadata.create_all(engine)  # how the very first version created its tables
     upgrade(engine)
     assert current_revision(engine) == head_revision()
