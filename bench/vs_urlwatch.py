@@ -281,14 +281,35 @@ def start_up(runs: int) -> list[str]:
     return [*lines, "", f"Load average after these runs (1, 5, 15 min): {load}."]
 
 
+def side_by_side_cycles(sizes: Sequence[int], runs: int, version: str) -> list[str]:
+    """The cycles table (after a header line naming the load average): every size, both tools."""
+    out = [f"load average at the start: {os.getloadavg()[0]:.1f} (urlwatch: {version})"]
+    for n in sizes:
+        server = FeedServer(n, 1)
+        try:
+            urls = [server.feed_url(i, 1) for i in range(n)]
+            tw = cycles(partial(trialwatch_setup, urls=urls, paced=False), server, runs)
+            uw = cycles(partial(urlwatch_setup, urls=urls), server, runs)
+        finally:
+            server.stop()
+        out.extend(side_by_side(n, tw, uw))
+        print("\n".join(out[-3:]), flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 500])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
-        "--only", choices=["ids", "start-up"], help="just this section (printed, not written)"
+        "--only",
+        choices=["cycles", "ids", "start-up"],
+        help="just this section (printed, not written)",
     )
     args = parser.parse_args()
+    if args.only == "cycles":
+        print(side_by_side_cycles(args.sizes, args.runs, ensure_urlwatch())[0])
+        return
     if args.only:
         print("\n".join(trial_ids(args.runs) if args.only == "ids" else start_up(args.runs)))
         return
@@ -306,16 +327,7 @@ def main() -> None:
         "| peak RSS | requests | 304s (body bytes) | connections | peak parallel |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for n in args.sizes:
-        server = FeedServer(n, 1)
-        try:
-            urls = [server.feed_url(i, 1) for i in range(n)]
-            tw = cycles(partial(trialwatch_setup, urls=urls, paced=False), server, args.runs)
-            uw = cycles(partial(urlwatch_setup, urls=urls), server, args.runs)
-        finally:
-            server.stop()
-        out.extend(side_by_side(n, tw, uw))
-        print("\n".join(out[-3:]), flush=True)
+    out += side_by_side_cycles(args.sizes, args.runs, version)[1:]
     out += ["", "## Politeness: 500 feeds on 250 hosts (127.0.0.1-250), unchanged cycle", "",
             "| trialwatch | wall |", "|---|---|", *politeness(args.runs)]  # fmt: skip
     out += ["", "## Listed trial ids, refreshed cycle (new dataTimestamp)", "",

@@ -220,11 +220,12 @@ def report(
     Example:
       trialwatch report ulefnersen --html fusion.html
     """
-    from bot.app import UnknownTopicError, open_app
     from bot.dashboard.serve import render_topic
+    from bot.reader import open_reader
+    from bot.topics import UnknownTopicError
 
     loaded = _load(config, False)
-    with _database(loaded, "report"), open_app(loaded) as application:
+    with _database(loaded, "report"), open_reader(loaded) as application:
         try:
             topic = application.resolve_topic(name)
         except UnknownTopicError:

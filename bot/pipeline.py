@@ -7,7 +7,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +18,7 @@ from state.leases import DEFAULT_POLL_LEASE
 from state.store import Destinations, Store
 from state.types import PollOutcome
 from watchers.base import Watcher
-from watchers.model import SourceError, Topic
+from watchers.model import SourceError, SourceResult, Topic
 
 __all__ = ["PROCESS_OWNER", "PollSummary", "poll_once"]
 
@@ -62,45 +62,63 @@ def poll_once(
     """
     started, tick = clock(), time.perf_counter()
     name, source = topic.name, watcher.source
-    if not store.poll_leases.take(
+    # The lease and the poll meta come in one statement: one commit before the fetch.
+    meta = store.poll_leases.take_with_meta(
         name, source, owner=owner, at=started, ttl=lease_ttl, min_gap=min_gap
-    ):
+    )
+    if meta is None:
         return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick)
     keeper = LeaseKeeper(
         store.poll_leases, name, source, owner=owner, ttl=lease_ttl, clock=clock, wait=lease_wait
     )
+    released = False
     try:
-        with keeper:
-            return _poll(watcher, topic, store, clock, destinations, started, tick)
-    finally:  # after the commit (or if anything escaped): the next poller need not wait
-        store.poll_leases.release(name, source, owner=owner)
+        with keeper:  # renewed while the source is asked; the commit below is short
+            fetched = _fetch(watcher, topic, meta)
+        # One commit stores the poll (or its failure) and gives the lease back.
+        (outcome, alerts, error), released = _store(
+            watcher, topic, store, clock, destinations, fetched, owner, started
+        )
+        return _summary(watcher, topic, outcome, alerts, tick, error)
+    finally:  # a commit that failed (or anything that escaped): the next poller need not wait
+        if not released:
+            _release(store, name, source, owner)
 
 
-def _poll(
+def _fetch(watcher: Watcher, topic: Topic, meta: Mapping[str, str]) -> SourceResult | str:
+    """The watcher's result, or why the poll failed."""
+    try:
+        return watcher.poll(topic, meta)
+    except SourceError as exc:
+        return str(exc)
+    except Exception as exc:  # a parser bug on odd input must not stop the other watchers
+        log.exception("unexpected error polling %s for %s", watcher.source, topic.name)
+        return f"internal error ({type(exc).__name__}: {exc})"
+
+
+def _store(
     watcher: Watcher,
     topic: Topic,
     store: Store,
     clock: Callable[[], datetime],
     destinations: Destinations,
+    fetched: SourceResult | str,
+    owner: str,
     started: datetime,
-    tick: float,
-) -> PollSummary:
-    try:
-        result = watcher.poll(topic, store.poll_meta(topic.name, watcher.source))
-    except SourceError as exc:
-        error = str(exc)
-    except Exception as exc:  # a parser bug on odd input must not stop the other watchers
-        log.exception("unexpected error polling %s for %s", watcher.source, topic.name)
-        error = f"internal error ({type(exc).__name__}: {exc})"
-    else:
+) -> tuple[tuple[PollOutcome, int, str | None], bool]:
+    """Commit the poll, else its failure; (outcome, alerts, error) and whether that commit
+    gave the lease back."""
+    if isinstance(fetched, SourceResult):
         try:
             report = store.apply_poll(
-                result, started=started, at=clock(), destinations=destinations
+                fetched, started=started, at=clock(), destinations=destinations, owner=owner
             )
         except SQLAlchemyError as exc:  # e.g. a full disk: this poll fails, the others go on
             error = f"could not store the poll: {_database_reason(exc)}"
         else:
-            return _summary(watcher, topic, report.outcome, len(report.changes), tick)
+            return (report.outcome, len(report.changes), None), True
+    else:
+        error = fetched
     try:
         report = store.record_failure(
             topic.name,
@@ -109,6 +127,7 @@ def _poll(
             started=started,
             at=clock(),
             destinations=destinations,
+            owner=owner,
         )
     except SQLAlchemyError as exc:  # not even the failure fits: say so in the log and go on
         log.warning(
@@ -117,8 +136,17 @@ def _poll(
             topic.name,
             _database_reason(exc),
         )
-        return _summary(watcher, topic, PollOutcome.FAILED, 0, tick, error)
-    return _summary(watcher, topic, PollOutcome.FAILED, len(report.changes), tick, error)
+        return (PollOutcome.FAILED, 0, error), False
+    return (report.outcome, len(report.changes), error), True
+
+
+def _release(store: Store, topic: str, source: str, owner: str) -> None:
+    try:
+        store.poll_leases.release(topic, source, owner=owner)
+    except SQLAlchemyError as exc:  # it runs out by itself: the pair waits at most its ttl
+        log.warning(
+            "poll source=%s topic=%s: lease not released (%s)", source, topic, _database_reason(exc)
+        )
 
 
 def _database_reason(exc: SQLAlchemyError) -> str:

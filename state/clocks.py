@@ -20,6 +20,7 @@ __all__ = [
     "clock_changes",
     "clock_note",
     "clock_state",
+    "clocks_may_move",
     "results_due",
 ]
 
@@ -118,6 +119,13 @@ def _event(obs: Observation, state: ClockState, today: date) -> Change:
 class _Seen:
     before: Mapping[str, FieldValue]
     now: Observation
+
+
+def clocks_may_move(last_success: datetime | None, at: datetime) -> bool:
+    """Can a poll at `at` that saw no record change move a clock? Only on a later day than the
+    last successful poll (the days `clock_changes` compares); so an unchanged poll the same day
+    need not read the snapshot."""
+    return last_success is not None and last_success.date() != at.date()
 
 
 def clock_changes(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
 from state.fields import BOOKKEEPING_FIELDS, describe_changes, severity_for
@@ -39,16 +39,24 @@ def changed_fields(before: Observation, after: Observation) -> tuple[FieldChange
     )
 
 
-def diff(previous: Mapping[str, StoredObservation], result: SourceResult) -> list[Change]:
+def diff(
+    previous: Mapping[str, StoredObservation],
+    result: SourceResult,
+    *,
+    same: Collection[str] = (),
+) -> list[Change]:
     """Changes between the stored snapshot of one (topic, source) and a successful poll.
 
     A key missing from `result.observations` is NOT removed (searches drift); only keys the
-    source declared gone are. The caller handles the silent first-poll baseline.
+    source declared gone are. The caller handles the silent first-poll baseline. `same`: keys
+    the caller already knows are stored exactly as polled (they are not even looked up).
     """
     if result.unchanged:
         return []
     changes: list[Change] = []
     for obs in result.observations:
+        if obs.key in same:
+            continue
         stored = previous.get(obs.key)
         if stored is None or stored.removed_at is not None:
             changes.append(_change(ChangeKind.NEW, obs, (), reappeared=stored is not None))

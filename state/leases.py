@@ -1,22 +1,27 @@
 """Poll leases: one process at a time polls a (topic, source), and not again moments later.
 
-The lease lives in the pair's `poll_state` row. Taking it is one conditional UPDATE whose row
-count says who won; the very first poll of a pair INSERTs the row, and the primary key settles
-a race between two first polls. A lease runs out by itself, so a crashed poller blocks nobody
-for longer than its time to live.
+The lease lives in the pair's `poll_state` row. Taking it is one conditional UPDATE whose
+RETURNING says who won and hands the winner the pair's poll meta in the same statement; the
+very first poll of a pair INSERTs the row, and the primary key settles a race between two
+first polls. A lease runs out by itself, so a crashed poller blocks nobody for longer than its
+time to live. The poll's own commit gives the lease back (Store.apply_poll with `owner`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, Table, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from state.tables import PollStateRow
 
-__all__ = ["DEFAULT_POLL_LEASE", "PollLeases"]
+__all__ = ["DEFAULT_POLL_LEASE", "PollLeases", "lease_lost", "release_in"]
+
+log = logging.getLogger(__name__)
 
 # Longer than any one poll (a few requests, each with its timeout and retries).
 DEFAULT_POLL_LEASE = timedelta(minutes=15)
@@ -43,6 +48,23 @@ class PollLeases:
         `min_gap`: also refuse when the pair was polled less than this long ago (by anyone),
         so two schedulers on one database poll each source once per interval, not once each.
         """
+        return (
+            self.take_with_meta(topic, source, owner=owner, at=at, ttl=ttl, min_gap=min_gap)
+            is not None
+        )
+
+    def take_with_meta(
+        self,
+        topic: str,
+        source: str,
+        *,
+        owner: str,
+        at: datetime,
+        ttl: timedelta = DEFAULT_POLL_LEASE,
+        min_gap: timedelta | None = None,
+    ) -> dict[str, str] | None:
+        """As `take`, in the same transaction reading what the last successful poll asked to
+        keep (its validators, the registry's stamp); None when the lease was not taken."""
         return _take(self.engine, topic, source, owner, at, ttl, min_gap)
 
     def renew(self, topic: str, source: str, *, owner: str, at: datetime, ttl: timedelta) -> bool:
@@ -73,24 +95,30 @@ def _take(
     at: datetime,
     ttl: timedelta,
     min_gap: timedelta | None,
-) -> bool:
+) -> dict[str, str] | None:
+    table = _table()
     conditions = [
-        col(PollStateRow.topic) == topic,
-        col(PollStateRow.source) == source,
-        or_(col(PollStateRow.lease_owner).is_(None), col(PollStateRow.lease_until) < at),
+        table.c.topic == topic,
+        table.c.source == source,
+        or_(table.c.lease_owner.is_(None), table.c.lease_until < at),
     ]
     if min_gap is not None:
-        last = col(PollStateRow.last_attempt)
+        last = table.c.last_attempt
         conditions.append(or_(last.is_(None), last <= at - min_gap))
-    with Session(engine) as session:
-        taken = session.exec(
-            update(PollStateRow).where(*conditions).values(lease_owner=owner, lease_until=at + ttl)
-        )
-        session.commit()
-        if taken.rowcount == 1:
-            return True
-        if session.get(PollStateRow, (topic, source)) is not None:
-            return False  # held by another poller, or polled within min_gap
+    # Core, not the ORM: this runs before every poll, and nothing here needs an entity.
+    with engine.connect() as connection:
+        taken = connection.execute(
+            update(table)
+            .where(*conditions)
+            .values(lease_owner=owner, lease_until=at + ttl)
+            .returning(table.c.meta_json)
+        ).first()
+        if taken is not None:
+            connection.commit()
+            return dict(json.loads(taken[0]))
+        held = select(table.c.topic).where(table.c.topic == topic, table.c.source == source)
+        if connection.execute(held).first() is not None:
+            return None  # held by another poller, or polled within min_gap
     # The first poll of this pair: whoever inserts the row first holds the lease.
     with Session(engine) as session:
         session.add(
@@ -100,8 +128,12 @@ def _take(
             session.commit()
         except IntegrityError:
             session.rollback()
-            return False
-    return True
+            return None
+    return {}
+
+
+def _table() -> Table:
+    return SQLModel.metadata.tables[PollStateRow.__tablename__]
 
 
 def _release(engine: Engine, topic: str, source: str, owner: str) -> None:
@@ -116,3 +148,22 @@ def _release(engine: Engine, topic: str, source: str, owner: str) -> None:
             .values(lease_owner=None, lease_until=None)
         )
         session.commit()
+
+
+def release_in(state: PollStateRow, owner: str) -> bool:
+    """Give `owner`'s lease back with the caller's commit; False if it is no longer theirs
+    (it ran out and another poller took it over: that poller's result is the one to store)."""
+    if state.lease_owner != owner:
+        return False
+    state.lease_owner = state.lease_until = None
+    return True
+
+
+def lease_lost(topic: str, source: str) -> None:
+    """Say why a poll's result was dropped: its lease had run out and was taken over."""
+    log.warning(
+        "poll source=%s topic=%s: its lease ran out and another poller took it over; "
+        "this poll's result is dropped (that poller's counts)",
+        source,
+        topic,
+    )

@@ -18,7 +18,7 @@ from state.codec import observation_from_row
 from state.source_sql import from_sources
 from state.stories import folding_of
 from state.tables import AlertRow, PollStateRow, SnapshotRow
-from state.types import Change, ChangeKind, StoredObservation
+from state.types import Change, ChangeKind
 from watchers.model import Observation, SourceResult
 from watchers.registry import specs_where
 from watchers.spec import Folding
@@ -28,7 +28,7 @@ __all__ = [
     "EarlierAlert",
     "Evidence",
     "load_evidence",
-    "load_poll",
+    "load_state",
     "text_field",
 ]
 
@@ -67,15 +67,9 @@ def text_field(obs: Observation | None, name: str) -> str | None:
     return str(value) if value else None
 
 
-def load_poll(
-    session: Session, topic: str, source: str
-) -> tuple[PollStateRow, dict[str, StoredObservation]]:
-    """The (topic, source)'s poll state (new if never polled) and its stored snapshot."""
-    state = session.get(PollStateRow, (topic, source)) or PollStateRow(topic=topic, source=source)
-    rows = session.exec(
-        select(SnapshotRow).where(SnapshotRow.topic == topic, SnapshotRow.source == source)
-    ).all()
-    return state, {row.key: observation_from_row(row) for row in rows}
+def load_state(session: Session, topic: str, source: str) -> PollStateRow:
+    """The (topic, source)'s poll state; a new one if it was never polled."""
+    return session.get(PollStateRow, (topic, source)) or PollStateRow(topic=topic, source=source)
 
 
 def load_evidence(

@@ -3,35 +3,34 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy import insert, update
+from sqlmodel import Session, SQLModel, col, select
 
-from state.codec import aware, dump_field_changes, dump_fields, dump_times, load_times
-from state.diff import changed_fields
+from state.codec import aware, dump_field_changes
 from state.enrich import Enrichment
 from state.fields import source_label
 from state.outbox import Destinations, as_route
-from state.tables import AlertRow, DeliveryRow, PollRunRow, PollStateRow, SnapshotRow
+from state.snapshot import Snapshot, write_snapshot
+from state.tables import AlertRow, DeliveryRow, PollRunRow, PollStateRow
 from state.types import (
     Change,
     ChangeKind,
     DeliveryState,
     PollOutcome,
     Severity,
-    StoredObservation,
 )
-from watchers.model import Observation, SourceResult
+from watchers.model import SourceResult
 
 __all__ = [
     "add_alert",
     "add_run",
     "health_change",
+    "record_unchanged",
     "storm_change",
     "write_poll",
-    "write_snapshot",
 ]
 
 
@@ -39,18 +38,22 @@ def write_poll(
     session: Session,
     result: SourceResult,
     state: PollStateRow,
-    previous: Mapping[str, StoredObservation],
+    previous: Snapshot,
     enriched: Enrichment,
     *,
     started: datetime,
     at: datetime,
     destinations: Destinations,
     max_per_poll: int,
+    same: frozenset[str] = frozenset(),
 ) -> tuple[PollOutcome, list[Change]]:
-    """Everything a successful poll changes, in the caller's transaction; the alerts it made."""
+    """Everything a successful poll changes, in the caller's transaction; the alerts it made.
+
+    `same`: keys polled exactly as `previous` holds them (see state/snapshot.py).
+    """
     baseline = state.baseline_at is None
     if not result.unchanged:
-        write_snapshot(session, result, previous, at)
+        write_snapshot(session, result, previous, at, same=same)
     _update_earlier_alerts(session, enriched)
     changes = list(enriched.changes)
     held = len(changes) > max_per_poll
@@ -80,6 +83,49 @@ def write_poll(
     )
     add_run(session, result.topic, result.source, started, at, outcome, len(changes), None)
     return outcome, changes
+
+
+def record_unchanged(
+    session: Session,
+    result: SourceResult,
+    *,
+    started: datetime,
+    at: datetime,
+    owner: str | None,
+) -> bool:
+    """An unchanged poll (304, same stamp) of a healthy pair polled earlier the same day: the
+    check recorded (health, last success, meta; the lease given back) in one UPDATE plus its
+    run row. False, having written nothing, when the full step is needed: the first poll, a
+    source back from an outage (its "recovered" alert), a new day (a results clock may move),
+    or a lease no longer `owner`'s."""
+    state = SQLModel.metadata.tables[PollStateRow.__tablename__]
+    day = datetime.combine(at.date(), time(), at.tzinfo)
+    conditions = [
+        state.c.topic == result.topic,
+        state.c.source == result.source,
+        state.c.baseline_at.is_not(None),
+        state.c.down_alerted.is_(False),
+        state.c.last_success >= day,  # the day `clocks_may_move` compares
+        state.c.last_success < day + timedelta(days=1),
+    ]
+    values: dict[str, object] = {
+        "last_attempt": at,
+        "last_success": at,
+        "consecutive_failures": 0,
+        "failing_since": None,
+        "last_error": None,
+    }
+    if result.meta:  # else the stored meta stays, as in `write_poll`
+        values["meta_json"] = json.dumps(dict(result.meta))
+    if owner is not None:
+        conditions.append(state.c.lease_owner == owner)
+        values |= {"lease_owner": None, "lease_until": None}
+    connection = session.connection()
+    if connection.execute(update(state).where(*conditions).values(**values)).rowcount != 1:
+        return False
+    runs = SQLModel.metadata.tables[PollRunRow.__tablename__]
+    connection.execute(insert(runs).values(**_run(result.topic, result.source, started, at)))
+    return True
 
 
 def storm_change(result: SourceResult, held: list[Change], limit: int) -> Change:
@@ -138,45 +184,6 @@ def _update_earlier_alerts(session: Session, enriched: Enrichment) -> None:
         session.add(row)
 
 
-def write_snapshot(
-    session: Session,
-    result: SourceResult,
-    previous: Mapping[str, StoredObservation],
-    at: datetime,
-) -> None:
-    """Upsert the poll's observations (with per-field change times) and mark `gone` keys."""
-    rows = {
-        row.key: row
-        for row in session.exec(
-            select(SnapshotRow).where(
-                SnapshotRow.topic == result.topic, SnapshotRow.source == result.source
-            )
-        ).all()
-    }
-    for obs in result.observations:
-        row = rows.get(obs.key)
-        if row is None:
-            session.add(_new_snapshot_row(obs, at))
-            continue
-        stored = previous[obs.key]
-        changed = [fc.field for fc in changed_fields(stored.observation, obs)]
-        if changed or row.removed_at is not None:
-            times = load_times(row.field_changed_at_json) | dict.fromkeys(changed, at)
-            row.field_changed_at_json = dump_times(times)
-            row.last_changed = at
-        row.title, row.url, row.matched_alias = obs.title, obs.url, obs.matched_alias
-        row.published = obs.published
-        row.fields_json = dump_fields(obs.fields)
-        row.last_seen = at
-        row.removed_at = None
-        session.add(row)
-    for key in result.gone:
-        gone_row = rows.get(key)
-        if gone_row is not None and gone_row.removed_at is None:
-            gone_row.removed_at = gone_row.last_changed = at
-            session.add(gone_row)
-
-
 def add_alert(session: Session, change: Change, at: datetime, destinations: Destinations) -> None:
     """Insert one alert and a pending delivery per destination that takes its severity."""
     row = AlertRow(
@@ -220,34 +227,28 @@ def add_run(
     error: str | None,
 ) -> None:
     """Record one poll: outcome, alerts, error, duration."""
+    session.add(PollRunRow(**_run(topic, source, started, at, outcome, alerts, error)))
+
+
+def _run(
+    topic: str,
+    source: str,
+    started: datetime,
+    at: datetime,
+    outcome: PollOutcome = PollOutcome.UNCHANGED,
+    alerts: int = 0,
+    error: str | None = None,
+) -> dict[str, Any]:
     duration_ms = max(0, int((at - started).total_seconds() * 1000))
-    session.add(
-        PollRunRow(
-            topic=topic,
-            source=source,
-            started_at=started,
-            duration_ms=duration_ms,
-            outcome=outcome.value,
-            alerts=alerts,
-            error=error,
-        )
-    )
-
-
-def _new_snapshot_row(obs: Observation, at: datetime) -> SnapshotRow:
-    return SnapshotRow(
-        topic=obs.topic,
-        source=obs.source,
-        key=obs.key,
-        title=obs.title,
-        url=obs.url,
-        published=obs.published,
-        matched_alias=obs.matched_alias,
-        fields_json=dump_fields(obs.fields),
-        first_seen=at,
-        last_seen=at,
-        last_changed=at,
-    )
+    return {
+        "topic": topic,
+        "source": source,
+        "started_at": started,
+        "duration_ms": duration_ms,
+        "outcome": outcome.value,
+        "alerts": alerts,
+        "error": error,
+    }
 
 
 def health_change(kind: ChangeKind, state: PollStateRow, at: datetime) -> Change:

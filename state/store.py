@@ -11,18 +11,19 @@ from sqlalchemy import Engine, delete, text, update
 from sqlmodel import Session, col, select
 
 from state import digest_log, retention
-from state.clocks import clock_changes
+from state.clocks import clock_changes, clocks_may_move
 from state.diff import adopt_rematched, diff
 from state.digest_log import DigestClaim, DigestRun
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.enrich import enrich
 from state.history import RegistryHistory
-from state.leases import PollLeases
+from state.leases import PollLeases, lease_lost, release_in
 from state.migrate import upgrade
 from state.outbox import Destinations, Outbox
-from state.poll_load import load_evidence, load_poll
-from state.poll_writes import add_alert, add_run, health_change, write_poll
+from state.poll_load import load_evidence, load_state
+from state.poll_writes import add_alert, add_run, health_change, record_unchanged, write_poll
 from state.retention import PruneReport
+from state.snapshot import Snapshot, load_snapshot
 from state.status_read import StatusCache, source_health
 from state.tables import AlertRow, DeliveryRow, PollStateRow
 from state.timeline import DATE_FIELDS, annotate_moves
@@ -122,7 +123,7 @@ class Store:
     def snapshot(self, topic: str, source: str) -> dict[str, StoredObservation]:
         """The stored observations of one (topic, source), by key."""
         with Session(self.engine) as session:
-            return load_poll(session, topic, source)[1]
+            return dict(load_snapshot(session, topic, source))
 
     def poll_meta(self, topic: str, source: str) -> dict[str, str]:
         """What the last successful poll of (topic, source) asked to keep for the next one."""
@@ -131,19 +132,45 @@ class Store:
             return dict(json.loads(row.meta_json)) if row else {}
 
     def apply_poll(
-        self, result: SourceResult, *, started: datetime, at: datetime, destinations: Destinations
+        self,
+        result: SourceResult,
+        *,
+        started: datetime,
+        at: datetime,
+        destinations: Destinations,
+        owner: str | None = None,
     ) -> PollReport:
         """Commit a successful poll: load -> diff -> enrich -> write, in ONE transaction.
 
         The diff runs inside the transaction, so two processes cannot interleave a read of the
-        snapshot and the write of its successor. The first poll is a silent baseline.
+        snapshot and the write of its successor. The first poll is a silent baseline. An
+        unchanged result (304, same registry stamp) reads no snapshot unless a new day may
+        move a results clock. `owner`: the poll lease is given back in the same commit, and a
+        poller whose lease was taken over stores nothing (outcome "skipped").
         """
         with Session(self.engine) as session:
-            state, snapshot = load_poll(session, result.topic, result.source)
-            changes = [] if state.baseline_at is None else diff(snapshot, result)
+            if result.unchanged and record_unchanged(
+                session, result, started=started, at=at, owner=owner
+            ):
+                session.commit()
+                return PollReport(outcome=PollOutcome.UNCHANGED, changes=())
+            state = load_state(session, result.topic, result.source)
+            if owner is not None and not release_in(state, owner):
+                return _lease_lost(result.topic, result.source)
+            baseline = state.baseline_at is None
+            moved = clocks_may_move(state.last_success, at)
+            snapshot = (
+                Snapshot()
+                if result.unchanged and (baseline or not moved)
+                else load_snapshot(session, result.topic, result.source)
+            )
+            # Most polled records are stored exactly so: they are neither decoded nor diffed.
+            same = frozenset(o.key for o in result.observations if snapshot.holds(o))
+            changes = [] if baseline else diff(snapshot, result, same=same)
             changes = adopt_rematched(changes, result, state.last_success)
-            if state.baseline_at is not None:
-                changes += clock_changes(snapshot, result, last_success=state.last_success, at=at)
+            if not baseline:  # the same day, only a changed record can move its clock
+                clocked = snapshot if moved else snapshot.only(_keys(result) - same)
+                changes += clock_changes(clocked, result, last_success=state.last_success, at=at)
             changes = annotate_moves(changes, self._histories_of(changes))
             evidence = load_evidence(session, changes, result, at)
             enriched = enrich(changes, result.observations, evidence)
@@ -157,6 +184,7 @@ class Store:
                 at=at,
                 destinations=destinations,
                 max_per_poll=self.max_per_poll,
+                same=same,
             )
             session.commit()
         return PollReport(outcome=outcome, changes=tuple(alerts))
@@ -196,12 +224,16 @@ class Store:
         started: datetime,
         at: datetime,
         destinations: Destinations,
+        owner: str | None = None,
     ) -> PollReport:
-        """Record a failed poll as source health; the snapshot is left exactly as it was."""
+        """Record a failed poll as source health; the snapshot is left exactly as it was.
+
+        `owner`: as for `apply_poll` (the lease is given back in the same commit).
+        """
         with Session(self.engine) as session:
-            state = session.get(PollStateRow, (topic, source)) or PollStateRow(
-                topic=topic, source=source
-            )
+            state = load_state(session, topic, source)
+            if owner is not None and not release_in(state, owner):
+                return _lease_lost(topic, source)
             state.last_attempt = state.last_failure = at
             state.consecutive_failures += 1
             state.failing_since = state.failing_since or at
@@ -279,3 +311,12 @@ class Store:
         """Sending `day`'s digest failed; it may be claimed again."""
         with Session(self.engine) as session:
             digest_log.mark_digest_failed(session, day, recipients, error=error)
+
+
+def _keys(result: SourceResult) -> set[str]:
+    return {obs.key for obs in result.observations}
+
+
+def _lease_lost(topic: str, source: str) -> PollReport:
+    lease_lost(topic, source)
+    return PollReport(outcome=PollOutcome.SKIPPED, changes=())

@@ -66,11 +66,34 @@ _IDS_PER_QUERY = 1000
 
 @dataclass
 class _Found:
-    """A study payload and the ways it was found."""
+    """A study as parsed, and whether it was found by its id."""
 
-    study: Mapping[str, Any]
-    by_id: bool = False
-    by_condition: bool = False
+    observation: Observation
+    by_id: bool
+
+
+def _add(
+    found: dict[str, _Found],
+    study: Mapping[str, Any],
+    topic: Topic,
+    *,
+    by_id: bool = False,
+    by_condition: bool = False,
+) -> None:
+    """Parse a study the first time it is found. Found again by a condition search, a study
+    no name matched (nor its id) is parsed again: the condition is why it belongs."""
+    nct = _nct_id(study)
+    seen = found.get(nct)
+    if seen is not None and not (
+        by_condition and not seen.by_id and seen.observation.matched_alias is None
+    ):
+        return
+    parsed = parse_study(study, topic, by_id=by_id, by_condition=by_condition)
+    found[nct] = _Found(parsed, by_id=by_id)
+
+
+def _key(observation: Observation) -> str:
+    return observation.key
 
 
 class ClinicalTrialsWatcher:
@@ -103,10 +126,12 @@ class ClinicalTrialsWatcher:
         query = query_fingerprint(topic)
         if stamp is not None and meta.get(STAMP_KEY) == stamp and meta.get(QUERY_KEY) == query:
             return SourceResult(SOURCE, topic.name, unchanged=True, meta=dict(meta))
+        # Each study is parsed as its page arrives and only its Observation kept: a search of
+        # 10,000 studies never holds more than one page of raw JSON.
         found: dict[str, _Found] = {}
         gone: set[str] = set()
         for listed in self._fetch_listed(ids):
-            found[_nct_id(listed)] = _Found(listed, by_id=True)
+            _add(found, listed, topic, by_id=True)
         # An id missing from the batched answer is asked alone: a 404 says the registry no
         # longer has it ("gone"), a 301 leads to the study under its current id.
         for nct in (nct for nct in ids if nct not in found):
@@ -114,17 +139,13 @@ class ClinicalTrialsWatcher:
             if study is None:
                 gone.add(nct)
                 continue
-            found[_nct_id(study)] = _Found(study, by_id=True)
+            _add(found, study, topic, by_id=True)
         for study in self._search("query.intr", topic.names):
-            found.setdefault(_nct_id(study), _Found(study))
+            _add(found, study, topic)
         if topic.conditions:
             for study in self._search("query.cond", topic.conditions):
-                found.setdefault(_nct_id(study), _Found(study)).by_condition = True
-        observations = [
-            parse_study(item.study, topic, by_id=item.by_id, by_condition=item.by_condition)
-            for item in found.values()
-        ]
-        observations.sort(key=lambda observation: observation.key)
+                _add(found, study, topic, by_condition=True)
+        observations = sorted((item.observation for item in found.values()), key=_key)
         # Without a timestamp (probe failed) the stored meta stays: the next probe decides.
         kept = {STAMP_KEY: stamp, QUERY_KEY: query} if stamp is not None else dict(meta)
         return SourceResult(
@@ -168,7 +189,9 @@ class ClinicalTrialsWatcher:
         while True:
             _, doc = self._http.get_json(f"{self._base}/studies", params=params)
             studies, token = parse_page(doc)
+            doc = None  # one page of raw JSON at a time: this one goes before the next comes
             yield from studies  # an empty page is allowed, even one with a token
+            studies.clear()
             pages += 1
             if token is None:
                 return

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import importlib.metadata
 import json
-import re
-import socket
-import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from watchers.model import FetchError, ParseError
-from watchers.redact import scrub_url_secrets
+from watchers.model import FetchError
+from watchers.pacing import HostPacer
+from watchers.poll_budget import PollBudget
+from watchers.responses import (
+    connect_reason,
+    decode_json,
+    describe,
+    error_detail,
+    is_unreachable,
+    refuse_unasked_304,
+    retry_after_seconds,
+)
 
 __all__ = [
     "USER_AGENT",
@@ -58,14 +62,9 @@ _RETRYABLE_ERRORS = (
     httpx.ProxyError,
     httpx.DecodingError,
 )
-_SNIPPET_LEN = 200
 # A DNS failure or a refused connection means the host (or this machine's network) is down,
 # not busy: one quick retry covers a blip; backing off like for a 503 only makes `check` slow.
 _QUICK_RETRY = 0.2
-_UNREACHABLE = re.compile(
-    r"^\S+ did not answer: (?:DNS lookup failed|connection refused|network unreachable|"
-    r"cannot connect)"
-)
 
 
 def build_client(timeout: float = 20.0, parallel: int = 16) -> httpx.Client:
@@ -126,18 +125,14 @@ class Http:
         wall_time: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
-        self._min_interval = min_interval
-        self._host_intervals = dict(host_intervals or {})
+        self._pacer = HostPacer(min_interval, host_intervals, sleep=sleep, monotonic=monotonic)
         self._max_retries = max_retries
         self._backoff = backoff
         self._max_retry_after = max_retry_after
         self._max_body_bytes = max_body_bytes
         self._sleep = sleep
-        self._monotonic = monotonic
         self._wall_time = wall_time
-        self._next_slot: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self._budget = threading.local()  # this thread's poll deadline (see `deadline`)
+        self._budget = PollBudget(monotonic)
 
     @contextlib.contextmanager
     def deadline(self, seconds: float) -> Iterator[None]:
@@ -146,13 +141,8 @@ class Http:
         It covers connecting, every byte, retries and their waits, and paging: past it the
         request in progress fails with a FetchError saying the poll deadline passed.
         """
-        outer: _Budget | None = getattr(self._budget, "current", None)
-        mine = _Budget(self._monotonic() + seconds, seconds)
-        self._budget.current = mine if outer is None or mine.until < outer.until else outer
-        try:
+        with self._budget.deadline(seconds):
             yield
-        finally:
-            self._budget.current = outer
 
     def get(
         self,
@@ -194,29 +184,30 @@ class Http:
         attempt = 0
         while True:
             attempt += 1
-            self._pace(host)
-            self._check_deadline(host, path)
+            self._pacer.wait_turn(host)
+            self._budget.check(host, path)
             try:
                 response = self._read(method, target, params, headers, content)
             except httpx.ConnectError as exc:
-                self._forgive(host)  # nothing reached the host: no reason to pace the next try
+                # Nothing reached the host: no reason to pace the next try.
+                self._pacer.forgive(host)
                 if attempt < min(attempts, 2):
                     self._sleep(min(self._backoff, _QUICK_RETRY))
                     continue
-                raise FetchError(f"{host} did not answer: {_connect_reason(exc)}") from exc
+                raise FetchError(f"{host} did not answer: {connect_reason(exc)}") from exc
             except _RETRYABLE_ERRORS as exc:
-                self._check_deadline(host, path)
+                self._budget.check(host, path)
                 if attempt < attempts:
                     self._sleep(
-                        self._within_deadline(self._backoff * 2.0 ** (attempt - 1), host, path)
+                        self._budget.within(self._backoff * 2.0 ** (attempt - 1), host, path)
                     )
                     continue
                 raise FetchError(
-                    f"{host} did not answer for {path} after {attempts} attempts: {_describe(exc)}"
+                    f"{host} did not answer for {path} after {attempts} attempts: {describe(exc)}"
                 ) from exc
             except httpx.RequestError as exc:  # bad scheme, redirect loop: a retry cannot help
                 raise FetchError(
-                    f"request to {host}{path} failed: {_describe(exc)}", transient=False
+                    f"request to {host}{path} failed: {describe(exc)}", transient=False
                 ) from exc
             status = response.status_code
             if status in accept:
@@ -224,13 +215,13 @@ class Http:
             if status == 429 or status >= 500:
                 if attempt < attempts:
                     delay = self._retry_delay(response, attempt, host, path)
-                    self._sleep(self._within_deadline(delay, host, path))
+                    self._sleep(self._budget.within(delay, host, path))
                     continue
                 raise FetchError(
                     f"{host} answered HTTP {status} for {path} after {attempts} attempts"
                 )
             raise FetchError(
-                f"{host} answered HTTP {status} for {path}{_error_detail(response)}",
+                f"{host} answered HTTP {status} for {path}{error_detail(response)}",
                 transient=False,
             )
 
@@ -269,7 +260,7 @@ class Http:
             sent["If-Modified-Since"] = modified
         response = self.get(url, params=params, headers=sent, accept=(200, 304))
         if response.status_code == 304:
-            _refuse_unasked_304(response, sent)
+            refuse_unasked_304(response, sent)
             kept = {k: v for k, v in meta.items() if k in (etag_key, modified_key)}
             return Conditional(response=None, meta=kept)
         fresh = {}
@@ -283,24 +274,7 @@ class Http:
         """Never ask `host` more often than every `min_interval` s, whatever the configuration
         says: for a host whose limit is a rule with a penalty (SEC blocks an address for 10
         minutes after it goes over 10 requests a second)."""
-        with self._lock:
-            current = self._host_intervals.get(host, self._min_interval)
-            self._host_intervals[host] = max(current, min_interval)
-
-    def _pace(self, host: str) -> None:
-        # Reserve the next free slot for this host under the lock, then sleep outside it, so
-        # threads polling different hosts never wait on each other.
-        interval = self._host_intervals.get(host, self._min_interval)
-        with self._lock:
-            now = self._monotonic()
-            start = max(now, self._next_slot.get(host, now))
-            self._next_slot[host] = start + interval
-        if start > now:
-            self._sleep(start - now)
-
-    def _forgive(self, host: str) -> None:
-        with self._lock:
-            self._next_slot[host] = min(self._next_slot.get(host, 0.0), self._monotonic())
+        self._pacer.keep_under(host, min_interval)
 
     def _read(
         self,
@@ -312,7 +286,7 @@ class Http:
     ) -> httpx.Response:
         # Stream so an endless or huge body is refused before it is all in memory.
         merged = {"User-Agent": USER_AGENT, **(headers or {})}
-        timeout = self._bounded_timeout() or httpx.USE_CLIENT_DEFAULT
+        timeout = self._budget.bounded(self._client.timeout) or httpx.USE_CLIENT_DEFAULT
         with self._client.stream(
             method, target, params=params, headers=merged, content=content, timeout=timeout
         ) as response:
@@ -327,7 +301,7 @@ class Http:
                 if total > self._max_body_bytes:
                     raise FetchError(self._too_big(where, "kept sending"), transient=False)
                 chunks.append(chunk)
-                self._check_deadline(target.host, target.path, f"after {total} bytes")
+                self._budget.check(target.host, target.path, f"after {total} bytes")
         # The body is already decoded, so drop the headers that would make httpx decode it again.
         kept = [
             (name, value)
@@ -342,50 +316,11 @@ class Http:
             history=response.history,
         )
 
-    def _remaining(self) -> float | None:
-        budget: _Budget | None = getattr(self._budget, "current", None)
-        return None if budget is None else budget.until - self._monotonic()
-
-    def _check_deadline(self, host: str, path: str, progress: str = "") -> None:
-        # A server trickling one byte a second never trips a read timeout: count the total.
-        remaining = self._remaining()
-        if remaining is not None and remaining <= 0:
-            raise self._deadline_error(host, path, progress)
-
-    def _within_deadline(self, delay: float, host: str, path: str) -> float:
-        """`delay`, unless waiting that long would outlast the poll deadline: then fail now."""
-        remaining = self._remaining()
-        if remaining is not None and delay >= remaining:
-            raise self._deadline_error(host, path, f"with a retry due in {delay:.0f} s")
-        return delay
-
-    def _deadline_error(self, host: str, path: str, progress: str) -> FetchError:
-        budget: _Budget = self._budget.current
-        detail = f" ({progress})" if progress else ""
-        return FetchError(
-            f"{host} timed out for {path}: no complete answer within the poll deadline of "
-            f"{budget.seconds:g} s{detail}"
-        )
-
-    def _bounded_timeout(self) -> httpx.Timeout | None:
-        """The client's timeouts, each cut to what is left of the poll deadline."""
-        remaining = self._remaining()
-        if remaining is None:
-            return None
-        left = max(remaining, 0.001)
-        base = self._client.timeout
-        return httpx.Timeout(
-            connect=min(base.connect or left, left),
-            read=min(base.read or left, left),
-            write=min(base.write or left, left),
-            pool=min(base.pool or left, left),
-        )
-
     def _too_big(self, where: str, what: str) -> str:
         return f"{where} {what}, more than the {self._max_body_bytes} bytes we accept; not read"
 
     def _retry_delay(self, response: httpx.Response, attempt: int, host: str, path: str) -> float:
-        wait = _retry_after_seconds(response, self._wall_time())
+        wait = retry_after_seconds(response, self._wall_time())
         if wait is None:
             return self._backoff * 2.0 ** (attempt - 1)
         if wait > self._max_retry_after:
@@ -394,112 +329,3 @@ class Http:
                 f"{wait:.0f} s, longer than the {self._max_retry_after:.0f} s we wait"
             )
         return wait
-
-
-@dataclass(frozen=True)
-class _Budget:
-    until: float  # on the Http's monotonic clock
-    seconds: float
-
-
-def _refuse_unasked_304(response: httpx.Response, sent: Mapping[str, str]) -> None:
-    # "Not modified" since what? Without a validator it means nothing, and taking it as an
-    # empty baseline would make the first real answer alert every item as new.
-    if not ({"If-None-Match", "If-Modified-Since"} & sent.keys()):
-        where = f"{response.url.host}{response.url.path}"
-        raise FetchError(
-            f"{where} answered 304 Not Modified to a request that sent no validator; "
-            "there is nothing it can be unchanged from"
-        )
-
-
-def decode_json(response: httpx.Response) -> Any:
-    """The response body as JSON; ParseError naming the URL and what came instead."""
-    where = f"{response.url.host}{response.url.path}"
-    body = response.content
-    if not body.strip():
-        raise ParseError(
-            f"expected JSON from {where}, got an empty body (HTTP {response.status_code})"
-        )
-    try:
-        return json.loads(body)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
-        ctype = response.headers.get("content-type", "").split(";")[0].strip()
-        seen = f"{ctype or 'no content type'} (starts {_start(body)!r})"
-        if "json" in ctype:  # the server meant JSON: say why it does not parse
-            seen += f" that does not parse: {exc}"
-        raise ParseError(f"expected JSON from {where}, got {seen}") from None
-
-
-def _retry_after_seconds(response: httpx.Response, now: float) -> float | None:
-    """Retry-After as seconds to wait: either a number or an HTTP-date (RFC 9110 10.2.3)."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    try:
-        when = _as_utc(parsedate_to_datetime(value))
-    except (TypeError, ValueError):
-        return None
-    # Measure against the server's own Date header when it sends one: immune to our clock skew.
-    reference = datetime.fromtimestamp(now, UTC)
-    if server_date := response.headers.get("date"):
-        with contextlib.suppress(TypeError, ValueError):
-            reference = _as_utc(parsedate_to_datetime(server_date))
-    return max(0.0, (when - reference).total_seconds())
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def is_unreachable(error: str | None) -> bool:
-    """True for a poll error that says the host could not be reached (DNS, refused, no route)."""
-    return bool(error and _UNREACHABLE.match(error))
-
-
-def _connect_reason(exc: httpx.ConnectError) -> str:
-    """Why a connection failed, in words: the OS error under httpx's wrappers."""
-    cause: BaseException | None = exc
-    seen: set[int] = set()
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, socket.gaierror):
-            return "DNS lookup failed"
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-            return "network unreachable"
-        cause = cause.__cause__ or cause.__context__
-    text = str(exc).lower()
-    if "name or service" in text or "name resolution" in text or "nodename" in text:
-        return "DNS lookup failed"
-    if "refused" in text:
-        return "connection refused"
-    if "network is unreachable" in text or "no route to host" in text:
-        return "network unreachable"
-    return f"cannot connect ({_describe(exc)})"
-
-
-def _describe(exc: Exception) -> str:
-    detail = scrub_url_secrets(str(exc))
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
-def _start(body: bytes) -> str:
-    return " ".join(body[:60].decode("utf-8", errors="replace").split())[:40]
-
-
-def _error_detail(response: httpx.Response) -> str:
-    # Plain-text and JSON error bodies say what was wrong (CT.gov 400s are text/plain,
-    # docs/sources.md#clinicaltrialsgov); HTML error pages are noise.
-    ctype = response.headers.get("content-type", "")
-    if not (ctype.startswith("text/plain") or "json" in ctype):
-        return ""
-    text = " ".join(response.content[:1000].decode("utf-8", errors="replace").split())
-    if not text:
-        return ""
-    if len(text) > _SNIPPET_LEN:
-        text = text[:_SNIPPET_LEN] + "…"
-    return f": {scrub_url_secrets(text)}"

@@ -351,6 +351,25 @@ def test_poll_merges_by_id_and_searches(
     assert result.gone == frozenset()
 
 
+def test_a_study_the_name_search_found_without_a_name_belongs_by_the_condition_search(
+    mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
+) -> None:
+    """The registry matches synonyms: the name search may find a study none of the names is
+    in; found again by the condition search, the condition is why it belongs."""
+    unnamed = {"studies": [load("ctgov_study_fields_locations_biomcp_NCT02576665.json")]}
+    mock.get(f"{BASE}/studies", params={"filter.ids": FUSION}).mock(
+        return_value=listed("ctgov_study.json")
+    )
+    mock.get(f"{BASE}/studies", params={"query.intr": INTR_QUERY}).respond(200, json=unnamed)
+    cond = mock.get(f"{BASE}/studies", params={"query.cond": '"FUS-ALS"'})
+    cond.respond(200, json=unnamed)
+    found_twice = watcher.poll(TOPIC, {})
+    assert [o.matched_alias for o in found_twice.observations] == ["FUS-ALS", "ulefnersen"]
+    cond.respond(200, json={"studies": []})
+    by_name_search_only = watcher.poll(TOPIC, {})
+    assert [o.matched_alias for o in by_name_search_only.observations] == [None, "ulefnersen"]
+
+
 def test_poll_404_by_id_reports_gone(
     mock: respx.MockRouter, watcher: ClinicalTrialsWatcher
 ) -> None:

@@ -1,0 +1,157 @@
+"""A (topic, source)'s stored snapshot as a poll reads and writes it: lean, and decoded lazily.
+
+A 10,000-study search must not hold the snapshot twice (table rows plus decoded records) or
+build an ORM object per row. The snapshot is read once as plain rows; a record is decoded only
+when someone asks for it, and `holds` tells from the stored JSON alone whether a polled record
+is exactly what is stored (most of them, on most polls). Writes are batched Core statements:
+one INSERT per batch of new records, one UPDATE per batch of records seen again unchanged,
+one UPDATE per changed record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Connection, Row, Table, insert, select, update
+from sqlmodel import Session, SQLModel
+
+from state.codec import aware, dump_fields, dump_times, observation_from_row
+from state.diff import changed_fields
+from state.tables import SnapshotRow
+from state.types import StoredObservation
+from watchers.model import Observation, SourceResult
+
+__all__ = ["Snapshot", "load_snapshot", "write_snapshot"]
+
+_BATCH = 500  # rows per statement: well inside every backend's parameter limit
+T = TypeVar("T")
+
+
+def _table() -> Table:
+    return SQLModel.metadata.tables[SnapshotRow.__tablename__]
+
+
+class Snapshot(Mapping[str, StoredObservation]):
+    """The stored records of one (topic, source), by key, each decoded when asked for."""
+
+    def __init__(self, rows: Iterable[Row[Any]] = ()) -> None:
+        self._rows = {row.key: row for row in rows}
+
+    def __getitem__(self, key: str) -> StoredObservation:
+        return observation_from_row(cast(SnapshotRow, self._rows[key]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def holds(self, obs: Observation) -> bool:
+        """Is `obs` exactly the stored record (and that record not marked removed)?"""
+        row = self._rows.get(obs.key)
+        return (
+            row is not None
+            and row.removed_at is None
+            and (row.title, row.url, row.matched_alias) == (obs.title, obs.url, obs.matched_alias)
+            and aware(row.published) == obs.published
+            and row.fields_json == dump_fields(obs.fields)
+        )
+
+    def only(self, keys: Iterable[str]) -> dict[str, StoredObservation]:
+        """These keys' records (those stored), decoded."""
+        return {key: self[key] for key in keys if key in self._rows}
+
+    def row_id(self, key: str) -> int:
+        return int(self._rows[key].id)
+
+
+def load_snapshot(session: Session, topic: str, source: str) -> Snapshot:
+    """The (topic, source)'s stored records, read as plain rows in the caller's transaction."""
+    table = _table()
+    rows = session.connection().execute(
+        select(table).where(table.c.topic == topic, table.c.source == source)
+    )
+    return Snapshot(rows)
+
+
+def write_snapshot(
+    session: Session,
+    result: SourceResult,
+    previous: Snapshot,
+    at: datetime,
+    *,
+    same: frozenset[str] = frozenset(),
+) -> None:
+    """Upsert the poll's observations (with per-field change times) and mark `gone` keys.
+
+    `same`: keys whose polled record `previous.holds` exactly; they only get `last_seen`.
+    """
+    table, connection = _table(), session.connection()
+    fresh: list[dict[str, Any]] = []
+    for obs in result.observations:
+        if obs.key in same:
+            continue
+        if obs.key in previous:
+            _update_row(connection, table, previous, obs, at)
+            continue
+        fresh.append(_new_row(obs, at))
+        if len(fresh) == _BATCH:  # a batch at a time: 10,000 new rows are never all in memory
+            connection.execute(insert(table), fresh)
+            fresh.clear()
+    if fresh:
+        connection.execute(insert(table), fresh)
+    mine = (table.c.topic == result.topic) & (table.c.source == result.source)
+    for keys in _batches(sorted(same)):
+        connection.execute(update(table).where(mine, table.c.key.in_(keys)).values(last_seen=at))
+    for keys in _batches(sorted(result.gone)):
+        connection.execute(
+            update(table)
+            .where(mine, table.c.key.in_(keys), table.c.removed_at.is_(None))
+            .values(removed_at=at, last_changed=at)
+        )
+
+
+def _update_row(
+    connection: Connection, table: Table, previous: Snapshot, obs: Observation, at: datetime
+) -> None:
+    """A record polled again, changed (or back after removal): its new values and times."""
+    stored = previous[obs.key]
+    changed = [fc.field for fc in changed_fields(stored.observation, obs)]
+    values: dict[str, Any] = {
+        "title": obs.title,
+        "url": obs.url,
+        "matched_alias": obs.matched_alias,
+        "published": obs.published,
+        "fields_json": dump_fields(obs.fields),
+        "last_seen": at,
+        "removed_at": None,
+    }
+    if changed or stored.removed_at is not None:
+        times = stored.field_changed_at | dict.fromkeys(changed, at)
+        values |= {"field_changed_at_json": dump_times(times), "last_changed": at}
+    connection.execute(update(table).where(table.c.id == previous.row_id(obs.key)).values(**values))
+
+
+def _batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]
+
+
+def _new_row(obs: Observation, at: datetime) -> dict[str, Any]:
+    return {
+        "topic": obs.topic,
+        "source": obs.source,
+        "key": obs.key,
+        "title": obs.title,
+        "url": obs.url,
+        "published": obs.published,
+        "matched_alias": obs.matched_alias,
+        "fields_json": dump_fields(obs.fields),
+        "field_changed_at_json": "{}",
+        "first_seen": at,
+        "last_seen": at,
+        "last_changed": at,
+        "removed_at": None,
+    }
