@@ -83,9 +83,6 @@ class Forked:
         """The exit code, -N for signal N, None while it runs (as `subprocess.Popen`)."""
         return self._process.exitcode
 
-    def poll(self) -> int | None:
-        return self.returncode
-
     def send_signal(self, signum: int) -> None:
         if self.returncode is None:
             os.kill(self._process.pid or 0, signum)
