@@ -257,7 +257,7 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     print(
-        f"{args.studies:,} studies, pageSize {args.page_size}, {args.runs} runs "
+        f"{args.studies:,} studies, pageSize {args.page_size}, {args.runs} run(s) "
         f"(median [min-max]); load average {' '.join(f'{x:.1f}' for x in _load())}\n"
     )
     print(
