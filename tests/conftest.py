@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
 from collections.abc import Iterator
@@ -71,6 +72,28 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def sqlite_url(tmp_path: Path, sqlite_template: SqliteTemplate) -> str:
     """A SQLite file at the current schema in the test's temporary directory."""
     return sqlite_template.copy_to(tmp_path / "trialwatch.db")
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found() -> Iterator[None]:
+    """Undo what a command run in-process did to logging levels and the root's handlers."""
+    # `configure_logging` sets the root level (DEBUG with -v) and a stderr handler: left in
+    # place, the next test on this worker would capture, or print, what it never asked for.
+    manager = logging.Logger.manager
+    levels = {
+        name: logger.level
+        for name, logger in manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    root = logging.getLogger()
+    root_level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(root_level)
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    for name, logger in list(manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger):
+            logger.setLevel(levels.get(name, logging.NOTSET))
 
 
 @pytest.fixture(scope="session", autouse=True)

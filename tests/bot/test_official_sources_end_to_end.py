@@ -108,7 +108,7 @@ base_url = "{served.base}/ctis-public-api"
 [sources.federal_register]
 base_url = "{served.base}/api/v1"
 [sources.sec_edgar]
-base_url = "{served.base}/LATEST"
+base_url = "{served.sec_base}/LATEST"
 contact = "Trialwatch Tests ops@pharma.test"
 [sources.medrxiv]
 base_url = "{served.base}"

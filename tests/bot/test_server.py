@@ -67,6 +67,9 @@ def for_app(app: App, secret: str | None = SECRET, now: float = TS, **kw: Any) -
         "health": lambda: health_report(app.store, ["clinicaltrials", "openfda"]),
         "signing_secret": secret,
         "clock": FrozenClock(now),
+        # The budget has its own test below; here a busy machine must not turn the answer
+        # these tests check into "trialwatch is slow" (seen with a 2.5 s budget under load).
+        "answer_budget": 30.0,
         **kw,
     }
 

@@ -48,6 +48,12 @@ class OfficialSources:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def sec_base(self) -> str:
+        """The same server under another host name, as SEC has its own host in real life."""
+        # SEC's watcher paces its host at 8 requests a second: shared, it would pace all four.
+        return f"http://localhost:{self.port}"
+
     def answer(self, method: str, path: str, query: list[tuple[str, str]], body: bytes) -> Any:
         """(status, content type, bytes) for one request."""
         source = _source_of(path)
