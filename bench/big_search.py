@@ -10,7 +10,9 @@ asks for (`fields=`), under its own NCT id and brief title. Each poll runs in a 
 (`--poll`: SQLite store, `Http`, the ClinicalTrials.gov watcher, `poll_once`), so its peak RSS
 (getrusage) is its own. Polls in order on one database: cold (the silent baseline of 10,000),
 refreshed (a new dataTimestamp, every study fetched again, none changed), stamp unchanged
-(`/version` only), refreshed with one study changed. Loopback only; never part of the suite.
+(`/version` only), refreshed with one study changed, and stamp unchanged a day later (the
+first unchanged poll of a day reads the snapshot: a results clock may move). Loopback only;
+never part of the suite.
 """
 
 from __future__ import annotations
@@ -155,7 +157,7 @@ def vm_rss_mb() -> float:
     return float("nan")
 
 
-def poll(db_url: str, base_url: str, page_size: int) -> None:
+def poll(db_url: str, base_url: str, page_size: int, days_later: int) -> None:
     from bot.pipeline import poll_once
     from state.store import Store
     from watchers.ctgov import ClinicalTrialsWatcher
@@ -183,7 +185,7 @@ def poll(db_url: str, base_url: str, page_size: int) -> None:
         watcher = Timed(ClinicalTrialsWatcher(http, base_url=base_url, page_size=page_size))
         ready_mb = vm_rss_mb()
         tick, cpu = time.perf_counter(), time.process_time()
-        summary = poll_once(watcher, topic, store, lambda: _now(), {"console": None})
+        summary = poll_once(watcher, topic, store, lambda: _now(days_later), {"console": None})
         total, total_cpu = time.perf_counter() - tick, time.process_time() - cpu
     store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -195,17 +197,20 @@ def poll(db_url: str, base_url: str, page_size: int) -> None:
     }))  # fmt: skip
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
+def _now(days_later: int) -> Any:
+    from datetime import UTC, datetime, timedelta
 
-    return datetime.now(UTC)
+    return datetime.now(UTC) + timedelta(days=days_later)
 
 
 # --- the runner ----------------------------------------------------------------------------
 
 
-def run_poll(db_url: str, base_url: str, page_size: int) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--poll", db_url, base_url, "--page-size", str(page_size)]
+def run_poll(db_url: str, base_url: str, page_size: int, days_later: int) -> dict[str, Any]:
+    command = [
+        sys.executable, __file__, "--poll", db_url, base_url,
+        "--page-size", str(page_size), "--days-later", str(days_later),
+    ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600)
     sample: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     if sample["error"]:
@@ -225,12 +230,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--poll", nargs=2, metavar=("DB_URL", "BASE_URL"), help=argparse.SUPPRESS)
+    parser.add_argument("--days-later", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.studies)
         return
     if args.poll:
-        poll(*args.poll, args.page_size)
+        poll(*args.poll, args.page_size, args.days_later)
         return
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--studies", str(args.studies)],
@@ -239,7 +245,15 @@ def main() -> None:
     assert server.stdout is not None
     port = int(server.stdout.readline())
     base = f"http://127.0.0.1:{port}"
-    cycles = ("cold", "refreshed, unchanged", "stamp unchanged", "refreshed, one changed")
+    # The last: the first unchanged poll of a new day reads the snapshot (a results clock may
+    # move), one record decoded at a time.
+    cycles = (
+        "cold",
+        "refreshed, unchanged",
+        "stamp unchanged",
+        "refreshed, one changed",
+        "stamp unchanged, next day",
+    )
     samples: dict[str, list[dict[str, Any]]] = {cycle: [] for cycle in cycles}
     try:
         for run in range(args.runs):
@@ -252,12 +266,14 @@ def main() -> None:
                         urllib.request.urlopen(f"{base}/_change/{run}", timeout=10).read()
                     warm = f"{base}/_warm?pageSize={args.page_size}"
                     urllib.request.urlopen(warm, timeout=300).read()
-                    samples[cycle].append(run_poll(db, f"{base}/api/v2", args.page_size))
+                    later = 1 if cycle.endswith("next day") else 0
+                    sample = run_poll(db, f"{base}/api/v2", args.page_size, later)
+                    samples[cycle].append(sample)
     finally:
         server.terminate()
         server.wait(10)
     print(
-        f"{args.studies:,} studies, pageSize {args.page_size}, {args.runs} runs "
+        f"{args.studies:,} studies, pageSize {args.page_size}, {args.runs} run(s) "
         f"(median [min-max]); load average {' '.join(f'{x:.1f}' for x in _load())}\n"
     )
     print(

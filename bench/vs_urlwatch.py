@@ -1,13 +1,16 @@
 """trialwatch against urlwatch on one loopback web; writes bench/results/<date>.md.
 
-    .venv/bin/python bench/vs_urlwatch.py [--sizes 10 100 500] [--runs 3] [--quick]
+    .venv/bin/python bench/vs_urlwatch.py [--sizes 10 100 500] [--runs 3]
+        [--only cycles|ids|start-up|big-search]   (one section, printed, not written)
 
 urlwatch is installed from the package index into bench/.venv-urlwatch (git-ignored) on first
 use. bench/feed_server.py serves N RSS feeds with 50 ms latency, ETag/Last-Modified and 304s.
 For each N: cold (empty state), unchanged and one-changed cycles, each run as its own process;
 wall, CPU and peak RSS from wait4(), requests, 304s, connections and peak parallel requests
 from the server. Medians of `--runs` with [min-max]; ratios to urlwatch from the same run.
-Also: default politeness over 250 loopback hosts, listed trial ids (1, 100, 1,000), start-up.
+Also: default politeness over 250 loopback hosts, listed trial ids (1, 100, 1,000), start-up,
+and a 10,000-study ClinicalTrials.gov search (bench/big_search.py). The load average at the
+start of the cycles is written with them: the machine may be shared.
 Loopback only; every loop is bounded; never part of the test suite.
 """
 
@@ -281,6 +284,13 @@ def start_up(runs: int) -> list[str]:
     return [*lines, "", f"Load average after these runs (1, 5, 15 min): {load}."]
 
 
+def big_search(runs: int) -> list[str]:
+    """bench/big_search.py: peak RSS and time of one poll whose search answers 10,000 studies."""
+    command = [sys.executable, str(BENCH / "big_search.py"), "--runs", str(runs)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=1800)
+    return done.stdout.strip().splitlines()
+
+
 def side_by_side_cycles(sizes: Sequence[int], runs: int, version: str) -> list[str]:
     """The cycles table (after a header line naming the load average): every size, both tools."""
     out = [f"load average at the start: {os.getloadavg()[0]:.1f} (urlwatch: {version})"]
@@ -303,7 +313,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=["cycles", "ids", "start-up"],
+        choices=["cycles", "ids", "start-up", "big-search"],
         help="just this section (printed, not written)",
     )
     args = parser.parse_args()
@@ -311,7 +321,8 @@ def main() -> None:
         print(side_by_side_cycles(args.sizes, args.runs, ensure_urlwatch())[0])
         return
     if args.only:
-        print("\n".join(trial_ids(args.runs) if args.only == "ids" else start_up(args.runs)))
+        sections = {"ids": trial_ids, "start-up": start_up, "big-search": big_search}
+        print("\n".join(sections[args.only](args.runs)))
         return
     version = ensure_urlwatch()
     out = [
@@ -327,13 +338,16 @@ def main() -> None:
         "| peak RSS | requests | 304s (body bytes) | connections | peak parallel |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    out += side_by_side_cycles(args.sizes, args.runs, version)[1:]
+    load, *rows = side_by_side_cycles(args.sizes, args.runs, version)
+    out += [*rows, "", f"{load[0].upper()}{load[1:]}."]
     out += ["", "## Politeness: 500 feeds on 250 hosts (127.0.0.1-250), unchanged cycle", "",
             "| trialwatch | wall |", "|---|---|", *politeness(args.runs)]  # fmt: skip
     out += ["", "## Listed trial ids, refreshed cycle (new dataTimestamp)", "",
             "| ids | requests | wall |", "|---|---|---|", *trial_ids(args.runs)]  # fmt: skip
     out += ["", "## Start-up (small database)", "", "| command | wall | CPU | peak RSS |",
             "|---|---|---|---|", *start_up(args.runs)]  # fmt: skip
+    out += ["", "## A 10,000-study ClinicalTrials.gov search (bench/big_search.py)", "",
+            *big_search(args.runs)]  # fmt: skip
     results = BENCH / "results"
     results.mkdir(exist_ok=True)
     path = results / f"{datetime.now(UTC):%Y-%m-%d}.md"

@@ -6,7 +6,7 @@ days away and ONE when it passes without results (never for states true at the b
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -128,6 +128,19 @@ def clocks_may_move(last_success: datetime | None, at: datetime) -> bool:
     return last_success is not None and last_success.date() != at.date()
 
 
+def _seen(
+    snapshot: Mapping[str, StoredObservation],
+    polled: Mapping[str, Observation],
+    gone: frozenset[str],
+) -> Iterator[_Seen]:
+    """Each stored record still there, as stored and as it is now, one at a time (a lazily
+    decoded snapshot of 10,000 records is never held decoded all at once)."""
+    for key in sorted(snapshot):
+        stored = snapshot[key]
+        if stored.removed_at is None and key not in gone:
+            yield _Seen(stored.observation.fields, polled.get(key, stored.observation))
+
+
 def clock_changes(
     snapshot: Mapping[str, StoredObservation],
     result: SourceResult,
@@ -140,14 +153,9 @@ def clock_changes(
     if last_success is None:
         return []
     polled = {obs.key: obs for obs in result.observations}
-    seen = [
-        _Seen(stored.observation.fields, polled.get(key, stored.observation))
-        for key, stored in sorted(snapshot.items())
-        if stored.removed_at is None and key not in result.gone
-    ]
     then, today = last_success.date(), at.date()
     changes = []
-    for item in seen:
+    for item in _seen(snapshot, polled, result.gone):
         was, now = clock_state(item.before, then), clock_state(item.now.fields, today)
         if now is not was and now is not ClockState.NONE:
             changes.append(_event(item.now, now, today))
