@@ -8,6 +8,7 @@ alerts, snapshot intact).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 import respx
 from typer.testing import CliRunner
 
+import bot.app
 from bot.cli import app
 from state.store import Store
 from tests.fakes.slack_api import FakeSlack, fake_slack
@@ -120,10 +122,18 @@ def run(*args: str) -> Any:
 
 
 def test_watch_loop_end_to_end(
-    tmp_path: Path, db_url: str, registry: Registry, slack: FakeSlack
+    tmp_path: Path,
+    db_url: str,
+    registry: Registry,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config = str(write_config(tmp_path, db_url, slack.base_url))
     check = ("check", "--config", config)
+    # The CLI's Slack client as built for `check`, with its backoff on the injected clock.
+    backoff: list[float] = []
+    client = functools.partial(bot.app._build_slack_client, sleep=backoff.append)
+    monkeypatch.setattr(bot.app, "_build_slack_client", client)
 
     # 1. First poll: a silent baseline.
     out = run(*check).output
@@ -165,6 +175,7 @@ def test_watch_loop_end_to_end(
     out = run(*check).output
     assert len(slack.posts) == 1
     assert "still pending: 1" in out
+    assert backoff == [0.5, 1.0]  # two retries, backing off, before keeping it for later
     store = Store.open(db_url)
     try:
         [kept] = store.outbox.pending("slack")
