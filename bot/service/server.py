@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.service.prompt_server import PromptServer
 from bot.service.read_gate import ReadGate
 from state.store import Store
 from state.types import DestinationHealth
@@ -205,7 +206,7 @@ class HttpServer:
             lifespan="off",
             timeout_graceful_shutdown=2,
         )
-        self._server = uvicorn.Server(config)
+        self._server = PromptServer(config)  # stops as soon as nothing is in flight
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name="http", daemon=True
         )
@@ -227,7 +228,7 @@ class HttpServer:
 
     def request_stop(self) -> None:
         """Stop accepting connections and finish the ones in flight (returns at once)."""
-        self._server.should_exit = True
+        self._server.request_exit()
 
     def wait_stopped(self, timeout: float) -> bool:
         """Wait for the server thread to end; True if it did."""

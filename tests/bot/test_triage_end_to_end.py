@@ -86,7 +86,7 @@ def test_an_alert_is_acknowledged_once_and_status_shows_it(world: TriageWorld) -
     world.clock.advance(minutes=14)
     payload = world.click_payload(alert, "Acknowledge")
     assert world.post(form(payload)).status_code == 200
-    [update] = world.wait_updates(1)
+    [update] = world.settled_updates()
     assert update["ts"] == posted["ts"] and update["channel"] == posted["channel"]
     assert "Acknowledged by <@U0ANA12345> at <!date^" in texts(world.message_of(alert))
     assert "Acknowledge" not in buttons(world.message_of(alert))
@@ -103,7 +103,7 @@ def test_an_alert_is_acknowledged_once_and_status_shows_it(world: TriageWorld) -
     payload["user"] |= {"id": BEA[0], "username": BEA[1]}
     payload["actions"][0]["action_ts"] = "1793520000.999999"
     assert world.post(form(payload)).status_code == 200
-    assert len(world.wait_updates(2)) == 2  # the ack once, the snooze once
+    assert len(world.settled_updates()) == 2  # the ack once, the snooze once
     assert [r.action for r in ledger(world)] == ["acknowledge", "snooze"]
 
     status = world.store.status("ulefnersen", at=world.clock())
@@ -121,7 +121,7 @@ def test_a_snoozed_record_holds_normal_alerts_and_posts_high_ones_with_a_note(
     world.deliver()
     [queued] = world.poll(enrollment="130 (estimated)")  # stored before the snooze is clicked
     assert world.click(first, "Snooze 1 week").status_code == 200
-    assert len(world.wait_updates(1)) == 1
+    assert len(world.settled_updates()) == 1
     assert "Unsnooze" in buttons(world.message_of(first))
     assert "Snoozed until <!date^" in texts(world.message_of(first))
 
@@ -165,9 +165,9 @@ def test_unsnooze_ends_the_snooze_at_once(world: TriageWorld) -> None:
     [first] = world.poll(enrollment="120 (estimated)")
     world.deliver()
     world.click(first, "Snooze 1 day")
-    world.wait_updates(1)
+    world.settled_updates()
     world.click(first, "Unsnooze")
-    world.wait_updates(2)
+    world.settled_updates()
     assert "Snooze 1 day" in buttons(world.message_of(first))
     [after] = world.poll(enrollment="130 (estimated)")
     world.deliver()
@@ -179,7 +179,7 @@ def test_a_muted_field_stops_posting_only_that_field(world: TriageWorld) -> None
     [first] = world.poll(enrollment="120 (estimated)")
     world.deliver()
     assert world.click(first, "Mute Enrollment").status_code == 200
-    world.wait_updates(1)
+    world.settled_updates()
     assert "Unmute Enrollment" in buttons(world.message_of(first))
     assert "Enrollment muted for this trial by <@U0ANA12345>" in texts(world.message_of(first))
 
@@ -207,7 +207,7 @@ def test_a_muted_field_stops_posting_only_that_field(world: TriageWorld) -> None
     assert "muted for this trial, not shown: Enrollment" in body
 
     world.click(first, "Unmute Enrollment")
-    world.wait_updates(2)
+    world.settled_updates()
     [after] = world.poll(enrollment="150 (estimated)")
     world.deliver()
     assert world.slack.posted_alert_ids() == [first.id, mixed.id, after.id]
@@ -253,7 +253,7 @@ def test_snooze_ends_by_itself(world: TriageWorld) -> None:
     [first] = world.poll(enrollment="120 (estimated)")
     world.deliver()
     world.click(first, "Snooze 1 day")
-    world.wait_updates(1)
+    world.settled_updates()
     world.clock.advance(days=1, seconds=1)
     [after] = world.poll(enrollment="130 (estimated)")
     world.deliver()
@@ -266,7 +266,7 @@ def test_a_user_name_is_shown_inert_and_only_the_id_becomes_a_mention(world: Tri
     [first] = world.poll(enrollment="120 (estimated)")
     world.deliver()
     assert world.click(first, "Snooze 1 day", user=eve).status_code == 200
-    world.wait_updates(1)
+    world.settled_updates()
     assert "by <@U0EVE00001>" in texts(world.message_of(first))
     [high] = world.poll(overall_status="TERMINATED")
     world.deliver()

@@ -313,7 +313,8 @@ class _Hostile(BaseHTTPRequestHandler):
 
 def test_check_in_a_real_process_prints_a_hostile_source_error_inert(tmp_path: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to notice it, once per poll interval (0.5 s by default)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         config = tmp_path / "trialwatch.toml"

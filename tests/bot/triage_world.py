@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.app import App, open_app
 from bot.destinations.outlet import DeliveryReport
@@ -67,12 +69,46 @@ def form(payload: dict[str, Any] | str) -> str:
     return urlencode({"payload": raw})
 
 
+class InFlight:
+    """How many requests the server is handling, each until its background task (the
+    message's chat.update) has ended: Starlette runs it before the request's call returns."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is being handled; True if that happened within `timeout`."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._count == 0, timeout)
+
+    def add(self, step: int) -> None:
+        with self._changed:
+            self._count += step
+            self._changed.notify_all()
+
+
+class _Counted:
+    """Starlette middleware: `app`, each request counted in `in_flight` while it is handled."""
+
+    def __init__(self, app: ASGIApp, in_flight: InFlight) -> None:
+        self._app, self._in_flight = app, in_flight
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._in_flight.add(1)
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            self._in_flight.add(-1)
+
+
 @dataclass
 class TriageWorld:
     app: App
     slack: FakeSlack
     clock: Clock
     url: str
+    in_flight: InFlight
     clicks: int = 0
 
     @property
@@ -137,12 +173,10 @@ class TriageWorld:
     def click(self, alert: Alert, text_start: str, **kw: Any) -> httpx.Response:
         return self.post(form(self.click_payload(alert, text_start, **kw)))
 
-    def wait_updates(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-        """chat.update calls so far, once there are `count` (the update follows the answer)."""
-        deadline = time.monotonic() + timeout
-        while len(self.slack.updates) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.1)  # room for an update that should not happen
+    def settled_updates(self, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The chat.update calls made, once every request sent has been handled: the update
+        follows the answer, so an update that is not there by then will not come."""
+        assert self.in_flight.wait_idle(timeout), f"a request was still handled after {timeout} s"
         return list(self.slack.updates)
 
 
@@ -160,10 +194,12 @@ def triage_world(db_url: str, start: datetime = T0) -> Iterator[TriageWorld]:
             route = actions_route(
                 signing_secret=SECRET, clicks=app.clicks, clock=FrozenClock(SIGNED_AT)
             )
-            server = HttpServer(Starlette(routes=[route]), "127.0.0.1", 0)
+            in_flight = InFlight()
+            served = Starlette(routes=[route], middleware=[Middleware(_Counted, in_flight)])
+            server = HttpServer(served, "127.0.0.1", 0)
             server.start()
             try:
-                world = TriageWorld(app, slack, clock, server.url)
+                world = TriageWorld(app, slack, clock, server.url, in_flight)
                 world.poll()  # the silent baseline
                 yield world
             finally:

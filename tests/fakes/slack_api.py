@@ -325,7 +325,8 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
     handler = type("Handler", (_Handler,), {"fake": fake})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    # shutdown() waits for the loop to notice it, once per poll interval (0.5 s by default)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}/api/"
     try:

@@ -45,7 +45,8 @@ def webhooks() -> Iterator[Webhooks]:
     """Serve a Webhooks receiver on an ephemeral 127.0.0.1 port for the block."""
     hooks = Webhooks()
     server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"hooks": hooks}))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    # shutdown() waits for the loop to notice it, once per poll interval (0.5 s by default)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     hooks.base = f"127.0.0.1:{server.server_address[1]}"
     try:

@@ -91,7 +91,8 @@ class HostileServer:
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for the loop to notice it, once per poll interval (0.5 s by default)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
 
     def headers_of(self, index: int) -> dict[str, str]:
         """The lower-cased header names and values of request `index`."""

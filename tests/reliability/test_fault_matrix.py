@@ -3,6 +3,7 @@
 For each (source, fault): the real watcher, `bot.pipeline.poll_once` and a real Store, with
 every source served by respx on its own host. After a baseline, the faulted source misbehaves
 for `failures_before_alert` polls while another source (the witness) changes, then recovers.
+Each source's baseline is polled once per test process and copied for each of its faults.
 Expected: no item alert from the faulted source, its snapshot untouched, its health recorded
 (ONE "down" alert at the threshold, ONE "recovered"), the witness alerted exactly once, and no
 re-alerts after recovery. "Zero items" is a valid answer: no alerts, nothing removed.
@@ -10,8 +11,10 @@ re-alerts after recovery. "Zero items" is a valid answer: no alerts, nothing rem
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +25,8 @@ from bot.pipeline import PollSummary, poll_once
 from bot.sources import build_watchers
 from state.store import Store
 from state.types import Alert, ChangeKind, PollOutcome
-from tests.factories import Clock
+from tests.databases import SqliteTemplate
+from tests.factories import T0, Clock
 from tests.fakes.clock import FakeClock
 from tests.reliability.sources import (
     TOPIC,
@@ -89,9 +93,15 @@ def data_timestamp(clock: Clock) -> Callable[[], str]:
 class Harness:
     """Fake sources, their real watchers, one store, one clock: polls like `check` does."""
 
-    def __init__(self, store: Store, client: httpx.Client, names: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: httpx.Client,
+        names: list[str] | None = None,
+        start: datetime = T0,
+    ) -> None:
         self.store = store
-        self.clock = Clock()
+        self.clock = Clock(start)
         self.time = FakeClock(0.0)
         self.sources = [fake for fake in all_sources() if names is None or fake.source in names]
         for fake in self.sources:
@@ -141,17 +151,57 @@ def baseline(harness: Harness) -> None:
 SOURCES = [fake.source for fake in all_sources()]
 
 
+def neighbours(source: str) -> list[str]:
+    """`source` and the next two sources, polled alongside it (one of them is the witness)."""
+    index = SOURCES.index(source)
+    return [SOURCES[(index + step) % len(SOURCES)] for step in range(3)]
+
+
+class Baselines:
+    """Each source's baseline database (two healthy rounds with its neighbours), polled once
+    per test process: every fault of a source starts from a copy of the same stored state."""
+
+    def __init__(self, folder: Path, template: SqliteTemplate) -> None:
+        self.folder, self.template = folder, template
+        self.made: dict[str, tuple[Path, datetime]] = {}
+
+    def copy_to(self, source: str, target: Path) -> tuple[str, datetime]:
+        """A SQLite database at `target` holding `source`'s baseline: its URL, and the time
+        the baseline's last poll left the clock at."""
+        if source not in self.made:
+            path = self.folder / f"{source.replace(':', '_')}.db"
+            store = Store.open(self.template.copy_to(path), failures_before_alert=THRESHOLD)
+            try:  # the assertions of baseline() run here, once per source
+                with httpx.Client() as client:
+                    harness = Harness(store, client, neighbours(source))
+                    with serving(harness.sources):
+                        baseline(harness)
+            finally:
+                store.close()  # checkpoints the WAL into the file
+            self.made[source] = (path, harness.clock())
+        path, at = self.made[source]
+        shutil.copyfile(path, target)
+        return f"sqlite:///{target}", at
+
+
+@pytest.fixture(scope="session")
+def baselines(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: SqliteTemplate
+) -> Baselines:
+    return Baselines(tmp_path_factory.mktemp("fault-matrix-baselines"), sqlite_template)
+
+
 @pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize("source", SOURCES)
-def test_fault_changes_nothing_but_health(sqlite_url: str, source: str, fault: str) -> None:
+def test_fault_changes_nothing_but_health(
+    baselines: Baselines, tmp_path: Path, source: str, fault: str
+) -> None:
     # SQLite only: the faults are the sources'; the store suite covers both databases.
-    store = Store.open(sqlite_url, failures_before_alert=THRESHOLD)
-    # Polled alongside: the next two sources, one of which changes meanwhile (the witness).
-    index = SOURCES.index(source)
-    names = [SOURCES[(index + step) % len(SOURCES)] for step in range(3)]
+    url, baseline_done = baselines.copy_to(source, tmp_path / "trialwatch.db")
+    store = Store.open(url, failures_before_alert=THRESHOLD)
     try:
         with httpx.Client() as client:
-            harness = Harness(store, client, names)
+            harness = Harness(store, client, neighbours(source), start=baseline_done)
             with serving(harness.sources):
                 _run_matrix_case(harness, source, fault)
     finally:
@@ -159,7 +209,6 @@ def test_fault_changes_nothing_but_health(sqlite_url: str, source: str, fault: s
 
 
 def _run_matrix_case(harness: Harness, source: str, fault: str) -> None:
-    baseline(harness)
     faulted = harness.source(source)
     others = [fake for fake in harness.sources if fake is not faulted]
     assert others, "a fault must be seen next to sources that keep working"
