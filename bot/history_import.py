@@ -3,6 +3,10 @@
 Runs after a `check` has delivered its alerts and from the service's housekeeping job, so a
 slow or failing history API never fails or delays a poll. Each trial is one attempt: versions
 stored before a failure stay, and the next run fetches only the ones still missing.
+
+A history API that is down must not cost one failed request (and one warning) per listed
+trial on every run: a run stops after FAILURES_IN_A_ROW trials failed one after another, and
+each run starts with the trials that failed least, so the ones left over get their turn next.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from watchers.registry import trial_registries
 __all__ = ["HistoryImport", "ImportOutcome", "history_trials"]
 
 log = logging.getLogger(__name__)
+
+# After this many trials failed one after another, the API is down for now: stop this run.
+FAILURES_IN_A_ROW = 3
 
 
 @dataclass(frozen=True)
@@ -60,14 +67,40 @@ class HistoryImport:
 
     def run(self, topics: Iterable[Topic], store: Store) -> list[ImportOutcome]:
         """Import every topic's trials once; never raises for a source failure."""
-        outcomes: list[ImportOutcome] = []
-        done: set[str] = set()
+        wanted: dict[str, str | None] = {}
         for topic in topics:
             for nct, update in history_trials(topic, store).items():
-                if nct not in done:
-                    done.add(nct)
-                    outcomes.append(self.import_trial(nct, update))
+                wanted.setdefault(nct, update)
+        outcomes: list[ImportOutcome] = []
+        failed = 0
+        order = self._least_failed_first(wanted)
+        for done, nct in enumerate(order, start=1):
+            outcome = self.import_trial(nct, wanted[nct])
+            outcomes.append(outcome)
+            failed = failed + 1 if outcome.error else 0
+            if failed >= FAILURES_IN_A_ROW and done < len(order):
+                log.warning(
+                    "registry history import paused: %d trials failed in a row (last: %s); "
+                    "the other %d wait for the next run",
+                    failed,
+                    outcome.error,
+                    len(order) - done,
+                )
+                break
         return outcomes
+
+    def _least_failed_first(self, wanted: dict[str, str | None]) -> list[str]:
+        """Trials never failing first, then those failing longest ago: everyone gets a turn."""
+        health = {h.nct: h for h in self._history.health(wanted)}
+
+        def key(nct: str) -> tuple[int, float]:
+            seen = health.get(nct)
+            if seen is None or not seen.consecutive_failures:
+                return (0, 0.0)
+            tried = seen.last_attempt.timestamp() if seen.last_attempt else 0.0
+            return (seen.consecutive_failures, tried)
+
+        return sorted(wanted, key=key)
 
     def import_trial(self, nct: str, update: str | None) -> ImportOutcome:
         """One trial: read the version list when the record changed since, fetch what is new."""

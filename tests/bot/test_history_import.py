@@ -7,6 +7,7 @@ The end-to-end part runs the real CLI against a respx-mocked registry and histor
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,9 +16,13 @@ import respx
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.history_import import FAILURES_IN_A_ROW, HistoryImport
 from state.store import Store
 from tests.bot.history_world import FUSION, HistoryApi
 from tests.bot.test_end_to_end import CTGOV, Registry
+from watchers.ctgov_history import HistoryClient
+from watchers.http import Http, build_client
+from watchers.model import Topic
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -111,3 +116,43 @@ def test_a_failing_history_api_fails_no_poll_and_has_its_own_health_line(
     cli("check", "--config", path)
     assert history.requests[requests_before:] == ["history", "2", "3"]
     assert f"Registry history {FUSION}: ok" in cli("status", FUSION, "--config", path)
+
+
+def test_a_history_api_that_is_down_costs_a_few_requests_per_run_and_everyone_gets_a_turn(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Six listed trials, the history API answering 404 for all: a run stops after three
+    failures in a row with one summary line, and the next run tries the other three first."""
+    trials = tuple(f"NCT0000000{n}" for n in range(1, 7))
+    asked: list[str] = []
+
+    def not_here(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path.split("/")[-2])
+        return httpx.Response(404, text="not here")
+
+    store = Store.open(db_url)
+    try:
+        with respx.mock(assert_all_called=False) as router:
+            router.get(url__regex=r"^https://clinicaltrials\.gov/api/int/studies/.*").mock(
+                side_effect=not_here
+            )
+            with build_client() as client:
+                http = Http(client, min_interval=0, max_retries=0, sleep=lambda _s: None)
+                ticks = iter(datetime(2026, 11, 30, hour, tzinfo=UTC) for hour in range(24))
+                importer = HistoryImport(
+                    HistoryClient(http), store.history, clock=lambda: next(ticks)
+                )
+                topic = Topic(name="ulefnersen", trials=trials)
+                with caplog.at_level("WARNING", logger="bot.history_import"):
+                    first = importer.run([topic], store)
+                    second = importer.run([topic], store)
+                    third = importer.run([topic], store)
+    finally:
+        store.close()
+    assert FAILURES_IN_A_ROW == 3
+    assert asked == [*trials[:3], *trials[3:], *trials[:3]]
+    assert [len(run) for run in (first, second, third)] == [3, 3, 3]
+    paused = [r.getMessage() for r in caplog.records if "paused" in r.getMessage()]
+    assert len(paused) == 3
+    assert "3 trials failed in a row" in paused[0]
+    assert "the other 3 wait for the next run" in paused[0]
