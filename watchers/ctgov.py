@@ -25,7 +25,7 @@ from watchers.coerce import (
 from watchers.ctgov_fields import StudyPath, dated, enrollment
 from watchers.ctgov_sites import sites_of
 from watchers.ctgov_version import QUERY_KEY, STAMP_KEY, data_timestamp, query_fingerprint
-from watchers.http import Http, decode_json
+from watchers.http import Http
 from watchers.match import find_alias_in
 from watchers.model import (
     FetchError,
@@ -36,6 +36,7 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
+from watchers.responses import decode_json
 from watchers.spec import FieldDelta, Fields, Folding, Retention, Severity, SourceKind, SourceSpec
 from watchers.trial_ids import nct_id
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from watchers.coerce import as_list, as_map, day_first, kind_name, nonblank, nonblanks
-from watchers.http import Http, decode_json
+from watchers.http import Http
 from watchers.match import find_alias_in
 from watchers.model import (
     FetchError,
@@ -26,6 +26,7 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
+from watchers.responses import decode_json
 from watchers.spec import (
     BuildContext,
     FieldDelta,

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from watchers.coerce import day_first, nonblank
-from watchers.http import Http, decode_json
+from watchers.http import Http
 from watchers.match import find_alias_in
 from watchers.model import (
     FieldValue,
@@ -21,6 +21,7 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
+from watchers.responses import decode_json
 from watchers.shared_fetch import SharedFetch
 from watchers.spec import FieldDelta, Fields, Folding, Retention, Severity, SourceKind, SourceSpec
 from watchers.terms import held_validators, terms_digest

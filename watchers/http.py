@@ -20,7 +20,6 @@ from watchers.responses import (
     decode_json,
     describe,
     error_detail,
-    is_unreachable,
     refuse_unasked_304,
     retry_after_seconds,
 )
@@ -31,8 +30,6 @@ __all__ = [
     "Http",
     "Params",
     "build_client",
-    "decode_json",
-    "is_unreachable",
     "validator_keys",
     "validators_in",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from watchers.claims import detect_claim
 from watchers.coerce import as_list, as_map, kind_name, nonblank, utc_day
-from watchers.http import Http, decode_json
+from watchers.http import Http
 from watchers.match import find_alias_in, find_mention
 from watchers.model import (
     FetchError,
@@ -30,6 +30,7 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
+from watchers.responses import decode_json
 from watchers.spec import (
     BuildContext,
     FieldDelta,

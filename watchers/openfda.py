@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchers.coerce import as_list, as_map, kind_name, nonblank, nonblanks
-from watchers.http import Http, decode_json
+from watchers.http import Http
 from watchers.match import find_alias_in
 from watchers.model import (
     FetchError,
@@ -22,6 +22,7 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
+from watchers.responses import decode_json
 from watchers.spec import FieldDelta, Fields, Folding, Retention, Severity, SourceKind, SourceSpec
 
 __all__ = [

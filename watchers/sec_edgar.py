@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from watchers.coerce import as_map, kind_name, nonblank, nonblanks, utc_day
-from watchers.http import Http, decode_json
+from watchers.http import Http
 from watchers.model import (
     FetchError,
     FieldValue,
@@ -25,6 +25,7 @@ from watchers.model import (
     Topic,
     freeze_fields,
 )
+from watchers.responses import decode_json
 from watchers.spec import (
     BuildContext,
     FieldDelta,
