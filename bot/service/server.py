@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from bot.service.prompt_server import PromptServer
 from bot.service.read_gate import ReadGate
+from bot.service.signed_requests import signed_body
 from state.store import Store
 from state.types import DestinationHealth
 
@@ -33,8 +34,6 @@ log = logging.getLogger(__name__)
 # Slack gives up after 3 s ("Timeout was reached", docs/sources.md#slack-slash-commands): answer
 # something before that.
 ANSWER_BUDGET = 2.5
-# A slash-command body is a few hundred bytes; refuse to buffer anything much bigger.
-MAX_BODY = 64 * 1024
 BUSY = "trialwatch is slow to read its database right now; please try again in a minute."
 FAILED = "trialwatch could not read its status just now; the error is in its log."
 DISABLED = (
@@ -90,31 +89,6 @@ def _destination_report(health: DestinationHealth) -> dict[str, Any]:
     }
 
 
-def _verified(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:
-    try:
-        return verifier.is_valid_request(body, dict(request.headers))
-    except (ValueError, OverflowError):  # a timestamp that is not a number, or 400 digits long
-        return False
-
-
-def _rejected(request: Request, status: int, reason: str) -> Response:
-    # Who asked and why it was refused; never the signature, the secret or the body.
-    client = request.client.host if request.client else "?"
-    log.warning("slack command rejected status=%d client=%s reason=%s", status, client, reason)
-    return PlainTextResponse(f"{reason}\n", status_code=status)
-
-
-async def _read_body(request: Request) -> bytes | None:
-    """The raw body (the signature covers exact bytes), or None when it exceeds MAX_BODY."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def create_asgi_app(
     *,
     answer: Callable[[str], dict[str, Any]],
@@ -135,11 +109,9 @@ def create_asgi_app(
         if verifier is None:
             log.warning("slack command rejected status=503 reason=SLACK_SIGNING_SECRET is not set")
             return PlainTextResponse(DISABLED, status_code=503)
-        body = await _read_body(request)
-        if body is None:
-            return _rejected(request, 413, "request body too large")
-        if not _verified(verifier, body, request):
-            return _rejected(request, 401, "invalid or stale Slack signature")
+        body = await signed_body(request, verifier, what="slack command", log=log)
+        if isinstance(body, Response):
+            return body
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         text = form.get("text", [""])[0]
         started = time.perf_counter()

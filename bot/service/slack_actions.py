@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.service.server import ANSWER_BUDGET, _read_body, _verified
+from bot.service.server import ANSWER_BUDGET
+from bot.service.signed_requests import refused, signed_body
 from bot.triage.actions import ClickHandler, Recorded
 from bot.triage.clicks import BadClick, Click, parse_form
 
@@ -29,13 +30,6 @@ log = logging.getLogger(__name__)
 
 UNSIGNED = "Slack buttons are disabled: SLACK_SIGNING_SECRET is not set.\n"
 NO_SLACK = "Slack buttons are disabled: SLACK_BOT_TOKEN is not set.\n"
-
-
-def _refused(request: Request, status: int, reason: str) -> Response:
-    # Who asked and why; never the signature, the secret or the body.
-    client = request.client.host if request.client else "?"
-    log.warning("slack action rejected status=%d client=%s reason=%s", status, client, reason)
-    return PlainTextResponse(f"{reason}\n", status_code=status)
 
 
 async def _record(clicks: ClickHandler, click: Click, budget: float) -> Recorded | None:
@@ -77,15 +71,13 @@ def actions_route(
             text = UNSIGNED if verifier is None else NO_SLACK
             log.warning("slack action rejected status=503 reason=%s", text.strip())
             return PlainTextResponse(text, status_code=503)
-        body = await _read_body(request)
-        if body is None:
-            return _refused(request, 413, "request body too large")
-        if not _verified(verifier, body, request):
-            return _refused(request, 401, "invalid or stale Slack signature")
+        body = await signed_body(request, verifier, what="slack action", log=log)
+        if isinstance(body, Response):
+            return body
         try:
             recorded = await _record(clicks, parse_form(body), answer_budget)
         except BadClick as exc:
-            return _refused(request, 400, str(exc))
+            return refused(request, 400, str(exc), what="slack action", log=log)
         except Exception:
             log.exception("slack action could not be recorded")
             return PlainTextResponse("trialwatch could not record it; try again\n", 503)
