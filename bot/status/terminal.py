@@ -7,11 +7,11 @@ from datetime import datetime
 
 from bot.destinations.quiet import quiet_note
 from bot.status.triage_lines import triage_lines
+from bot.status.trial_facts import site_summary, verification_note
 from bot.terminal_text import one_line
 from state.clocks import clock_note
 from state.fields import field_label, format_value, humanize_enum, source_label, status_words
 from state.timeline import timeline_lines
-from state.trial_facts import site_summary, verification_note
 from state.types import (
     Alert,
     DestinationHealth,
