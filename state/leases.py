@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Table, or_, select, update
+from sqlalchemy import Engine, Table, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
@@ -69,18 +70,33 @@ class PollLeases:
 
     def renew(self, topic: str, source: str, *, owner: str, at: datetime, ttl: timedelta) -> bool:
         """Extend `owner`'s lease to `at + ttl`; False if it is no longer theirs."""
-        with Session(self.engine) as session:
-            renewed = session.exec(
-                update(PollStateRow)
+        return bool(self.renew_many([(topic, source)], owner=owner, at=at, ttl=ttl))
+
+    def renew_many(
+        self,
+        pairs: Collection[tuple[str, str]],
+        *,
+        owner: str,
+        at: datetime,
+        ttl: timedelta,
+    ) -> set[tuple[str, str]]:
+        """Extend `owner`'s leases on `pairs` to `at + ttl` in one statement; the pairs that
+        were still `owner`'s (the others ran out and were taken over)."""
+        if not pairs:
+            return set()
+        table = _table()
+        with self.engine.connect() as connection:
+            kept = connection.execute(
+                update(table)
                 .where(
-                    col(PollStateRow.topic) == topic,
-                    col(PollStateRow.source) == source,
-                    col(PollStateRow.lease_owner) == owner,
+                    table.c.lease_owner == owner,
+                    tuple_(table.c.topic, table.c.source).in_(list(pairs)),
                 )
                 .values(lease_until=at + ttl)
-            )
-            session.commit()
-            return bool(renewed.rowcount == 1)
+                .returning(table.c.topic, table.c.source)
+            ).all()
+            connection.commit()
+        return {(topic, source) for topic, source in kept}
 
     def release(self, topic: str, source: str, *, owner: str) -> None:
         """Give the lease back (only if `owner` still holds it)."""

@@ -17,6 +17,7 @@ from state.digest_log import DigestClaim, DigestRun
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.enrich import enrich
 from state.history import RegistryHistory
+from state.lease_renewal import LeaseRenewer
 from state.leases import PollLeases, lease_lost, release_in
 from state.migrate import upgrade
 from state.outbox import Destinations, Outbox
@@ -67,6 +68,8 @@ class Store:
         self.retention = timedelta(days=retention_days)
         self.max_per_poll = max_per_poll
         self._status_cache = StatusCache()
+        # Keeps every lease of this process's polls in flight alive (state/lease_renewal.py).
+        self.lease_renewer = LeaseRenewer(PollLeases(engine))
 
     @classmethod
     def open(
@@ -95,7 +98,8 @@ class Store:
         return store
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Stop renewing poll leases and release pooled connections."""
+        self.lease_renewer.close()
         self.engine.dispose()
 
     def ping(self) -> None:
