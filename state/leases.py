@@ -9,12 +9,13 @@ time to live. The poll's own commit gives the lease back (Store.apply_poll with 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Table, or_, select, tuple_, update
+from sqlalchemy import Engine, Select, Table, Update, bindparam, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
@@ -112,28 +113,18 @@ def _take(
     ttl: timedelta,
     min_gap: timedelta | None,
 ) -> dict[str, str] | None:
-    table = _table()
-    conditions = [
-        table.c.topic == topic,
-        table.c.source == source,
-        or_(table.c.lease_owner.is_(None), table.c.lease_until < at),
-    ]
+    take, held = _take_statements(min_gap is not None)
+    pair = {"k_topic": topic, "k_source": source}
+    taking = pair | {"k_at": at, "k_owner": owner, "k_until": at + ttl}
     if min_gap is not None:
-        last = table.c.last_attempt
-        conditions.append(or_(last.is_(None), last <= at - min_gap))
+        taking["k_since"] = at - min_gap
     # Core, not the ORM: this runs before every poll, and nothing here needs an entity.
     with engine.connect() as connection:
-        taken = connection.execute(
-            update(table)
-            .where(*conditions)
-            .values(lease_owner=owner, lease_until=at + ttl)
-            .returning(table.c.meta_json)
-        ).first()
+        taken = connection.execute(take, taking).first()
         if taken is not None:
             connection.commit()
             return dict(json.loads(taken[0]))
-        held = select(table.c.topic).where(table.c.topic == topic, table.c.source == source)
-        if connection.execute(held).first() is not None:
+        if connection.execute(held, pair).first() is not None:
             return None  # held by another poller, or polled within min_gap
     # The first poll of this pair: whoever inserts the row first holds the lease.
     with Session(engine) as session:
@@ -150,6 +141,32 @@ def _take(
 
 def _table() -> Table:
     return SQLModel.metadata.tables[PollStateRow.__tablename__]
+
+
+@functools.cache
+def _take_statements(gap: bool) -> tuple[Update, Select[tuple[str]]]:
+    """The lease-taking UPDATE (with `gap`: also refused within min_gap) and the "is the row
+    there" probe; built once, so a poll pays neither for building nor for the cache key."""
+    table = _table()
+    stamp = table.c.lease_until.type
+    conditions = [
+        table.c.topic == bindparam("k_topic"),
+        table.c.source == bindparam("k_source"),
+        or_(table.c.lease_owner.is_(None), table.c.lease_until < bindparam("k_at", type_=stamp)),
+    ]
+    if gap:
+        last = table.c.last_attempt
+        conditions.append(or_(last.is_(None), last <= bindparam("k_since", type_=stamp)))
+    take = (
+        update(table)
+        .where(*conditions)
+        .values(lease_owner=bindparam("k_owner"), lease_until=bindparam("k_until", type_=stamp))
+        .returning(table.c.meta_json)
+    )
+    held = select(table.c.topic).where(
+        table.c.topic == bindparam("k_topic"), table.c.source == bindparam("k_source")
+    )
+    return take, held
 
 
 def _release(engine: Engine, topic: str, source: str, owner: str) -> None:

@@ -152,12 +152,12 @@ class Store:
         move a results clock. `owner`: the poll lease is given back in the same commit, and a
         poller whose lease was taken over stores nothing (outcome "skipped").
         """
+        if result.unchanged:  # Core on a bare connection: no ORM session in the common case
+            with self.engine.connect() as connection:
+                if record_unchanged(connection, result, started=started, at=at, owner=owner):
+                    connection.commit()
+                    return PollReport(outcome=PollOutcome.UNCHANGED, changes=())
         with Session(self.engine) as session:
-            if result.unchanged and record_unchanged(
-                session, result, started=started, at=at, owner=owner
-            ):
-                session.commit()
-                return PollReport(outcome=PollOutcome.UNCHANGED, changes=())
             state = load_state(session, result.topic, result.source)
             if owner is not None and not release_in(state, owner):
                 return _lease_lost(result.topic, result.source)

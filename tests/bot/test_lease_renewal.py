@@ -94,14 +94,16 @@ def test_one_statement_renews_every_lease_in_flight(app: App) -> None:
         if statement.lstrip().upper().startswith("UPDATE") and "lease_until" in statement:
             renews.append(statement)
 
-    passed = threading.Event()
+    all_held, renewed, waits = threading.Event(), threading.Event(), []
 
-    def wait(_seconds: float) -> bool:
-        if passed.is_set():
-            return True
-        clock.advance(minutes=14)
-        passed.set()
-        return False
+    def wait(_seconds: float) -> bool:  # the first pause: 14 minutes; the second: stop
+        waits.append(_seconds)
+        if len(waits) == 1:
+            assert all_held.wait(_PATIENCE)
+            clock.advance(minutes=14)
+            return False
+        renewed.set()
+        return True
 
     renewer = LeaseRenewer(leases, wait=wait)
     event.listen(app.store.engine, "before_cursor_execute", count)
@@ -109,8 +111,9 @@ def test_one_statement_renews_every_lease_in_flight(app: App) -> None:
         with ExitStack() as held:
             for topic, source in pairs:
                 held.enter_context(renewer.holding(topic, source, owner="a", ttl=TTL, clock=clock))
-            assert passed.wait(_PATIENCE)
-            renewer.close()  # the renewal made before the second wait has been committed
+            all_held.set()
+            assert renewed.wait(_PATIENCE)
+            renewer.close()
     finally:
         event.remove(app.store.engine, "before_cursor_execute", count)
     assert len(renews) == 1  # three leases, one statement
