@@ -10,17 +10,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from slack_sdk import WebClient
 
 from bot.config import LoadedConfig, Settings
 from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
-from bot.destinations.notify.destination import AppriseDestination
 from bot.destinations.outlet import DeliveryReport, Destination
-from bot.destinations.slack.client import build_slack_client as _build_slack_client
-from bot.destinations.slack.delivery import SlackDestination
 from bot.history_import import HistoryImport, ImportOutcome
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
@@ -29,8 +26,6 @@ from bot.reader import mark_quiet, open_store, quiet_hours, utc_now
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
 from bot.topics import UnknownTopicError, find_topic, topics_from_settings
-from bot.triage.actions import ClickHandler
-from bot.triage.gate import SlackTriage
 from state.outbox import DestinationHealth, Route
 from state.store import Destinations, Store
 from state.types import Severity, TopicStatus
@@ -39,6 +34,12 @@ from watchers.ctgov_history import HistoryClient
 from watchers.deadline import DeadlineWatcher
 from watchers.http import Http, build_client
 from watchers.model import Topic
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.triage.actions import ClickHandler
+    from bot.triage.gate import SlackTriage
 
 __all__ = [
     "App",
@@ -218,6 +219,8 @@ def _destinations(
     settings, secrets = config.settings, config.secrets
     found: list[Destination] = []
     if slack_client is not None:
+        from bot.destinations.slack.delivery import SlackDestination
+
         found.append(
             SlackDestination(
                 slack_client,
@@ -227,6 +230,8 @@ def _destinations(
             )
         )
     redact = Redactor(secrets.values())
+    if settings.notify:
+        from bot.destinations.notify.destination import AppriseDestination
     for entry in settings.notify:
         url, missing = entry.url, "no URL configured"
         if entry.url_env:
@@ -271,7 +276,7 @@ def open_app(
             secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
         )
     # Snooze and mute apply to Slack, where they are clicked (bot/triage/).
-    slack_triage = SlackTriage(store.triage, clock) if slack_client is not None else None
+    slack_triage = _slack_triage(store, clock) if slack_client is not None else None
     destinations = _destinations(config, store, slack_client, write or _stdout_write, slack_triage)
     quiet = quiet_hours(settings)
     deliverers = [
@@ -291,16 +296,37 @@ def open_app(
             deliverers=deliverers,
             clock=clock,
             history_import=_history_import(settings, http, store, clock),
-            clicks=(
-                ClickHandler(store.triage, slack_triage, slack_client, clock)
-                if slack_triage is not None
-                else None
-            ),
+            clicks=_clicks(store, slack_triage, slack_client, clock),
         )
     finally:
         if http_client is None:
             client.close()
         store.close()
+
+
+def _build_slack_client(token: str, api_url: str, **options: Any) -> WebClient:
+    """The Slack Web API client (bot/destinations/slack/client.py); Slack's SDK is imported
+    only when a bot token is set: `check` without Slack never loads it."""
+    from bot.destinations.slack.client import build_slack_client
+
+    return build_slack_client(token, api_url, **options)
+
+
+def _slack_triage(store: Store, clock: Clock) -> SlackTriage:
+    from bot.triage.gate import SlackTriage
+
+    return SlackTriage(store.triage, clock)
+
+
+def _clicks(
+    store: Store, triage: SlackTriage | None, slack_client: WebClient | None, clock: Clock
+) -> ClickHandler | None:
+    """Button clicks are answered where Slack delivers (with its triage), else not at all."""
+    if triage is None:
+        return None
+    from bot.triage.actions import ClickHandler
+
+    return ClickHandler(store.triage, triage, slack_client, clock)
 
 
 def _history_import(

@@ -201,7 +201,7 @@ def status(
             raise typer.Exit(1) from None
         now = application.clock()
         if unacked:
-            for line in unacked_lines(application.store.triage.unacknowledged(topic.name, now)):
+            for line in unacked_lines(application.store.unacknowledged(topic.name, now)):
                 typer.echo(one_line(line))
             return
         status_card = application.topic_status(topic.name)

@@ -10,13 +10,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.config import LoadedConfig, Settings
 from bot.destinations.quiet import QuietHours
 from bot.topics import find_topic, topics_from_settings
-from state.store import Store
+from state.reading import StoredState
 from state.types import DestinationHealth, TopicStatus
 from watchers.model import Topic
+
+if TYPE_CHECKING:
+    from state.store import Store
 
 __all__ = [
     "Reader",
@@ -57,7 +61,7 @@ class Reader:
     """The stored state of the configured topics, read-only by intent."""
 
     config: LoadedConfig
-    store: Store
+    store: StoredState
     topics: list[Topic]
     clock: Clock
 
@@ -87,6 +91,8 @@ _CONNECTIONS_BESIDES_POLLS = 10
 def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     """The configured store; pending migrations applied (migrate=False: refused); a
     connection pool as large as the service's threads that use it at once."""
+    from state.store import Store  # polls, outbox, digest: what no read-only command loads
+
     return Store.open(
         settings.storage.url,
         failures_before_alert=settings.health.failures_before_alert,
@@ -99,9 +105,10 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
 
 @contextmanager
 def open_reader(config: LoadedConfig, *, clock: Clock = utc_now) -> Iterator[Reader]:
-    """Open the store (pending migrations applied, as every command does) and close it after."""
+    """Open the stored state (pending migrations applied, as every command does) and close it
+    after."""
     settings = config.settings
-    store = open_store(settings)
+    store = StoredState.open(settings.storage.url)
     try:
         yield Reader(config, store, topics_from_settings(settings), clock)
     finally:

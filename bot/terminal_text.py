@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["one_line", "printable"]
+__all__ = ["one_line", "printable", "shown_name"]
 
 # ANSI/VT escape sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks), DCS/PM/APC
 # strings, two-byte escapes, and their 8-bit C1 forms.
@@ -31,3 +31,8 @@ def printable(text: str) -> str:
 def one_line(text: str) -> str:
     """`text` for a one-line field: escapes and controls gone, every line break folded to ' '."""
     return printable(_BREAKS.sub(" ", _ESCAPES.sub("", text))).replace("\t", " ")
+
+
+def shown_name(user_name: str) -> str:
+    """A Slack user name as plain text (`@ana`): one line, never a mention."""
+    return "@" + one_line(user_name).lstrip("@")[:80]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
 from state.types import (
     Alert,
     Change,
@@ -19,6 +18,11 @@ from state.types import (
     StoredObservation,
 )
 from watchers.model import FieldValue, Observation, freeze_fields
+
+if TYPE_CHECKING:  # rows come as ORM objects or as Core rows (status reads build no ORM)
+    from sqlalchemy import Row
+
+    from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
 
 __all__ = [
     "alert_from_rows",
@@ -101,7 +105,7 @@ def _load_field_changes(text: str) -> tuple[FieldChange, ...]:
     )
 
 
-def observation_from_row(row: SnapshotRow) -> StoredObservation:
+def observation_from_row(row: SnapshotRow | Row[Any]) -> StoredObservation:
     """A snapshot row as a StoredObservation."""
     obs = Observation(
         source=row.source,
@@ -125,7 +129,9 @@ def observation_from_row(row: SnapshotRow) -> StoredObservation:
     )
 
 
-def alert_from_rows(row: AlertRow, delivery: DeliveryRow | None = None) -> Alert:
+def alert_from_rows(
+    row: AlertRow | Row[Any], delivery: DeliveryRow | Row[Any] | None = None
+) -> Alert:
     """An alert row (and optionally one of its deliveries) as an Alert."""
     assert row.id is not None  # rows come from the database
     change = Change(
@@ -164,7 +170,7 @@ def alert_from_rows(row: AlertRow, delivery: DeliveryRow | None = None) -> Alert
     )
 
 
-def health_from_row(row: PollStateRow, *, stale: str | None = None) -> SourceHealth:
+def health_from_row(row: PollStateRow | Row[Any], *, stale: str | None = None) -> SourceHealth:
     """A poll-state row as the SourceHealth people see."""
     return SourceHealth(
         source=row.source,

@@ -3,71 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from state.history_read import health_in, versions_in
 from state.tables import HistoryStateRow, RegistryVersionRow
 from state.types import HistoryHealth
 from watchers.model import RegistryVersion
 
-__all__ = ["RegistryHistory", "health_in", "versions_in"]
-
-
-def _version(row: RegistryVersionRow) -> RegistryVersion:
-    return RegistryVersion(
-        nct=row.nct_id,
-        version=row.version,
-        date=row.date,
-        overall_status=row.overall_status,
-        start_date=row.start_date,
-        primary_completion_date=row.primary_completion_date,
-        completion_date=row.completion_date,
-        enrollment=row.enrollment,
-        module_labels=tuple(json.loads(row.module_labels_json)),
-    )
-
-
-def _health(row: HistoryStateRow) -> HistoryHealth:
-    return HistoryHealth(
-        nct=row.nct_id,
-        last_attempt=row.last_attempt,
-        last_success=row.last_success,
-        consecutive_failures=row.consecutive_failures,
-        last_error=row.last_error,
-        caught_up_with=row.caught_up_with,
-    )
-
-
-def versions_in(session: Session, ncts: Collection[str]) -> dict[str, list[RegistryVersion]]:
-    """Stored versions of several trials in one query, oldest first per trial."""
-    wanted = sorted(set(ncts))
-    if not wanted:
-        return {}
-    rows = session.exec(
-        select(RegistryVersionRow)
-        .where(col(RegistryVersionRow.nct_id).in_(wanted))
-        .order_by(col(RegistryVersionRow.nct_id), col(RegistryVersionRow.version))
-    ).all()
-    found: dict[str, list[RegistryVersion]] = {}
-    for row in rows:
-        found.setdefault(row.nct_id, []).append(_version(row))
-    return found
-
-
-def health_in(session: Session, ncts: Collection[str]) -> list[HistoryHealth]:
-    """The import's health for these trials (those ever attempted), by trial id."""
-    wanted = sorted(set(ncts))
-    if not wanted:
-        return []
-    rows = session.exec(
-        select(HistoryStateRow)
-        .where(col(HistoryStateRow.nct_id).in_(wanted))
-        .order_by(col(HistoryStateRow.nct_id))
-    ).all()
-    return [_health(row) for row in rows]
+__all__ = ["RegistryHistory"]
 
 
 class RegistryHistory:
@@ -86,7 +33,7 @@ class RegistryHistory:
         if not wanted:  # no query (and no connection) for nothing
             return {}
         with Session(self._engine) as session:
-            return versions_in(session, wanted)
+            return versions_in(session.connection(), wanted)
 
     def known_versions(self, nct: str) -> set[int]:
         """Version numbers already stored for a trial."""
@@ -122,7 +69,7 @@ class RegistryHistory:
         if not wanted:
             return []
         with Session(self._engine) as session:
-            return health_in(session, wanted)
+            return health_in(session.connection(), wanted)
 
     def caught_up_with(self, nct: str) -> str | None:
         """The live record's update date the last complete import reached (None: never)."""

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, update
 from sqlmodel import Session, col, select
 
 from state.codec import alert_from_rows, aware
+from state.delivery_health import destination_health
 from state.tables import AlertRow, DeliveryRow
 from state.types import Alert, DeliveryState, DestinationHealth, Severity
 
@@ -30,7 +31,6 @@ __all__ = [
     "Route",
     "ThreadParent",
     "as_route",
-    "destination_health",
 ]
 
 # Longer than one post can take with the Slack client's timeouts and retries (a few minutes at
@@ -348,7 +348,7 @@ class Outbox:
         with rows (e.g. one removed from the configuration) is listed too.
         """
         with Session(self.engine) as session:
-            return destination_health(session, destinations)
+            return destination_health(session.connection(), destinations)
 
     def _update(self, delivery_id: int, token: str, values: dict[str, object]) -> bool:
         # A deliverer whose lease was taken over must not write.
@@ -361,46 +361,3 @@ class Outbox:
             result = session.exec(query.values(values))
             session.commit()
             return bool(result.rowcount == 1)
-
-
-def destination_health(
-    session: Session, destinations: Collection[str] = ()
-) -> list[DestinationHealth]:
-    """Per destination: pending and failed counts, last delivery, what is going wrong
-    (`destinations` listed even before their first delivery)."""
-    counts = session.exec(
-        select(
-            DeliveryRow.destination,
-            func.sum(case((col(DeliveryRow.state).in_(_WAITING), 1), else_=0)),
-            func.sum(case((col(DeliveryRow.state) == _FAILED, 1), else_=0)),
-            func.max(DeliveryRow.delivered_at),
-        ).group_by(col(DeliveryRow.destination))
-    ).all()
-    found = {name: DestinationHealth(name) for name in destinations}
-    for name, pending, failed, delivered in counts:
-        retry = _latest_error(session, name, _WAITING)
-        gave_up = _latest_error(session, name, (_FAILED,))
-        found[name] = DestinationHealth(
-            destination=name,
-            pending=int(pending or 0),
-            failed=int(failed or 0),
-            last_delivered=aware(delivered),
-            retry_error=retry.last_error if retry else None,
-            retry_since=aware(retry.last_attempt_at) if retry else None,
-            last_failed_at=aware(gave_up.last_attempt_at) if gave_up else None,
-            last_failed_error=gave_up.last_error if gave_up else None,
-        )
-    return sorted(found.values(), key=lambda h: h.destination)
-
-
-def _latest_error(
-    session: Session, destination: str, states: tuple[str, ...]
-) -> DeliveryRow | None:
-    """The most recently attempted row of `destination` in `states` that has an error."""
-    return session.exec(
-        select(DeliveryRow)
-        .where(DeliveryRow.destination == destination, col(DeliveryRow.state).in_(states))
-        .where(col(DeliveryRow.last_error).is_not(None), col(DeliveryRow.meant_for).is_(None))
-        .order_by(col(DeliveryRow.last_attempt_at).desc(), col(DeliveryRow.id).desc())
-        .limit(1)
-    ).first()

@@ -22,17 +22,18 @@ import threading
 from collections.abc import Hashable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import Connection, or_, text
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Row, or_, select, text
 
 from state.codec import alert_from_rows, aware, health_from_row, observation_from_row
-from state.history import health_in, versions_in
-from state.outbox import destination_health
+from state.core_tables import alert, delivery, poll_state, snapshot
+from state.delivery_health import destination_health
+from state.history_read import health_in, versions_in
 from state.source_sql import from_sources
 from state.staleness import stale_note
-from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
-from state.triage import triage_summary
+from state.triage_read import triage_summary
 from state.triage_types import TriageSummary
 from state.types import DeliveryState, SourceHealth, TopicStatus
 from watchers.registry import specs_where
@@ -64,57 +65,62 @@ def data_stamp(connection: Connection) -> tuple[Hashable, Hashable] | None:
     return identity, (row[0], row[1])
 
 
-def read_status(session: Session, topic: str, *, alerts: int = 5) -> TopicStatus:
+def read_status(connection: Connection, topic: str, *, alerts: int = 5) -> TopicStatus:
     """Trials, latest alerts, failed deliveries and source health of a topic (one connection)."""
-    trial_rows = session.exec(
-        select(SnapshotRow)
+    trial_rows = connection.execute(
+        select(snapshot)
         .where(
-            SnapshotRow.topic == topic,
-            from_sources(col(SnapshotRow.source), specs_where(kind=SourceKind.TRIAL_REGISTRY)),
+            snapshot.c.topic == topic,
+            from_sources(snapshot.c.source, specs_where(kind=SourceKind.TRIAL_REGISTRY)),
         )
-        .order_by(col(SnapshotRow.key))
+        .order_by(snapshot.c.key)
     ).all()
-    alert_rows = session.exec(
-        select(AlertRow)
-        .where(AlertRow.topic == topic)
-        .order_by(col(AlertRow.id).desc())
-        .limit(alerts)
+    alert_rows = connection.execute(
+        select(alert).where(alert.c.topic == topic).order_by(alert.c.id.desc()).limit(alerts)
     ).all()
-    failed = session.exec(
-        select(AlertRow, DeliveryRow)
-        .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
-        .where(AlertRow.topic == topic)
+    failed = connection.execute(
+        select(alert, delivery)
+        .join(delivery, delivery.c.alert_id == alert.c.id)
+        .where(alert.c.topic == topic)
         .where(  # re-routed ones too: their own channel refused them for good
             or_(
-                col(DeliveryRow.state) == DeliveryState.FAILED.value,
-                col(DeliveryRow.meant_for).is_not(None),
+                delivery.c.state == DeliveryState.FAILED.value,
+                delivery.c.meant_for.is_not(None),
             )
         )
-        .order_by(col(AlertRow.id).desc())
+        .order_by(alert.c.id.desc())
         .limit(alerts)
     ).all()
     keys = [r.key for r in trial_rows]
     return TopicStatus(
         topic=topic,
         trials=tuple(observation_from_row(r) for r in trial_rows),
-        history={k: tuple(v) for k, v in versions_in(session, keys).items()},
-        history_health=tuple(health_in(session, keys)),
+        history={k: tuple(v) for k, v in versions_in(connection, keys).items()},
+        history_health=tuple(health_in(connection, keys)),
         recent_alerts=tuple(alert_from_rows(r) for r in alert_rows),
-        health=tuple(source_health(session, topic)),
-        failed_deliveries=tuple(alert_from_rows(a, d) for a, d in failed),
-        destinations=tuple(destination_health(session)),
+        health=tuple(source_health(connection, topic)),
+        failed_deliveries=tuple(alert_from_rows(*_alert_and_delivery(r)) for r in failed),
+        destinations=tuple(destination_health(connection)),
     )
 
 
-def source_health(session: Session, topic: str | None) -> list[SourceHealth]:
+def _alert_and_delivery(row: Row[Any]) -> tuple[Any, Any]:
+    """A joined row's alert and delivery columns, each by name (both tables have an `id`)."""
+    columns = row._mapping
+    alert_part = SimpleNamespace(**{c.name: columns[c] for c in alert.columns})
+    delivery_part = SimpleNamespace(**{c.name: columns[c] for c in delivery.columns})
+    return alert_part, delivery_part
+
+
+def source_health(connection: Connection, topic: str | None) -> list[SourceHealth]:
     """Source health rows, for one topic or all."""
-    query = select(PollStateRow).order_by(col(PollStateRow.topic), col(PollStateRow.source))
+    query = select(poll_state).order_by(poll_state.c.topic, poll_state.c.source)
     if topic is not None:
-        query = query.where(PollStateRow.topic == topic)
-    return [_health_of(r) for r in session.exec(query).all()]
+        query = query.where(poll_state.c.topic == topic)
+    return [_health_of(r) for r in connection.execute(query)]
 
 
-def _health_of(row: PollStateRow) -> SourceHealth:
+def _health_of(row: Row[Any]) -> SourceHealth:
     stale = stale_note(row.source, json.loads(row.meta_json), aware(row.last_success))
     return health_from_row(row, stale=stale)
 
@@ -133,28 +139,32 @@ class StatusCache:
         self._lock = threading.Lock()
 
     def read(
-        self, session: Session, topic: str, *, alerts: int = 5, at: datetime | None = None
+        self, connection: Connection, topic: str, *, alerts: int = 5, at: datetime | None = None
     ) -> TopicStatus:
         """The card as the database holds it now (with its triage at `at`, if given):
         remembered when nothing changed, else read."""
-        stamp = data_stamp(session.connection())
-        card = self._card(session, stamp, topic, alerts)
+        stamp = data_stamp(connection)
+        card = self._card(connection, stamp, topic, alerts)
         if at is None:
             return card
-        return replace(card, triage=self._triage_at(session, stamp, topic, at))
+        return replace(card, triage=self._triage_at(connection, stamp, topic, at))
 
     def _card(
-        self, session: Session, stamp: tuple[Hashable, Hashable] | None, topic: str, alerts: int
+        self,
+        connection: Connection,
+        stamp: tuple[Hashable, Hashable] | None,
+        topic: str,
+        alerts: int,
     ) -> TopicStatus:
         if stamp is None:
-            return read_status(session, topic, alerts=alerts)
+            return read_status(connection, topic, alerts=alerts)
         scope, version = stamp
         key = (topic, alerts, scope)
         with self._lock:
             kept = self._cards.get(key)
         if kept is not None and kept[0] == version:
             return kept[1]
-        card = read_status(session, topic, alerts=alerts)
+        card = read_status(connection, topic, alerts=alerts)
         with self._lock:
             if len(self._cards) >= self._size and key not in self._cards:
                 self._cards.clear()  # topics x pooled connections: more is a misuse
@@ -162,17 +172,21 @@ class StatusCache:
         return card
 
     def _triage_at(
-        self, session: Session, stamp: tuple[Hashable, Hashable] | None, topic: str, at: datetime
+        self,
+        connection: Connection,
+        stamp: tuple[Hashable, Hashable] | None,
+        topic: str,
+        at: datetime,
     ) -> TriageSummary:
         if stamp is None:
-            return triage_summary(session, topic, at)
+            return triage_summary(connection, topic, at)
         scope, version = stamp
         key = (topic, scope)
         with self._lock:
             kept = self._triage.get(key)
         if kept is not None and kept[0] == version and kept[1] <= at < kept[1] + TRIAGE_TTL:
             return kept[2]
-        summary = triage_summary(session, topic, at)
+        summary = triage_summary(connection, topic, at)
         with self._lock:
             if len(self._triage) >= self._size and key not in self._triage:
                 self._triage.clear()

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, delete, text, update
+from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
 from state import digest_log, retention
@@ -19,13 +19,12 @@ from state.enrich import enrich
 from state.history import RegistryHistory
 from state.lease_renewal import LeaseRenewer
 from state.leases import PollLeases, lease_lost, release_in
-from state.migrate import upgrade
 from state.outbox import Destinations, Outbox
 from state.poll_load import load_evidence, load_state
 from state.poll_writes import add_alert, add_run, health_change, record_unchanged, write_poll
+from state.reading import StoredState, open_engine
 from state.retention import PruneReport
 from state.snapshot import Snapshot, load_snapshot
-from state.status_read import StatusCache, source_health
 from state.tables import AlertRow, DeliveryRow, PollStateRow
 from state.timeline import DATE_FIELDS, annotate_moves
 from state.triage import Triage
@@ -35,9 +34,6 @@ from state.types import (
     ChangeKind,
     DeliveryState,
     PollOutcome,
-    SourceHealth,
-    StoredObservation,
-    TopicStatus,
 )
 from watchers.model import RegistryVersion, SourceResult
 
@@ -52,8 +48,9 @@ class PollReport:
     changes: tuple[Change, ...]
 
 
-class Store:
-    """Snapshots, the alert outbox, deliveries, source health and poll runs."""
+class Store(StoredState):
+    """Snapshots, the alert outbox, deliveries, source health and poll runs (the reads of
+    stored state are StoredState's, state/reading.py)."""
 
     def __init__(
         self,
@@ -63,11 +60,10 @@ class Store:
         retention_days: int = 90,
         max_per_poll: int = 20,
     ) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.failures_before_alert = failures_before_alert
         self.retention = timedelta(days=retention_days)
         self.max_per_poll = max_per_poll
-        self._status_cache = StatusCache()
         # Keeps every lease of this process's polls in flight alive (state/lease_renewal.py).
         self.lease_renewer = LeaseRenewer(PollLeases(engine))
 
@@ -84,28 +80,17 @@ class Store:
     ) -> Store:
         """Open the database at `url`, applying pending migrations (migrate=False: refuse them);
         `connections`: the most threads that use it at once."""
-        store = cls(
-            create_store_engine(url, connections=connections),
+        return cls(
+            open_engine(url, migrate=migrate, connections=connections),
             failures_before_alert=failures_before_alert,
             retention_days=retention_days,
             max_per_poll=max_per_poll,
         )
-        try:
-            upgrade(store.engine, apply=migrate)
-        except BaseException:
-            store.close()
-            raise
-        return store
 
     def close(self) -> None:
         """Stop renewing poll leases and release pooled connections."""
         self.lease_renewer.close()
-        self.engine.dispose()
-
-    def ping(self) -> None:
-        """Run a trivial query; raises (SQLAlchemyError) when the database cannot be reached."""
-        with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        super().close()
 
     # -- polls ---------------------------------------------------------------------------------
 
@@ -123,11 +108,6 @@ class Store:
     def poll_leases(self) -> PollLeases:
         """One poller per (topic, source) at a time (state/leases.py)."""
         return PollLeases(self.engine)
-
-    def snapshot(self, topic: str, source: str) -> dict[str, StoredObservation]:
-        """The stored observations of one (topic, source), by key."""
-        with Session(self.engine) as session:
-            return dict(load_snapshot(session, topic, source))
 
     def poll_meta(self, topic: str, source: str) -> dict[str, str]:
         """What the last successful poll of (topic, source) asked to keep for the next one."""
@@ -258,21 +238,6 @@ class Store:
     def outbox(self) -> Outbox:
         """The alert outbox: due deliveries, leases, outcomes, re-routes, thread parents."""
         return Outbox(self.engine)
-
-    # -- reading -------------------------------------------------------------------------------
-
-    def status(self, topic: str, *, alerts: int = 5, at: datetime | None = None) -> TopicStatus:
-        """Trials, latest alerts, failed deliveries and source health of a topic; with `at`,
-        its triage too (unacknowledged high alerts, snoozes and mutes in force at `at`).
-
-        One connection; not re-read while the database is unchanged (state/status_read.py)."""
-        with Session(self.engine) as session:
-            return self._status_cache.read(session, topic, alerts=alerts, at=at)
-
-    def health(self, topic: str | None = None) -> list[SourceHealth]:
-        """Source health rows, for one topic or all."""
-        with Session(self.engine) as session:
-            return source_health(session, topic)
 
     # -- retention (rules in state/retention.py) -----------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,13 @@ from sqlmodel import Session, col, select
 
 from state.codec import alert_from_rows, aware
 from state.tables import AlertRow, DeliveryRow, TriageActionRow
+from state.triage_read import (
+    mutes_of,
+    record_actions,
+    snooze_of,
+    triage_summary,
+    unacknowledged,
+)
 from state.triage_types import (
     Acknowledgement,
     Mute,
@@ -26,14 +33,11 @@ from state.triage_types import (
     TriageSummary,
     UnackedAlert,
 )
-from state.types import Alert, DeliveryState, Severity
+from state.types import Alert, DeliveryState
 
-__all__ = ["UNACKED_WINDOW", "PostedAlert", "Triage", "triage_summary"]
+__all__ = ["PostedAlert", "Triage"]
 
-# High alerts older than this are history, not a to-do: "not acknowledged" looks this far back.
-UNACKED_WINDOW = timedelta(days=14)
 _SLACK = "slack"
-_HELD = (DeliveryState.SNOOZED.value, DeliveryState.MUTED.value)
 
 
 @dataclass(frozen=True)
@@ -46,62 +50,18 @@ class PostedAlert:
     delivered_at: datetime
 
 
-def _action(row: TriageActionRow) -> TriageAction:
-    return TriageAction(
-        id=row.id,
-        at=aware(row.at) or row.at,
-        user_id=row.user_id,
-        user_name=row.user_name,
-        kind=TriageKind(row.action),
-        alert_id=row.alert_id,
-        topic=row.topic,
-        source=row.source,
-        record_key=row.record_key,
-        field=row.field,
-        until=aware(row.until),
-        click=row.click,
-    )
-
-
-def _snooze_of(actions: Sequence[TriageAction], at: datetime) -> SnoozedRecord | None:
-    """The record's snooze in force at `at`, from its actions in order."""
-    last = next(
-        (a for a in reversed(actions) if a.kind in (TriageKind.SNOOZE, TriageKind.UNSNOOZE)), None
-    )
-    if last is None or last.kind is TriageKind.UNSNOOZE or last.until is None or last.until <= at:
-        return None
-    return SnoozedRecord(
-        last.topic, last.source, last.record_key, last.until, last.user_id, last.user_name, last.at
-    )
-
-
-def _mutes_of(actions: Sequence[TriageAction]) -> dict[str, Mute]:
-    """The record's muted fields (the latest mute / unmute of each field wins)."""
-    muted: dict[str, Mute] = {}
-    for a in actions:
-        if a.field is None:
-            continue
-        if a.kind is TriageKind.MUTE:
-            muted[a.field] = Mute(
-                a.topic, a.source, a.record_key, a.field, a.user_id, a.user_name, a.at
-            )
-        elif a.kind is TriageKind.UNMUTE:
-            muted.pop(a.field, None)
-    return muted
-
-
 def _changes_nothing(action: TriageAction, earlier: Sequence[TriageAction]) -> bool:
     """True when `action` would not change the state `earlier` actions left (a repeat)."""
     if action.kind is TriageKind.ACKNOWLEDGE:
         return any(
             a.kind is TriageKind.ACKNOWLEDGE and a.alert_id == action.alert_id for a in earlier
         )
-    snooze = _snooze_of(earlier, action.at)
+    snooze = snooze_of(earlier, action.at)
     if action.kind is TriageKind.SNOOZE:
         return snooze is not None and action.until is not None and snooze.until >= action.until
     if action.kind is TriageKind.UNSNOOZE:
         return snooze is None
-    muted = action.field in _mutes_of(earlier)
+    muted = action.field in mutes_of(earlier)
     return muted if action.kind is TriageKind.MUTE else not muted
 
 
@@ -121,8 +81,8 @@ class Triage:
                 ).first()
             ):
                 return False
-            earlier = self._record_actions(
-                session, action.topic, action.source, action.record_key, None
+            earlier = record_actions(
+                session.connection(), action.topic, action.source, action.record_key, None
             )
             if _changes_nothing(action, earlier):
                 return False
@@ -165,12 +125,12 @@ class Triage:
     def snoozed(self, topic: str, source: str, key: str, at: datetime) -> SnoozedRecord | None:
         """The snooze of a record in force at `at`, if any."""
         with Session(self.engine) as session:
-            return _snooze_of(self._record_actions(session, topic, source, key, at), at)
+            return snooze_of(record_actions(session.connection(), topic, source, key, at), at)
 
     def muted_fields(self, topic: str, source: str, key: str, at: datetime) -> dict[str, Mute]:
         """The fields of a record muted at `at`."""
         with Session(self.engine) as session:
-            return _mutes_of(self._record_actions(session, topic, source, key, at))
+            return mutes_of(record_actions(session.connection(), topic, source, key, at))
 
     def posted(self, alert_id: int) -> PostedAlert | None:
         """The alert and its Slack message, if this bot posted it; None otherwise."""
@@ -208,73 +168,9 @@ class Triage:
     def summary(self, topic: str, at: datetime, *, recent: int = 5) -> TriageSummary:
         """Unacknowledged high alerts, snoozes and mutes in force, held alerts, recent actions."""
         with Session(self.engine) as session:
-            return triage_summary(session, topic, at, recent=recent)
+            return triage_summary(session.connection(), topic, at, recent=recent)
 
     def unacknowledged(self, topic: str, at: datetime) -> list[UnackedAlert]:
         """High alerts of `topic` posted to Slack within UNACKED_WINDOW that nobody acknowledged."""
         with Session(self.engine) as session:
-            return self._unacked(session, topic, at)
-
-    @staticmethod
-    def _unacked(session: Session, topic: str, at: datetime) -> list[UnackedAlert]:
-        acked = select(TriageActionRow.alert_id).where(
-            TriageActionRow.action == TriageKind.ACKNOWLEDGE.value
-        )
-        rows = session.exec(
-            select(AlertRow)
-            .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
-            .where(AlertRow.topic == topic, AlertRow.severity == Severity.HIGH.value)
-            .where(DeliveryRow.destination == _SLACK)
-            .where(DeliveryRow.state == DeliveryState.SENT.value)
-            .where(col(AlertRow.created_at) >= at - UNACKED_WINDOW)
-            .where(col(AlertRow.id).not_in(acked))
-            .order_by(col(AlertRow.id).desc())
-        ).all()
-        return [
-            UnackedAlert(r.id or 0, aware(r.created_at) or r.created_at, r.source, r.key, r.title)
-            for r in rows
-        ]
-
-    @staticmethod
-    def _record_actions(
-        session: Session, topic: str, source: str, key: str, at: datetime | None
-    ) -> list[TriageAction]:
-        query = select(TriageActionRow).where(
-            TriageActionRow.topic == topic,
-            TriageActionRow.source == source,
-            TriageActionRow.record_key == key,
-        )
-        if at is not None:
-            query = query.where(col(TriageActionRow.at) <= at)
-        return [_action(r) for r in session.exec(query.order_by(col(TriageActionRow.id))).all()]
-
-
-def triage_summary(session: Session, topic: str, at: datetime, *, recent: int = 5) -> TriageSummary:
-    """Unacknowledged high alerts, snoozes and mutes in force, held alerts, recent actions
-    (on the caller's connection: the status card reads everything on one)."""
-    rows = session.exec(
-        select(TriageActionRow)
-        .where(TriageActionRow.topic == topic, col(TriageActionRow.at) <= at)
-        .order_by(col(TriageActionRow.id))
-    ).all()
-    actions = [_action(r) for r in rows]
-    by_record: dict[tuple[str, str], list[TriageAction]] = {}
-    for a in actions:
-        by_record.setdefault((a.source, a.record_key), []).append(a)
-    snoozed = [s for r in by_record.values() if (s := _snooze_of(r, at))]
-    muted = [m for r in by_record.values() for m in _mutes_of(r).values()]
-    held = session.exec(
-        select(AlertRow.id, DeliveryRow.state, AlertRow.title)
-        .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
-        .where(AlertRow.topic == topic, col(DeliveryRow.state).in_(_HELD))
-        .where(col(AlertRow.created_at) >= at - UNACKED_WINDOW)
-        .order_by(col(AlertRow.id).desc())
-        .limit(10)
-    ).all()
-    return TriageSummary(
-        unacked_high=tuple(Triage._unacked(session, topic, at)),
-        snoozed=tuple(sorted(snoozed, key=lambda s: s.until)),
-        muted=tuple(muted),
-        held=tuple((int(i or 0), str(s), t) for i, s, t in held),
-        recent=tuple(reversed(actions[-recent:])) if recent else (),
-    )
+            return unacknowledged(session.connection(), topic, at)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from watchers.coerce import (
@@ -37,20 +36,17 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.responses import decode_json
-from watchers.spec import FieldDelta, Fields, Folding, Retention, Severity, SourceKind, SourceSpec
+from watchers.specs.ctgov import SOURCE
 from watchers.trial_ids import nct_id
 
 __all__ = [
     "FIELDS",
     "SOURCE",
-    "SPEC",
     "ClinicalTrialsWatcher",
     "parse_page",
     "parse_study",
-    "trial_severity",
 ]
 
-SOURCE = "clinicaltrials"
 # Only what we read; every poll (by id and by search) asks for the same modules so a study
 # looks the same whichever way it was found. derivedSection is left out on purpose: it
 # changes on registry housekeeping (docs/sources.md#clinicaltrialsgov). hasResults comes back
@@ -364,42 +360,3 @@ def _intervention_names(arms: Mapping[str, Any]) -> list[str]:
         names.extend(nonblanks([item.get("name")]))
         names.extend(nonblanks(item.get("otherNames")))
     return names
-
-
-# Trial statuses that end or halt a study: a clinical team must hear of these first.
-_HIGH_TRIAL_STATUSES = frozenset({"SUSPENDED", "TERMINATED", "WITHDRAWN", "COMPLETED"})
-
-
-def trial_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
-    """A study that ends or halts, or posts results, is high; any other change normal."""
-    if new and fields.get("overall_status") in _HIGH_TRIAL_STATUSES:
-        return Severity.HIGH
-    for change in changes:
-        if change.field == "overall_status" and change.after in _HIGH_TRIAL_STATUSES:
-            return Severity.HIGH
-        if change.field in ("has_results", "results_first_posted") and change.after:
-            return Severity.HIGH
-    return Severity.NORMAL
-
-
-SPEC = SourceSpec(
-    id=SOURCE,
-    label="ClinicalTrials.gov",
-    kind=SourceKind.TRIAL_REGISTRY,
-    # A registry record is official, but it never confirms a regulator's action.
-    official_evidence=False,
-    folding=Folding.NEVER,
-    severity=trial_severity,
-    confirms={},
-    describe=None,
-    interval=timedelta(hours=1),
-    pacing={"clinicaltrials.gov": timedelta(seconds=1)},  # about one request a second
-    retention=Retention.STATE,
-    # Refreshed daily Monday to Friday (docs/sources.md): over a weekend ~3 days is normal.
-    max_data_age=timedelta(days=3),
-    config_section="clinicaltrials",
-    instances=False,
-    build=lambda section, context: ClinicalTrialsWatcher(
-        context.http, base_url=section.base_url, page_size=section.page_size
-    ),
-)

@@ -6,8 +6,7 @@ Format reference: docs/sources.md#ema-medicines-report.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from watchers.coerce import day_first, nonblank
@@ -23,21 +22,17 @@ from watchers.model import (
 )
 from watchers.responses import decode_json
 from watchers.shared_fetch import SharedFetch
-from watchers.spec import FieldDelta, Fields, Folding, Retention, Severity, SourceKind, SourceSpec
+from watchers.specs.ema import SOURCE
 from watchers.terms import held_validators, terms_digest
 
 __all__ = [
     "DEFAULT_URL",
     "SOURCE",
-    "SPEC",
     "EmaMedicinesWatcher",
-    "describe_medicine",
-    "ema_severity",
     "parse_document",
     "parse_record",
 ]
 
-SOURCE = "ema_medicines"
 DEFAULT_URL = (
     "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines_json-report_en.json"
 )
@@ -162,77 +157,3 @@ def _iso_date(value: str | None) -> str | None:
     """`29/05/2024` -> `2024-05-29`; an unparseable date is kept as it came, not dropped."""
     moment = day_first(value)
     return moment.date().isoformat() if moment else value
-
-
-# EMA milestones: a CHMP opinion, the Commission's decision, the marketing authorisation.
-_MILESTONE_DATES = frozenset(
-    {"opinion_adopted_date", "european_commission_decision_date", "marketing_authorisation_date"}
-)
-
-
-def ema_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
-    """A new EMA record, a status change, an opinion or a first milestone date is high."""
-    del fields  # a new EMA record is high whatever it says
-    if new:
-        return Severity.HIGH
-    for change in changes:
-        if change.field == "medicine_status":
-            return Severity.HIGH
-        # A CHMP opinion, positive or negative, is a regulator's approval or rejection.
-        if change.field == "opinion_status" and change.after:
-            return Severity.HIGH
-        if change.field in _MILESTONE_DATES and not change.before and change.after:
-            return Severity.HIGH
-    return Severity.NORMAL
-
-
-def _ec_decided(fields: Fields) -> bool:
-    return bool(fields.get("european_commission_decision_date")) or (
-        fields.get("medicine_status") == "Authorised"
-    )
-
-
-def _chmp_positive(fields: Fields) -> bool:
-    if fields.get("opinion_status"):
-        return fields.get("opinion_status") == "Positive"
-    return bool(fields.get("opinion_adopted_date")) and fields.get("medicine_status") != "Refused"
-
-
-def _chmp_negative(fields: Fields) -> bool:
-    return fields.get("medicine_status") == "Refused" or fields.get("opinion_status") == "Negative"
-
-
-def describe_medicine(record: Observation) -> str:
-    """`EMA medicines data: Qalsody (Authorised; EC decision 2024-05-29)`."""
-    decision = record.fields.get("european_commission_decision_date")
-    opinion = record.fields.get("opinion_adopted_date")
-    when = f"EC decision {decision}" if decision else f"CHMP opinion {opinion}" if opinion else ""
-    status = record.fields.get("medicine_status") or ""
-    extra = "; ".join(p for p in (str(status), when) if p)
-    return f"EMA medicines data: {record.title}" + (f" ({extra})" if extra else "")
-
-
-SPEC = SourceSpec(
-    id=SOURCE,
-    label="EMA medicines data",
-    kind=SourceKind.REGULATOR_RECORD,
-    official_evidence=True,
-    folding=Folding.NEVER,
-    severity=ema_severity,
-    confirms={
-        "approval": _ec_decided,
-        "marketing_authorisation": _ec_decided,
-        "chmp_positive": _chmp_positive,
-        "chmp_negative": _chmp_negative,
-        "withdrawal": lambda fields: fields.get("medicine_status") == "Withdrawn",
-    },
-    describe=describe_medicine,
-    # EMA regenerates the report at most twice a day (docs/sources.md).
-    interval=timedelta(hours=6),
-    pacing={"www.ema.europa.eu": timedelta(seconds=1)},
-    retention=Retention.STATE,
-    max_data_age=None,
-    config_section="ema_medicines",
-    instances=False,
-    build=lambda section, context: EmaMedicinesWatcher(context.http, section.url),
-)

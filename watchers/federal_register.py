@@ -8,7 +8,7 @@ zero matches is HTTP 200 without a `results` key.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -26,16 +26,7 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.responses import decode_json
-from watchers.spec import (
-    BuildContext,
-    FieldDelta,
-    Fields,
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-)
+from watchers.specs.federal_register import SOURCE
 from watchers.text import clip, collapse, plain_text
 from watchers.window import THROUGH_KEY, window_start
 
@@ -43,16 +34,13 @@ __all__ = [
     "FDA_SLUG",
     "MEETING_NOTE",
     "SOURCE",
-    "SPEC",
     "FederalRegisterWatcher",
-    "federal_register_severity",
     "is_meeting_notice",
     "meeting_date",
     "parse_document",
     "parse_search",
 ]
 
-SOURCE = "federal_register"
 DEFAULT_BASE_URL = "https://www.federalregister.gov/api/v1"
 # Match the agency on its slug: its numeric id differs between references.
 FDA_SLUG = "food-and-drug-administration"
@@ -255,37 +243,3 @@ def parse_document(
 
 def _phrase(name: str) -> str:
     return " ".join(name.replace('"', " ").split())
-
-
-def federal_register_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
-    """An FDA advisory committee meeting about the drug is high; any other document normal."""
-    del changes
-    if new and fields.get("_meeting_notice") is True and fields.get("_about_drug") is True:
-        return Severity.HIGH
-    return Severity.NORMAL
-
-
-def _build(section: Any, context: BuildContext) -> FederalRegisterWatcher:
-    return FederalRegisterWatcher(context.http, context.today, base_url=section.base_url)
-
-
-SPEC = SourceSpec(
-    id=SOURCE,
-    label="Federal Register",
-    kind=SourceKind.REGULATOR_FEED,
-    # A meeting notice is evidence that a meeting is scheduled, never of an approval: the
-    # Federal Register confirms no claimed regulatory action.
-    official_evidence=False,
-    folding=Folding.NEVER,
-    severity=federal_register_severity,
-    confirms={},
-    describe=None,
-    # Published once a working day; advisory committee notices come 15 days ahead or more.
-    interval=timedelta(hours=6),
-    pacing={"www.federalregister.gov": timedelta(seconds=1)},  # no published limit
-    retention=Retention.EVENT,
-    max_data_age=None,
-    config_section="federal_register",
-    instances=False,
-    build=_build,
-)

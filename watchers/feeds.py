@@ -10,9 +10,7 @@ its body). Several topics poll the same feed: it is read at most once per `cache
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from datetime import timedelta
+from collections.abc import Callable, Mapping
 
 from watchers.claims import detect_claim
 from watchers.feedparse import FeedItem, parse_feed
@@ -21,26 +19,14 @@ from watchers.identity import FINGERPRINTS_KEY, settle_keys
 from watchers.match import IN_TEXT, Mention, find_mention
 from watchers.model import FieldValue, Observation, SourceResult, Topic, freeze_fields
 from watchers.shared_fetch import SharedFetch
-from watchers.spec import (
-    AUTHORITY_FIELD,
-    ClaimRule,
-    FieldDelta,
-    Fields,
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-)
+from watchers.specs.feeds import OFFICIAL
 from watchers.terms import held_validators, terms_digest
 from watchers.text import clip, is_safety_title
 
 __all__ = [
-    "SPEC",
     "FeedItem",
     "FeedWatcher",
     "feed_observation",
-    "feed_severity",
     "names_fingerprint",
     "parse_feed",
 ]
@@ -54,7 +40,6 @@ NAMES_KEY = "names"
 # 2: full text and trial numbers matched; session parameters stripped from links.
 RULES_KEY = "rules"
 RULES = "2"
-_OFFICIAL = ("FDA", "EMA")
 
 
 def names_fingerprint(topic: Topic) -> str:
@@ -125,7 +110,7 @@ class FeedWatcher:
             topic,
             source=self.source,
             authority=self._authority,
-            outlet=self._authority if self._authority in _OFFICIAL else self._name,
+            outlet=self._authority if self._authority in OFFICIAL else self._name,
             safety=self._safety,
             mention=mention,
             fallback_url=self._url,
@@ -150,7 +135,7 @@ def feed_observation(
     headline = title if title is not None else item.title
     # Headlines make claims; an agency's own summary is its word too ("EMA has recommended
     # granting..."), but a news teaser is not, so only official summaries are read for claims.
-    official = authority in _OFFICIAL
+    official = authority in OFFICIAL
     claim = detect_claim(headline)
     if claim is None and official:
         claim = detect_claim(item.summary)
@@ -180,71 +165,3 @@ def feed_observation(
         published=item.published,
         matched_alias=mention.name if mention else None,
     )
-
-
-# Claims (watchers.claims.ClaimKind values) that make an agency's own feed item loud.
-_REGULATORY_CLAIMS = frozenset(
-    {"approval", "marketing_authorisation", "rejection", "chmp_positive", "chmp_negative"}
-    | {"withdrawal"}
-)
-
-
-def feed_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
-    """FDA/EMA items announcing a regulatory action or a safety communication are high;
-    other agency and company items normal; news feeds low (feed items alert once, as new)."""
-    authority = fields.get(AUTHORITY_FIELD)
-    if fields.get("_matched_in") == IN_TEXT and authority not in _OFFICIAL:
-        # Named only in the item's text: never high unless a regulator published it.
-        return Severity.NORMAL if authority == "company" else Severity.LOW
-    if authority in _OFFICIAL:
-        if fields.get("_claim") in _REGULATORY_CLAIMS or fields.get("_safety") is True:
-            return Severity.HIGH
-        return Severity.NORMAL
-    return Severity.NORMAL if authority == "company" else Severity.LOW
-
-
-def _claims(*claims: str) -> ClaimRule:
-    return lambda fields: fields.get("_claim") in claims
-
-
-# A feed's kind follows its `authority`: the agencies' own feeds are official evidence (an
-# item announcing an approval backs a headline claiming it); company and news feeds retell.
-FEED_SPEC = SourceSpec(
-    id="feed",
-    label="RSS feed",  # each `feed:<name>` source is labelled by its name
-    kind=SourceKind.NEWS,
-    official_evidence=False,
-    folding=Folding.SAME_STORY,
-    severity=feed_severity,
-    confirms={},
-    describe=None,
-    interval=timedelta(minutes=30),
-    pacing={},  # hosts vary by feed: `[http].min_interval` applies
-    retention=Retention.EVENT,
-    max_data_age=None,
-    config_section="feeds",
-    instances=True,
-    build=lambda entry, context: FeedWatcher(context.http, entry.name, entry.url, entry.authority),
-)
-_REGULATOR_FEED = FEED_SPEC.variant(
-    kind=SourceKind.REGULATOR_FEED,
-    official_evidence=True,
-    folding=Folding.SAME_LINK,  # an agency's items are not retellings of each other
-    confirms={
-        "approval": _claims("approval", "marketing_authorisation"),
-        "marketing_authorisation": _claims("marketing_authorisation"),
-        "chmp_positive": _claims("chmp_positive"),
-        "chmp_negative": _claims("chmp_negative"),
-        "rejection": _claims("rejection"),
-        "withdrawal": _claims("withdrawal"),
-    },
-)
-SPEC = replace(
-    FEED_SPEC,
-    by_authority={
-        "FDA": _REGULATOR_FEED,
-        "EMA": _REGULATOR_FEED,
-        "company": FEED_SPEC.variant(kind=SourceKind.COMPANY),
-        "news": FEED_SPEC.variant(),
-    },
-)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -31,22 +31,17 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.responses import decode_json
-from watchers.spec import (
-    BuildContext,
-    FieldDelta,
-    Fields,
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-)
+from watchers.specs.medrxiv import SOURCE
 from watchers.text import clip, collapse, is_safety_title
 from watchers.window import THROUGH_KEY, window_start
 
-__all__ = ["SOURCE", "MedrxivWatcher", "parse_details", "parse_preprint"]
+__all__ = [
+    "SOURCE",
+    "MedrxivWatcher",
+    "parse_details",
+    "parse_preprint",
+]
 
-SOURCE = "medrxiv"
 DEFAULT_BASE_URL = "https://api.biorxiv.org"
 _NO_POSTS = "no posts found"
 # A day holds a few hundred postings: a long outage is caught up for at most a month.
@@ -221,36 +216,3 @@ def _number(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
-
-
-def preprint_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
-    """A new preprint is low like papers; a new version of a known one is normal."""
-    del fields
-    if not new and any(change.field == "version" for change in changes):
-        return Severity.NORMAL
-    return Severity.LOW
-
-
-def _build(section: Any, context: BuildContext) -> MedrxivWatcher:
-    return MedrxivWatcher(context.http, context.today, base_url=section.base_url)
-
-
-SPEC = SourceSpec(
-    id=SOURCE,
-    label="medRxiv",
-    kind=SourceKind.PAPER,
-    official_evidence=False,
-    # The same preprint found twice is one alert; two preprints with similar titles are two.
-    folding=Folding.SAME_LINK,
-    severity=preprint_severity,
-    confirms={},
-    describe=None,
-    # Postings appear in daily batches; every poll reads the whole window (no search).
-    interval=timedelta(hours=6),
-    pacing={"api.biorxiv.org": timedelta(seconds=1)},  # none documented: 1 request/s
-    retention=Retention.EVENT,
-    max_data_age=None,
-    config_section="medrxiv",
-    instances=False,
-    build=_build,
-)

@@ -10,7 +10,6 @@ not this watcher, read the article, so a claim in the headline stays the item's 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 
 import httpx
 
@@ -20,18 +19,16 @@ from watchers.http import Http
 from watchers.identity import FINGERPRINTS_KEY, settle_keys
 from watchers.match import find_mention
 from watchers.model import Observation, SourceResult, Topic
-from watchers.spec import Folding, Retention, Severity, SourceKind, SourceSpec, fixed_severity
+from watchers.specs.news import SOURCE
 
 __all__ = [
     "SOURCE",
-    "SPEC",
     "GoogleNewsWatcher",
     "google_news_observations",
     "google_news_query",
     "split_outlet",
 ]
 
-SOURCE = "google_news"
 QUERY_KEY = "query"
 _LOCALE = {"hl": "en-US", "gl": "US", "ceid": "US:en"}
 
@@ -113,23 +110,3 @@ def _own_summary(text: str, headline: str, outlet: str | None) -> str:
     if outlet and text.endswith(outlet):
         text = text[: -len(outlet)].strip()
     return text
-
-
-SPEC = SourceSpec(
-    id=SOURCE,
-    label="Google News",
-    kind=SourceKind.NEWS,
-    official_evidence=False,
-    folding=Folding.SAME_STORY,
-    # Low: a claim in it is only a claim until an official record backs it.
-    severity=fixed_severity(Severity.LOW),
-    confirms={},
-    describe=None,
-    interval=timedelta(minutes=30),
-    pacing={"news.google.com": timedelta(seconds=1)},
-    retention=Retention.EVENT,
-    max_data_age=None,
-    config_section="google_news",
-    instances=False,
-    build=lambda section, context: GoogleNewsWatcher(context.http, section.base_url),
-)

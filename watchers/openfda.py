@@ -6,8 +6,8 @@ Format reference: docs/sources.md#openfda.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from watchers.coerce import as_list, as_map, kind_name, nonblank, nonblanks
@@ -23,20 +23,16 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.responses import decode_json
-from watchers.spec import FieldDelta, Fields, Folding, Retention, Severity, SourceKind, SourceSpec
+from watchers.specs.openfda import SOURCE
 
 __all__ = [
     "SOURCE",
-    "SPEC",
     "OpenFdaWatcher",
     "build_search",
-    "describe_submission",
-    "fda_severity",
     "parse_application",
     "parse_page",
 ]
 
-SOURCE = "openfda"
 # Where a drug's names live in a Drugs@FDA record. `openfda` can be `{}` (docs/sources.md#openfda),
 # which
 # is common for fresh approvals, so the product's own brand and ingredient names are searched too.
@@ -266,51 +262,3 @@ def _unique(values: Iterable[Any]) -> tuple[str, ...]:
         if isinstance(value, str) and value.strip():
             seen.setdefault(value.strip().casefold(), value.strip())
     return tuple(sorted(seen.values()))
-
-
-def fda_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
-    """An approval (AP), new or reached from another status, is what the team waits for."""
-    if new and fields.get("submission_status") == "AP":
-        return Severity.HIGH
-    if any(c.field == "submission_status" and c.after == "AP" for c in changes):
-        return Severity.HIGH
-    return Severity.NORMAL
-
-
-def _approved(fields: Fields) -> bool:
-    # A supplement's approval (new indication, label change) is not the drug's approval.
-    return fields.get("submission_status") == "AP" and fields.get("_submission_type") in (
-        None,
-        "ORIG",
-    )
-
-
-def describe_submission(record: Observation) -> str:
-    """`Drugs@FDA NDA215887:ORIG-1 (AP 2023-04-25)`."""
-    status, date = (
-        record.fields.get("submission_status"),
-        record.fields.get("submission_status_date"),
-    )
-    return f"Drugs@FDA {record.key} ({status} {date})" if date else f"Drugs@FDA {record.key}"
-
-
-SPEC = SourceSpec(
-    id=SOURCE,
-    label="openFDA Drugs@FDA",
-    kind=SourceKind.REGULATOR_RECORD,
-    official_evidence=True,
-    folding=Folding.NEVER,
-    severity=fda_severity,
-    confirms={"approval": _approved},
-    describe=describe_submission,
-    # The keyless quota is 1,000 requests a day per IP (docs/sources.md); data lags a week.
-    interval=timedelta(hours=6),
-    pacing={"api.fda.gov": timedelta(minutes=1) / 240},  # 240 requests a minute
-    retention=Retention.STATE,
-    max_data_age=None,
-    config_section="openfda",
-    instances=False,
-    build=lambda section, context: OpenFdaWatcher(
-        context.http, section.base_url, context.secrets.get("openfda_api_key")
-    ),
-)

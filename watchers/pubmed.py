@@ -7,7 +7,7 @@ warninglist; over the rate limit NCBI answers 429, or 200 with a body holding `e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from watchers.claims import detect_claim
@@ -24,12 +24,11 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.redact import Redactor
-from watchers.spec import Folding, Retention, Severity, SourceKind, SourceSpec, fixed_severity
+from watchers.specs.pubmed import SOURCE
 from watchers.text import clip, collapse, is_safety_title, plain_text
 
 __all__ = [
     "SOURCE",
-    "SPEC",
     "PubMedWatcher",
     "parse_esearch",
     "parse_esummary",
@@ -37,7 +36,6 @@ __all__ = [
     "pubmed_term",
 ]
 
-SOURCE = "pubmed"
 SEEN_KEY = "pmids"
 MAX_SEEN = 500  # PMIDs remembered in the poll meta (a search returns at most `retmax`)
 _PAPER_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
@@ -199,27 +197,3 @@ def _sort_date(value: Any) -> datetime | None:
         return datetime.strptime(str(value).strip(), "%Y/%m/%d %H:%M").replace(tzinfo=UTC)
     except ValueError:
         return None
-
-
-SPEC = SourceSpec(
-    id=SOURCE,
-    label="PubMed",
-    kind=SourceKind.PAPER,
-    official_evidence=False,
-    # The same paper found twice is one alert; two papers with similar titles are two papers.
-    folding=Folding.SAME_LINK,
-    # Low: a claim in it is only a claim until an official record backs it.
-    severity=fixed_severity(Severity.LOW),
-    confirms={},
-    describe=None,
-    # PubMed indexes new papers daily; hourly keeps far inside NCBI's limits.
-    interval=timedelta(hours=1),
-    pacing={"eutils.ncbi.nlm.nih.gov": timedelta(seconds=1) / 3},  # 3 requests a second
-    retention=Retention.EVENT,
-    max_data_age=None,
-    config_section="pubmed",
-    instances=False,
-    build=lambda section, context: PubMedWatcher(
-        context.http, section.base_url, context.secrets.get("ncbi_api_key")
-    ),
-)

@@ -1,10 +1,15 @@
-"""The registry of sources: one line per source. Everything else asks it, never a source id."""
+"""The registry of sources: one line per source. Everything else asks it, never a source id.
+
+It lists the specs (watchers/specs/), not the watchers: asking it loads no HTTP or parsing code.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from watchers import (
+from watchers.model import Observation
+from watchers.spec import SourceKind, SourceSpec
+from watchers.specs import (
     ctgov,
     ctis,
     ema,
@@ -16,8 +21,6 @@ from watchers import (
     pubmed,
     sec_edgar,
 )
-from watchers.model import Observation
-from watchers.spec import SourceKind, SourceSpec
 
 __all__ = [
     "REGISTRY",

@@ -8,7 +8,7 @@ answers with HTML block pages (sometimes with status 200) that are errors, never
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,16 +26,7 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.responses import decode_json
-from watchers.spec import (
-    BuildContext,
-    FieldDelta,
-    Fields,
-    Folding,
-    Retention,
-    Severity,
-    SourceKind,
-    SourceSpec,
-)
+from watchers.specs.sec_edgar import MIN_INTERVAL, SOURCE
 from watchers.text import clip, collapse, plain_text
 from watchers.window import THROUGH_KEY, window_start
 
@@ -44,21 +35,16 @@ __all__ = [
     "MATERIAL_8K_ITEMS",
     "MIN_INTERVAL",
     "SOURCE",
-    "SPEC",
     "SecEdgarWatcher",
     "block_page_error",
     "filing_index_url",
     "is_material_8k",
     "parse_filings",
     "parse_hits",
-    "sec_severity",
     "statement_note",
 ]
 
-SOURCE = "sec_edgar"
 DEFAULT_BASE_URL = "https://efts.sec.gov/LATEST"
-# SEC allows 10 requests per second in total; a little under it leaves room for clock jitter.
-MIN_INTERVAL = 0.125
 FORMS = ("8-K", "10-Q", "10-K", "6-K", "20-F", "S-1")
 # 8-K items that carry a press release or other news the company chose to disclose.
 MATERIAL_8K_ITEMS = frozenset({"7.01", "8.01"})
@@ -283,34 +269,3 @@ def _company(names: list[str]) -> str | None:
 def _adsh_from_id(value: Any) -> str | None:
     text = nonblank(value)
     return text.split(":", 1)[0] if text and ":" in text else None
-
-
-def sec_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
-    """An 8-K with a press release or other events (items 7.01, 8.01) naming the drug is high."""
-    del new, changes  # every filing is found by a topic name, so it names the drug
-    return Severity.HIGH if fields.get("_material_8k") is True else Severity.NORMAL
-
-
-def _build(section: Any, context: BuildContext) -> SecEdgarWatcher:
-    return SecEdgarWatcher(context.http, context.today, section.contact, base_url=section.base_url)
-
-
-SPEC = SourceSpec(
-    id=SOURCE,
-    label="SEC EDGAR filings",
-    kind=SourceKind.COMPANY,
-    # A filing is the company's own statement, never a regulator's record.
-    official_evidence=False,
-    folding=Folding.NEVER,
-    severity=sec_severity,
-    confirms={},
-    describe=None,
-    # Topline results are filed as an 8-K the day they are announced: look hourly.
-    interval=timedelta(hours=1),
-    pacing={"efts.sec.gov": timedelta(seconds=MIN_INTERVAL)},  # SEC: 10 requests/s in total
-    retention=Retention.EVENT,
-    max_data_age=None,
-    config_section="sec_edgar",
-    instances=False,
-    build=_build,
-)

@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum, StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from watchers.base import Watcher
-from watchers.http import Http
 from watchers.model import FieldValue, Observation
+
+if TYPE_CHECKING:  # the spec names them; a spec module loads them only to build its watcher
+    from watchers.base import Watcher
+    from watchers.http import Http
 
 __all__ = [
     "AUTHORITY_FIELD",

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.dashboard.page import index_page, topic_page
-from state.store import Store
+from state.reading import StoredState
 from watchers.model import Topic
 
 __all__ = ["ALERTS_SHOWN", "Dashboard", "is_loopback", "render_topic"]
@@ -43,7 +43,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def render_topic(store: Store, topic: Topic, now: datetime) -> str:
+def render_topic(store: StoredState, topic: Topic, now: datetime) -> str:
     """One topic's page, from stored state only."""
     return topic_page(topic, store.status(topic.name, alerts=ALERTS_SHOWN), now=now)
 
@@ -53,7 +53,7 @@ class Dashboard:
 
     def __init__(
         self,
-        store: Store,
+        store: StoredState,
         topics: list[Topic],
         clock: Callable[[], datetime],
         *,

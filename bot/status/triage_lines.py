@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.triage.gate import shown_name
+from bot.terminal_text import shown_name
 from state.fields import field_label, source_label
 from state.triage_types import TriageAction, TriageKind, TriageSummary, UnackedAlert
 

@@ -13,17 +13,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.destinations.outlet import Held
-from bot.terminal_text import one_line
+from bot.terminal_text import shown_name
 from bot.triage.buttons import MessageState, mutable_fields, snoozable
 from state.triage import Triage
 from state.types import Alert, DeliveryState, Severity
 
-__all__ = ["SlackTriage", "shown_name"]
-
-
-def shown_name(user_name: str) -> str:
-    """A Slack user name as plain text (`@ana`): one line, never a mention."""
-    return "@" + one_line(user_name).lstrip("@")[:80]
+__all__ = ["SlackTriage"]
 
 
 class SlackTriage:

@@ -8,6 +8,7 @@ start slow, whatever the machine's speed. No timing is asserted.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from importlib import resources
@@ -21,8 +22,8 @@ from state.migrate import current_revision, head_revision
 from state.store import Store, create_store_engine
 from tests.factories import Clock, result, trial
 
-# What `check` and `run` need and a read of stored state does not.
-NOT_FOR_STATUS = (
+# What the service needs and `check` does not, when no Slack token or [[notify]] is set.
+NOT_FOR_CHECK = (
     "alembic",  # only when the schema is behind
     "apprise",
     "apscheduler",
@@ -30,13 +31,31 @@ NOT_FOR_STATUS = (
     "slack_sdk",
     "starlette",
     "uvicorn",
+    "bot.destinations.notify",
+    "bot.destinations.slack.client",
+    "bot.destinations.slack.delivery",
+    "bot.service",
+    "bot.triage.actions",
+)
+# What `check` and `run` need and a read of stored state does not: the HTTP client, feed
+# parsing, the watchers' fetch code, the ORM and the poll / outbox / digest code.
+NOT_FOR_STATUS = (
+    *NOT_FOR_CHECK,
+    "defusedxml",
+    "feedparser",
+    "httpx",
+    "sqlalchemy.orm",
+    "sqlmodel",
     "bot.app",
     "bot.destinations.flush",
-    "bot.destinations.notify",
     "bot.destinations.slack",
-    "bot.service",
+    "state.store",
+    "state.tables",
+    "watchers.ctgov",
+    "watchers.feeds",
+    "watchers.http",
 )
-NOT_FOR_HELP = (*NOT_FOR_STATUS, "httpx", "sqlalchemy", "sqlmodel", "feedparser", "watchers.http")
+NOT_FOR_HELP = (*NOT_FOR_STATUS, "sqlalchemy")
 
 # Runs the CLI as the console script does, then prints the imported modules' names as JSON.
 RUN_AND_LIST = """
@@ -69,12 +88,19 @@ def loaded(modules: set[str], packages: tuple[str, ...]) -> list[str]:
     return sorted(p for p in packages if any(m == p or m.startswith(p + ".") for m in modules))
 
 
-def config_for(tmp_path: Path, url: str) -> str:
+def config_for(tmp_path: Path, url: str, more: str = "") -> str:
     path = tmp_path / "trialwatch.toml"
     path.write_text(
-        f'[storage]\nurl = "{url}"\n[[topics]]\nname = "ulefnersen"\naliases = ["ION363"]\n'
+        f'[storage]\nurl = "{url}"\n[[topics]]\nname = "ulefnersen"\naliases = ["ION363"]\n' + more
     )
     return str(path)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: a poll there is refused at once, offline."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -127,3 +153,14 @@ def test_status_on_a_schema_one_migration_behind_migrates_it_first(
     assert "alembic" in modules  # it had something to do, so it loaded the migrator
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_check_without_slack_or_notify_loads_neither(tmp_path: Path, stored_trial: str) -> None:
+    feed = '[http]\nmax_retries = 0\n[[sources.feeds]]\nname = "local"\n'
+    feed += f'url = "http://127.0.0.1:{closed_port()}/feed.xml"\n'
+    config = config_for(tmp_path, stored_trial, feed)
+    code, output, modules = run_cli("check", "--config", config)
+    assert code == 0
+    assert "1 failed" in output  # it polled the feed (refused) and delivered to the console
+    assert "bot.app" in modules and "watchers.feeds" in modules
+    assert loaded(modules, NOT_FOR_CHECK) == []

@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from bot.service.socket_mode import SocketModeRunner, build_socket_client, comma
 from state.store import Store
 from tests.bot.service_helpers import free_port, loaded_config, sign
 from tests.factories import T0, Clock, trial
+from tests.fakes.forked import Forked
 from watchers.model import SourceResult, Topic
 
 # -- a poll stops at a safe point ----------------------------------------------------------------
@@ -304,28 +304,15 @@ max_retries = 0
     return path
 
 
-# `trialwatch run` as its console script does, except that the first poll starts at once rather
-# than after FIRST_POLL_DELAY seconds: the test never waits on the real clock for it.
-RUN_AT_ONCE = (
-    "import bot.service.scheduler as scheduler; scheduler.FIRST_POLL_DELAY = 0.0; "
-    "from bot.cli import main; main()"
-)
-
-
-def start_run(config: Path, *extra: str, at_once: bool = False) -> subprocess.Popen[str]:
+def start_run(config: Path, *extra: str, at_once: bool = False) -> Forked:
+    """`trialwatch run` in a real process of its own, forked ready-imported (forked.py);
+    `at_once` starts the first poll at once instead of after FIRST_POLL_DELAY seconds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TRIALWATCH_"))}
-    entry = ["-c", RUN_AT_ONCE] if at_once else ["-m", "bot.cli"]
-    return subprocess.Popen(
-        [sys.executable, *entry, "run", "--config", str(config), *extra],
-        cwd=config.parent,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    entry = "tests.fakes.run_entry:run_at_once" if at_once else "bot.cli:main"
+    return Forked(entry, "run", "--config", str(config), *extra, cwd=config.parent, env=env)
 
 
-def wait_healthy(process: subprocess.Popen[str], port: int) -> dict[str, Any]:
+def wait_healthy(process: Forked, port: int) -> dict[str, Any]:
     """/healthz once it answers; on failure the process is killed, never left to other tests."""
     try:
         deadline = time.monotonic() + 30
@@ -345,7 +332,7 @@ def wait_healthy(process: subprocess.Popen[str], port: int) -> dict[str, Any]:
         raise
 
 
-def stop_and_wait(process: subprocess.Popen[str], signum: int) -> str:
+def stop_and_wait(process: Forked, signum: int) -> str:
     """Send `signum`; the process must exit within 10 s (what orchestrators allow). Its stderr."""
     process.send_signal(signum)
     try:

@@ -31,6 +31,7 @@ from state.types import Alert, Change, ChangeKind, PollOutcome, Severity, Source
 from tests.bot.digest_factories import add_alert
 from tests.bot.service_helpers import loaded_config
 from tests.factories import T0, Clock, result, trial
+from tests.fakes.forked import Forked
 from watchers.model import FetchError, SourceResult, Topic
 
 REPO = Path(__file__).resolve().parents[2]
@@ -193,15 +194,18 @@ def test_console_alerts_cannot_forge_lines_or_escape() -> None:
 
 
 def _trialwatch(*args: str, cwd: Path, drop_root: bool = False) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "bot.cli", *args]
-    if drop_root:  # root ignores file modes: drop the capability that lets it
-        command = [
-            "setpriv",
-            "--bounding-set=-dac_override,-dac_read_search",
-            "--inh-caps=-all",
-            *command,
-        ]
+    """`trialwatch ARGS` in a real process: forked ready-imported (tests/fakes/forked.py), or,
+    to drop root's capabilities, a fresh interpreter under setpriv."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "SLACK_BOT_TOKEN": "", "COLUMNS": "80"}
+    if not drop_root:
+        process = Forked("bot.cli:main", *args, cwd=cwd, env=env)
+        out, err = process.communicate(timeout=120)
+        return subprocess.CompletedProcess(list(args), process.wait(), out, err)
+    # root ignores file modes: drop the capability that lets it
+    command = [
+        *("setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all"),
+        *(sys.executable, "-m", "bot.cli", *args),
+    ]
     return subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
     )

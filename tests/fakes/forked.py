@@ -23,7 +23,7 @@ from typing import IO, Any
 __all__ = ["PRELOAD", "Forked"]
 
 # Imported once by the fork server; children get them already loaded.
-PRELOAD = ["bot.app", "bot.cli", "tests.fakes.driver"]
+PRELOAD = ["bot.app", "bot.cli", "bot.service.run", "tests.fakes.driver", "tests.fakes.run_entry"]
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(PRELOAD)
 
@@ -82,6 +82,10 @@ class Forked:
     def returncode(self) -> int | None:
         """The exit code, -N for signal N, None while it runs (as `subprocess.Popen`)."""
         return self._process.exitcode
+
+    def poll(self) -> int | None:
+        """The exit code if the child has exited, else None (as `subprocess.Popen.poll`)."""
+        return self.returncode
 
     def send_signal(self, signum: int) -> None:
         if self.returncode is None:

@@ -8,6 +8,7 @@ answer with zero items for the topic), or with an injected fault.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,12 +49,14 @@ Fault = Callable[["FakeSource", httpx.Request], httpx.Response]
 
 
 def load(path: str) -> Any:
-    """A JSON fixture under tests/fixtures."""
-    return json.loads((FIXTURES / path).read_text("utf-8"))
+    """A JSON fixture under tests/fixtures (a new object each time: callers change it)."""
+    return json.loads(text(path))
 
 
+@functools.cache
 def text(path: str) -> str:
-    """A text fixture under tests/fixtures."""
+    """A text fixture under tests/fixtures (read once per test process: the matrix asks ~4,000
+    times)."""
     return (FIXTURES / path).read_text("utf-8")
 
 

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-import watchers
+import watchers.specs
 from state.claims import CLAIM_KINDS
-from watchers import ctgov
 from watchers.registry import (
     REGISTRY,
     UnknownSourceError,
@@ -23,6 +22,7 @@ from watchers.registry import (
     spec_for,
 )
 from watchers.spec import Folding, Retention, Severity, SourceKind, SourceSpec
+from watchers.specs import ctgov
 
 
 def _positive(span: object) -> bool:
@@ -100,8 +100,8 @@ def test_a_spec_without_a_trait_cannot_even_be_declared() -> None:
 
 def test_every_watcher_module_with_a_spec_is_registered() -> None:
     declared = []
-    for module in pkgutil.iter_modules(watchers.__path__):
-        spec = getattr(importlib.import_module(f"watchers.{module.name}"), "SPEC", None)
+    for module in pkgutil.iter_modules(watchers.specs.__path__):
+        spec = getattr(importlib.import_module(f"watchers.specs.{module.name}"), "SPEC", None)
         if isinstance(spec, SourceSpec):
             declared.append(spec.id)
     assert sorted(declared) == sorted(s.id for s in REGISTRY)
