@@ -6,6 +6,7 @@ import threading
 from collections.abc import Mapping
 
 from watchers.base import Watcher
+from watchers.fetch_threads import FETCH_THREADS
 from watchers.model import SourceResult, Topic
 
 __all__ = ["PollAbandoned", "StoppableWatcher"]
@@ -25,9 +26,10 @@ class PollAbandoned(BaseException):  # a cancellation, like asyncio.CancelledErr
 class StoppableWatcher:
     """Wraps a watcher so that its fetch is abandoned as soon as `stop` is set.
 
-    The fetch runs in a daemon thread. Watchers never touch the database (they only return a
-    SourceResult), so dropping one mid-request loses nothing: the snapshot and the outbox are
-    written only by the store commit that follows, in the caller's thread, which is never cut.
+    The fetch runs in one of the process's reused fetch threads. Watchers never touch the
+    database (they only return a SourceResult), so dropping one mid-request loses nothing:
+    the snapshot and the outbox are written only by the store commit that follows, in the
+    caller's thread, which is never cut.
     """
 
     def __init__(self, inner: Watcher, stop: threading.Event) -> None:
@@ -39,23 +41,10 @@ class StoppableWatcher:
         """The inner watcher's result (or its error), or PollAbandoned once `stop` is set."""
         if self.stop.is_set():
             raise PollAbandoned(self.source, topic.name)
-        done = threading.Event()
-        outcome: list[SourceResult | BaseException] = []
-
-        def fetch() -> None:
-            try:
-                outcome.append(self.inner.poll(topic, meta))
-            except BaseException as exc:  # handed over to the caller's thread, which decides
-                outcome.append(exc)
-            finally:
-                done.set()
-
-        name = f"fetch {self.source} {topic.name}"
-        threading.Thread(target=fetch, name=name, daemon=True).start()
-        while not done.wait(_CHECK_EVERY):
+        running = FETCH_THREADS.run(
+            lambda: self.inner.poll(topic, meta), f"fetch {self.source} {topic.name}"
+        )
+        while not running.wait(_CHECK_EVERY):
             if self.stop.is_set():
                 raise PollAbandoned(self.source, topic.name)
-        [value] = outcome
-        if isinstance(value, BaseException):
-            raise value
-        return value
+        return running.result()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.lease_keeper import LeaseKeeper
+from state.lease_renewal import LeaseRenewer
 from state.leases import DEFAULT_POLL_LEASE
 from state.store import Destinations, Store
 from state.types import PollOutcome
@@ -50,7 +50,7 @@ def poll_once(
     owner: str = PROCESS_OWNER,
     lease_ttl: timedelta = DEFAULT_POLL_LEASE,
     min_gap: timedelta | None = None,
-    lease_wait: Callable[[float], bool] | None = None,
+    renewer: LeaseRenewer | None = None,
 ) -> PollSummary:
     """Poll, then commit the result or record the failure. Never raises for a source's fault.
 
@@ -58,7 +58,7 @@ def poll_once(
     neither cause "removed" alerts nor a flood of "new" ones when the source comes back.
     The poll is skipped when another process holds the pair's lease, or (with `min_gap`) when
     the pair was polled less than `min_gap` ago: two processes never poll it twice. The lease
-    is renewed while the poll runs (`lease_wait`: how the renewer waits; tests drive it).
+    is renewed while the poll runs, by the store's one renewer (`renewer`: another; tests).
     """
     started, tick = clock(), time.perf_counter()
     name, source = topic.name, watcher.source
@@ -68,12 +68,12 @@ def poll_once(
     )
     if meta is None:
         return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick)
-    keeper = LeaseKeeper(
-        store.poll_leases, name, source, owner=owner, ttl=lease_ttl, clock=clock, wait=lease_wait
+    renewing = (renewer or store.lease_renewer).holding(
+        name, source, owner=owner, ttl=lease_ttl, clock=clock
     )
     released = False
     try:
-        with keeper:  # renewed while the source is asked; the commit below is short
+        with renewing:  # renewed while the source is asked; the commit below is short
             fetched = _fetch(watcher, topic, meta)
         # One commit stores the poll (or its failure) and gives the lease back.
         (outcome, alerts, error), released = _store(

@@ -9,11 +9,13 @@ time to live. The poll's own commit gives the lease back (Store.apply_poll with 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Table, or_, select, update
+from sqlalchemy import Engine, Select, Table, Update, bindparam, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
@@ -69,18 +71,33 @@ class PollLeases:
 
     def renew(self, topic: str, source: str, *, owner: str, at: datetime, ttl: timedelta) -> bool:
         """Extend `owner`'s lease to `at + ttl`; False if it is no longer theirs."""
-        with Session(self.engine) as session:
-            renewed = session.exec(
-                update(PollStateRow)
+        return bool(self.renew_many([(topic, source)], owner=owner, at=at, ttl=ttl))
+
+    def renew_many(
+        self,
+        pairs: Collection[tuple[str, str]],
+        *,
+        owner: str,
+        at: datetime,
+        ttl: timedelta,
+    ) -> set[tuple[str, str]]:
+        """Extend `owner`'s leases on `pairs` to `at + ttl` in one statement; the pairs that
+        were still `owner`'s (the others ran out and were taken over)."""
+        if not pairs:
+            return set()
+        table = _table()
+        with self.engine.connect() as connection:
+            kept = connection.execute(
+                update(table)
                 .where(
-                    col(PollStateRow.topic) == topic,
-                    col(PollStateRow.source) == source,
-                    col(PollStateRow.lease_owner) == owner,
+                    table.c.lease_owner == owner,
+                    tuple_(table.c.topic, table.c.source).in_(list(pairs)),
                 )
                 .values(lease_until=at + ttl)
-            )
-            session.commit()
-            return bool(renewed.rowcount == 1)
+                .returning(table.c.topic, table.c.source)
+            ).all()
+            connection.commit()
+        return {(topic, source) for topic, source in kept}
 
     def release(self, topic: str, source: str, *, owner: str) -> None:
         """Give the lease back (only if `owner` still holds it)."""
@@ -96,28 +113,18 @@ def _take(
     ttl: timedelta,
     min_gap: timedelta | None,
 ) -> dict[str, str] | None:
-    table = _table()
-    conditions = [
-        table.c.topic == topic,
-        table.c.source == source,
-        or_(table.c.lease_owner.is_(None), table.c.lease_until < at),
-    ]
+    take, held = _take_statements(min_gap is not None)
+    pair = {"k_topic": topic, "k_source": source}
+    taking = pair | {"k_at": at, "k_owner": owner, "k_until": at + ttl}
     if min_gap is not None:
-        last = table.c.last_attempt
-        conditions.append(or_(last.is_(None), last <= at - min_gap))
+        taking["k_since"] = at - min_gap
     # Core, not the ORM: this runs before every poll, and nothing here needs an entity.
     with engine.connect() as connection:
-        taken = connection.execute(
-            update(table)
-            .where(*conditions)
-            .values(lease_owner=owner, lease_until=at + ttl)
-            .returning(table.c.meta_json)
-        ).first()
+        taken = connection.execute(take, taking).first()
         if taken is not None:
             connection.commit()
             return dict(json.loads(taken[0]))
-        held = select(table.c.topic).where(table.c.topic == topic, table.c.source == source)
-        if connection.execute(held).first() is not None:
+        if connection.execute(held, pair).first() is not None:
             return None  # held by another poller, or polled within min_gap
     # The first poll of this pair: whoever inserts the row first holds the lease.
     with Session(engine) as session:
@@ -134,6 +141,32 @@ def _take(
 
 def _table() -> Table:
     return SQLModel.metadata.tables[PollStateRow.__tablename__]
+
+
+@functools.cache
+def _take_statements(gap: bool) -> tuple[Update, Select[tuple[str]]]:
+    """The lease-taking UPDATE (with `gap`: also refused within min_gap) and the "is the row
+    there" probe; built once, so a poll pays neither for building nor for the cache key."""
+    table = _table()
+    stamp = table.c.lease_until.type
+    conditions = [
+        table.c.topic == bindparam("k_topic"),
+        table.c.source == bindparam("k_source"),
+        or_(table.c.lease_owner.is_(None), table.c.lease_until < bindparam("k_at", type_=stamp)),
+    ]
+    if gap:
+        last = table.c.last_attempt
+        conditions.append(or_(last.is_(None), last <= bindparam("k_since", type_=stamp)))
+    take = (
+        update(table)
+        .where(*conditions)
+        .values(lease_owner=bindparam("k_owner"), lease_until=bindparam("k_until", type_=stamp))
+        .returning(table.c.meta_json)
+    )
+    held = select(table.c.topic).where(
+        table.c.topic == bindparam("k_topic"), table.c.source == bindparam("k_source")
+    )
+    return take, held
 
 
 def _release(engine: Engine, topic: str, source: str, owner: str) -> None:

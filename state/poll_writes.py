@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Connection, Insert, Update, bindparam, insert, update
 from sqlmodel import Session, SQLModel, col, select
 
 from state.codec import aware, dump_field_changes
@@ -86,7 +87,7 @@ def write_poll(
 
 
 def record_unchanged(
-    session: Session,
+    connection: Connection,
     result: SourceResult,
     *,
     started: datetime,
@@ -98,34 +99,54 @@ def record_unchanged(
     run row. False, having written nothing, when the full step is needed: the first poll, a
     source back from an outage (its "recovered" alert), a new day (a results clock may move),
     or a lease no longer `owner`'s."""
-    state = SQLModel.metadata.tables[PollStateRow.__tablename__]
     day = datetime.combine(at.date(), time(), at.tzinfo)
+    values: dict[str, object] = {
+        "u_topic": result.topic,
+        "u_source": result.source,
+        "u_day": day,
+        "u_next_day": day + timedelta(days=1),
+        "u_at": at,
+    }
+    if result.meta:  # else the stored meta stays, as in `write_poll`
+        values["u_meta"] = json.dumps(dict(result.meta))
+    if owner is not None:
+        values["u_owner"] = owner
+    unchanged, run = _unchanged_statements(bool(result.meta), owner is not None)
+    if connection.execute(unchanged, values).rowcount != 1:
+        return False
+    connection.execute(run, _run(result.topic, result.source, started, at))
+    return True
+
+
+@functools.cache
+def _unchanged_statements(meta: bool, owner: bool) -> tuple[Update, Insert]:
+    """`record_unchanged`'s UPDATE (with the new meta, with the lease given back) and its run
+    INSERT, built once: a poll pays neither for building nor for the cache key."""
+    state = SQLModel.metadata.tables[PollStateRow.__tablename__]
+    stamp = state.c.last_success.type
     conditions = [
-        state.c.topic == result.topic,
-        state.c.source == result.source,
+        state.c.topic == bindparam("u_topic"),
+        state.c.source == bindparam("u_source"),
         state.c.baseline_at.is_not(None),
         state.c.down_alerted.is_(False),
-        state.c.last_success >= day,  # the day `clocks_may_move` compares
-        state.c.last_success < day + timedelta(days=1),
+        # the day `clocks_may_move` compares
+        state.c.last_success >= bindparam("u_day", type_=stamp),
+        state.c.last_success < bindparam("u_next_day", type_=stamp),
     ]
     values: dict[str, object] = {
-        "last_attempt": at,
-        "last_success": at,
+        "last_attempt": bindparam("u_at", type_=stamp),
+        "last_success": bindparam("u_at", type_=stamp),
         "consecutive_failures": 0,
         "failing_since": None,
         "last_error": None,
     }
-    if result.meta:  # else the stored meta stays, as in `write_poll`
-        values["meta_json"] = json.dumps(dict(result.meta))
-    if owner is not None:
-        conditions.append(state.c.lease_owner == owner)
+    if meta:
+        values["meta_json"] = bindparam("u_meta")
+    if owner:
+        conditions.append(state.c.lease_owner == bindparam("u_owner"))
         values |= {"lease_owner": None, "lease_until": None}
-    connection = session.connection()
-    if connection.execute(update(state).where(*conditions).values(**values)).rowcount != 1:
-        return False
     runs = SQLModel.metadata.tables[PollRunRow.__tablename__]
-    connection.execute(insert(runs).values(**_run(result.topic, result.source, started, at)))
-    return True
+    return update(state).where(*conditions).values(**values), insert(runs)
 
 
 def storm_change(result: SourceResult, held: list[Change], limit: int) -> Change:

@@ -17,6 +17,7 @@ from state.digest_log import DigestClaim, DigestRun
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.enrich import enrich
 from state.history import RegistryHistory
+from state.lease_renewal import LeaseRenewer
 from state.leases import PollLeases, lease_lost, release_in
 from state.outbox import Destinations, Outbox
 from state.poll_load import load_evidence, load_state
@@ -63,6 +64,8 @@ class Store(StoredState):
         self.failures_before_alert = failures_before_alert
         self.retention = timedelta(days=retention_days)
         self.max_per_poll = max_per_poll
+        # Keeps every lease of this process's polls in flight alive (state/lease_renewal.py).
+        self.lease_renewer = LeaseRenewer(PollLeases(engine))
 
     @classmethod
     def open(
@@ -83,6 +86,11 @@ class Store(StoredState):
             retention_days=retention_days,
             max_per_poll=max_per_poll,
         )
+
+    def close(self) -> None:
+        """Stop renewing poll leases and release pooled connections."""
+        self.lease_renewer.close()
+        super().close()
 
     # -- polls ---------------------------------------------------------------------------------
 
@@ -124,12 +132,12 @@ class Store(StoredState):
         move a results clock. `owner`: the poll lease is given back in the same commit, and a
         poller whose lease was taken over stores nothing (outcome "skipped").
         """
+        if result.unchanged:  # Core on a bare connection: no ORM session in the common case
+            with self.engine.connect() as connection:
+                if record_unchanged(connection, result, started=started, at=at, owner=owner):
+                    connection.commit()
+                    return PollReport(outcome=PollOutcome.UNCHANGED, changes=())
         with Session(self.engine) as session:
-            if result.unchanged and record_unchanged(
-                session, result, started=started, at=at, owner=owner
-            ):
-                session.commit()
-                return PollReport(outcome=PollOutcome.UNCHANGED, changes=())
             state = load_state(session, result.topic, result.source)
             if owner is not None and not release_in(state, owner):
                 return _lease_lost(result.topic, result.source)

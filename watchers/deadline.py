@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from watchers.base import Watcher
+from watchers.fetch_threads import FETCH_THREADS
 from watchers.model import FetchError, SourceResult, Topic
 
 if TYPE_CHECKING:  # the config reads DEFAULT_POLL_DEADLINE: `--help` must not load httpx
@@ -22,9 +22,10 @@ class DeadlineWatcher:
 
     Http enforces the budget between bytes, before each retry and each page, which gives the
     clear error. What Http cannot interrupt (a name lookup that hangs, response headers
-    trickled a byte at a time) is bounded here: the poll runs in a daemon thread, and the
-    caller stops waiting a moment after the deadline. An abandoned fetch holds nothing (watchers
-    never touch the database) and its next Http call fails at once, the budget being spent.
+    trickled a byte at a time) is bounded here: the poll runs in one of the process's reused
+    fetch threads (watchers/fetch_threads.py), and the caller stops waiting a moment after the
+    deadline. An abandoned fetch holds nothing (watchers never touch the database) and its next
+    Http call fails at once, the budget being spent.
     """
 
     def __init__(self, inner: Watcher, http: Http, seconds: float = DEFAULT_POLL_DEADLINE):
@@ -37,26 +38,15 @@ class DeadlineWatcher:
 
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
         """The inner watcher's result or error, or a FetchError once the deadline has passed."""
-        done = threading.Event()
-        outcome: list[SourceResult | BaseException] = []
 
-        def fetch() -> None:
-            try:
-                with self._http.deadline(self._seconds):
-                    outcome.append(self.inner.poll(topic, meta))
-            except BaseException as exc:  # handed over to the caller's thread
-                outcome.append(exc)
-            finally:
-                done.set()
+        def fetch() -> SourceResult:
+            with self._http.deadline(self._seconds):
+                return self.inner.poll(topic, meta)
 
-        name = f"poll {self.source} {topic.name}"
-        threading.Thread(target=fetch, name=name, daemon=True).start()
-        if not done.wait(self._seconds + self._grace):
+        running = FETCH_THREADS.run(fetch, f"poll {self.source} {topic.name}")
+        if not running.wait(self._seconds + self._grace):
             raise FetchError(
                 f"{self.source} timed out: no complete answer within the poll deadline of "
                 f"{self._seconds:g} s"
             )
-        [value] = outcome
-        if isinstance(value, BaseException):
-            raise value
-        return value
+        return running.result()

@@ -55,6 +55,25 @@ def test_build_client_sets_agent_redirects_and_timeouts() -> None:
         assert built.timeout.connect == 10
 
 
+def test_built_client_still_keeps_a_cookie_a_server_sets(
+    mock: respx.MockRouter, clock: FakeClock
+) -> None:
+    # The jar is skipped for responses without Set-Cookie (cheaper), never for one with it.
+    route = mock.get(URL).mock(
+        side_effect=[
+            httpx.Response(200, json={}),
+            httpx.Response(200, json={}, headers={"Set-Cookie": "session=abc; Path=/"}),
+            httpx.Response(200, json={}),
+        ]
+    )
+    with build_client() as built:
+        http = make_http(built, clock, min_interval=0.0)
+        for _ in range(3):
+            http.get(URL)
+    sent = [call.request.headers.get("Cookie") for call in route.calls]
+    assert sent == [None, None, "session=abc"]
+
+
 def test_get_sends_our_user_agent_even_on_a_plain_client(
     mock: respx.MockRouter, client: httpx.Client, clock: FakeClock
 ) -> None:
