@@ -5,16 +5,17 @@ build an ORM object per row. The snapshot is read once as plain rows; a record i
 when someone asks for it, and `holds` tells from the stored JSON alone whether a polled record
 is exactly what is stored (most of them, on most polls). Writes are batched Core statements:
 one INSERT per batch of new records, one UPDATE per batch of records seen again unchanged,
-one UPDATE per changed record.
+and the changed records' UPDATEs sent together (executemany of a statement built once).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Row, Table, insert, select, update
+from sqlalchemy import Row, Table, Update, bindparam, insert, select, update
 from sqlmodel import Session, SQLModel
 
 from state.codec import aware, dump_fields, dump_times, observation_from_row
@@ -90,11 +91,14 @@ def write_snapshot(
     """
     table, connection = _table(), session.connection()
     fresh: list[dict[str, Any]] = []
+    # Changed records, by whether their change times move (two shapes of one UPDATE).
+    moved: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
     for obs in result.observations:
         if obs.key in same:
             continue
         if obs.key in previous:
-            _update_row(connection, table, previous, obs, at)
+            values = _updated_row(previous, obs, at)
+            moved["r_last_changed" in values].append(values)
             continue
         fresh.append(_new_row(obs, at))
         if len(fresh) == _BATCH:  # a batch at a time: 10,000 new rows are never all in memory
@@ -102,6 +106,9 @@ def write_snapshot(
             fresh.clear()
     if fresh:
         connection.execute(insert(table), fresh)
+    for times, rows in moved.items():
+        for batch in _batches(rows):
+            connection.execute(_update_statement(times), batch)
     mine = (table.c.topic == result.topic) & (table.c.source == result.source)
     for keys in _batches(sorted(same)):
         connection.execute(update(table).where(mine, table.c.key.in_(keys)).values(last_seen=at))
@@ -113,25 +120,37 @@ def write_snapshot(
         )
 
 
-def _update_row(
-    connection: Connection, table: Table, previous: Snapshot, obs: Observation, at: datetime
-) -> None:
-    """A record polled again, changed (or back after removal): its new values and times."""
+def _updated_row(previous: Snapshot, obs: Observation, at: datetime) -> dict[str, Any]:
+    """A record polled again, changed (or back after removal): its new values and times, as
+    `_update_statement`'s parameters."""
     stored = previous[obs.key]
     changed = [fc.field for fc in changed_fields(stored.observation, obs)]
     values: dict[str, Any] = {
-        "title": obs.title,
-        "url": obs.url,
-        "matched_alias": obs.matched_alias,
-        "published": obs.published,
-        "fields_json": dump_fields(obs.fields),
-        "last_seen": at,
-        "removed_at": None,
+        "r_id": previous.row_id(obs.key),
+        "r_title": obs.title,
+        "r_url": obs.url,
+        "r_matched_alias": obs.matched_alias,
+        "r_published": obs.published,
+        "r_fields_json": dump_fields(obs.fields),
+        "r_last_seen": at,
     }
     if changed or stored.removed_at is not None:
         times = stored.field_changed_at | dict.fromkeys(changed, at)
-        values |= {"field_changed_at_json": dump_times(times), "last_changed": at}
-    connection.execute(update(table).where(table.c.id == previous.row_id(obs.key)).values(**values))
+        values |= {"r_field_changed_at_json": dump_times(times), "r_last_changed": at}
+    return values
+
+
+@functools.cache
+def _update_statement(times: bool) -> Update:
+    """The UPDATE of one changed record (with `times`: its change times too), built once."""
+    table = _table()
+    columns = ["title", "url", "matched_alias", "published", "fields_json", "last_seen"]
+    if times:
+        columns += ["field_changed_at_json", "last_changed"]
+    values: dict[str, Any] = {
+        name: bindparam(f"r_{name}", type_=table.c[name].type) for name in columns
+    }
+    return update(table).where(table.c.id == bindparam("r_id")).values(**values, removed_at=None)
 
 
 def _batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
