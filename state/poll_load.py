@@ -17,7 +17,7 @@ from state.claims import UNCONFIRMED, is_official
 from state.codec import observation_from_row
 from state.source_sql import from_sources
 from state.stories import folding_of
-from state.tables import AlertRow, PollStateRow, SnapshotRow
+from state.tables import AlertRow, SnapshotRow
 from state.types import Change, ChangeKind
 from watchers.model import Observation, SourceResult
 from watchers.registry import specs_where
@@ -28,7 +28,6 @@ __all__ = [
     "EarlierAlert",
     "Evidence",
     "load_evidence",
-    "load_state",
     "text_field",
 ]
 
@@ -65,11 +64,6 @@ def text_field(obs: Observation | None, name: str) -> str | None:
     """An informational field as text, or None when absent or empty."""
     value = obs.fields.get(name) if obs else None
     return str(value) if value else None
-
-
-def load_state(session: Session, topic: str, source: str) -> PollStateRow:
-    """The (topic, source)'s poll state; a new one if it was never polled."""
-    return session.get(PollStateRow, (topic, source)) or PollStateRow(topic=topic, source=source)
 
 
 def load_evidence(

@@ -14,6 +14,7 @@ from state.codec import aware, dump_field_changes
 from state.enrich import Enrichment
 from state.fields import source_label
 from state.outbox import Destinations, as_route
+from state.poll_state_rows import save_state
 from state.snapshot import Snapshot, write_snapshot
 from state.tables import AlertRow, DeliveryRow, PollRunRow, PollStateRow
 from state.types import (
@@ -74,7 +75,7 @@ def write_poll(
     state.down_alerted = False
     state.last_error = None
     state.meta_json = json.dumps(dict(result.meta) or json.loads(state.meta_json))
-    session.add(state)
+    save_state(session, state)
     outcome = (
         PollOutcome.BASELINE
         if baseline

@@ -20,7 +20,8 @@ from state.history import RegistryHistory
 from state.lease_renewal import LeaseRenewer
 from state.leases import PollLeases, lease_lost, release_in
 from state.outbox import Destinations, Outbox
-from state.poll_load import load_evidence, load_state
+from state.poll_load import load_evidence
+from state.poll_state_rows import load_state, save_state
 from state.poll_writes import add_alert, add_run, health_change, record_unchanged, write_poll
 from state.reading import StoredState, open_engine
 from state.retention import PruneReport
@@ -227,7 +228,7 @@ class Store(StoredState):
                 state.down_alerted = True
                 changes.append(health_change(ChangeKind.SOURCE_DOWN, state, at))
                 add_alert(session, changes[0], at, destinations)
-            session.add(state)
+            save_state(session, state)
             add_run(session, topic, source, started, at, PollOutcome.FAILED, 0, error)
             session.commit()
         return PollReport(outcome=PollOutcome.FAILED, changes=tuple(changes))
