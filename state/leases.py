@@ -15,7 +15,7 @@ import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Select, Table, Update, bindparam, or_, select, tuple_, update
+from sqlalchemy import Engine, Select, Table, Update, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
@@ -127,14 +127,13 @@ def _take(
         if connection.execute(held, pair).first() is not None:
             return None  # held by another poller, or polled within min_gap
     # The first poll of this pair: whoever inserts the row first holds the lease.
-    with Session(engine) as session:
-        session.add(
-            PollStateRow(topic=topic, source=source, lease_owner=owner, lease_until=at + ttl)
-        )
+    row = PollStateRow(topic=topic, source=source, lease_owner=owner, lease_until=at + ttl)
+    with engine.connect() as connection:
         try:
-            session.commit()
+            connection.execute(insert(_table()), row.model_dump())
+            connection.commit()
         except IntegrityError:
-            session.rollback()
+            connection.rollback()
             return None
     return {}
 

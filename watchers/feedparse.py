@@ -73,7 +73,9 @@ def parse_feed(body: bytes, where: str = "feed", base_url: str | None = None) ->
         _read_prolog(body)
         # A file-like object, not bytes: given bytes that spell a path, feedparser opens that
         # local file and parses it instead (feedparser 6 `_open_resource`).
-        parsed = feedparser.parse(io.BytesIO(body), resolve_relative_uris=False)
+        parsed = feedparser.parse(
+            io.BytesIO(body), resolve_relative_uris=False, sanitize_html=False
+        )
     except DefusedXmlException as exc:  # a ValueError: feedparser lets it through
         raise ParseError(f"{where}: {_unsafe(exc)}; refused as unsafe") from None
     _check(parsed, body, where)

@@ -16,7 +16,7 @@ _SAFETY = re.compile(
 )
 _SPACE = re.compile(r"\s+")
 # Elements whose text is never part of what a reader sees.
-_HIDDEN = frozenset({"script", "style", "head", "title"})
+_HIDDEN = frozenset({"applet", "script", "style", "head", "title", "template"})
 # Elements that separate words when a page is rendered.
 _BREAKS = frozenset({"br", "p", "div", "li", "ul", "ol", "tr", "td", "h1", "h2", "h3", "h4"})
 

@@ -67,6 +67,20 @@ def test_html_description_becomes_plain_text() -> None:
     assert "for Ulefnersen Ionis (ulefnersen), an antisense" in item.summary
 
 
+def test_markup_that_no_reader_sees_stays_out_of_the_text() -> None:
+    # feedparser's own sanitizer is off (we keep text only): ours drops what a page hides.
+    description = (
+        "<![CDATA[<p>Ulefnersen <b>update</b></p><script>track('x')</script>"
+        "<style>p {color: red}</style><applet>Java</applet><!-- note -->]]>"
+    )
+    [item] = parse_feed(
+        rss(
+            f"<title>T</title><link>https://x.test/1</link><description>{description}</description>"
+        )
+    )
+    assert item.summary == "Ulefnersen update"
+
+
 def test_atom_feed() -> None:
     [item] = parse_feed(fixture("company_ir_atom_synth.xml"))
     assert item.title == "Example Pharma receives positive CHMP opinion for ulefnersen"
