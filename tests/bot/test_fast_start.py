@@ -69,6 +69,20 @@ print("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
+# Runs `trialwatch ARGS` through the console script's main(), then says whether the cyclic
+# garbage collector was on when the command ended.
+RUN_MAIN_AND_TELL_GC = """
+import gc, sys
+from bot.cli import main
+sys.argv = ["trialwatch", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print("collector " + ("on" if gc.isenabled() else "off"))
+"""
+
+
 def run_cli(*args: str) -> tuple[int, str, set[str]]:
     """Exit code, output before the module list, and the modules the command imported."""
     done = subprocess.run(
@@ -164,3 +178,25 @@ def test_check_without_slack_or_notify_loads_neither(tmp_path: Path, stored_tria
     assert "1 failed" in output  # it polled the feed (refused) and delivered to the console
     assert "bot.app" in modules and "watchers.feeds" in modules
     assert loaded(modules, NOT_FOR_CHECK) == []
+
+
+def test_a_quick_command_skips_garbage_collection_one_that_polls_collects(
+    tmp_path: Path, stored_trial: str
+) -> None:
+    """Start-up makes next to no garbage (`status` runs without the cyclic collector), but a
+    poll or the service may run long: their memory stays bounded by collecting again."""
+    feed = '[http]\nmax_retries = 0\n[[sources.feeds]]\nname = "local"\n'
+    feed += f'url = "http://127.0.0.1:{closed_port()}/feed.xml"\n'
+    config = config_for(tmp_path, stored_trial, feed)
+    said = {}
+    for args in (("status", "ulefnersen"), ("check",)):
+        done = subprocess.run(
+            [sys.executable, "-c", RUN_MAIN_AND_TELL_GC, *args, "--config", config],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin", "COLUMNS": "80"},
+            check=True,
+        )
+        said[args[0]] = done.stdout.splitlines()[-1]
+    assert said == {"status": "collector off", "check": "collector on"}
