@@ -1,7 +1,7 @@
 """trialwatch against urlwatch on one loopback web; writes bench/results/<date>.md.
 
     .venv/bin/python bench/vs_urlwatch.py [--sizes 10 100 500] [--runs 3]
-        [--only cycles|ids|start-up|big-search]   (one section, printed, not written)
+        [--only cycles|politeness|ids|start-up|big-search|floors]   (one section, printed)
 
 urlwatch is installed from the package index into bench/.venv-urlwatch (git-ignored) on first
 use. bench/feed_server.py serves N RSS feeds with 50 ms latency, ETag/Last-Modified and 304s.
@@ -9,7 +9,8 @@ For each N: cold (empty state), unchanged and one-changed cycles, each run as it
 wall, CPU and peak RSS from wait4(), requests, 304s, connections and peak parallel requests
 from the server. Medians of `--runs` with [min-max]; ratios to urlwatch from the same run.
 Also: default politeness over 250 loopback hosts, listed trial ids (1, 100, 1,000), start-up,
-and a 10,000-study ClinicalTrials.gov search (bench/big_search.py). The load average at the
+a 10,000-study ClinicalTrials.gov search (bench/big_search.py), and what httpx, feedparser and
+the imports cost on their own (bench/floors.py). The load average at the
 start of the cycles is written with them: the machine may be shared.
 Loopback only; every loop is bounded; never part of the test suite.
 """
@@ -292,6 +293,13 @@ def start_up(runs: int) -> list[str]:
     return [*lines, "", f"Load average after these runs (1, 5, 15 min): {load}."]
 
 
+def floors(runs: int) -> list[str]:
+    """bench/floors.py: what httpx, feedparser and the imports cost on their own."""
+    command = [sys.executable, str(BENCH / "floors.py"), "--runs", str(runs)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
+
+
 def big_search(runs: int) -> list[str]:
     """bench/big_search.py: peak RSS and time of one poll whose search answers 10,000 studies."""
     command = [sys.executable, str(BENCH / "big_search.py"), "--runs", str(runs)]
@@ -330,7 +338,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=["cycles", "politeness", "ids", "start-up", "big-search"],
+        choices=["cycles", "politeness", "ids", "start-up", "big-search", "floors"],
         help="just this section (printed, not written)",
     )
     args = parser.parse_args()
@@ -343,6 +351,7 @@ def main() -> None:
             "ids": trial_ids,
             "start-up": start_up,
             "big-search": big_search,
+            "floors": floors,
         }
         print("\n".join(sections[args.only](args.runs)))
         return
@@ -370,6 +379,8 @@ def main() -> None:
             "|---|---|---|---|", *start_up(args.runs)]  # fmt: skip
     out += ["", "## A 10,000-study ClinicalTrials.gov search (bench/big_search.py)", "",
             *big_search(args.runs)]  # fmt: skip
+    out += ["", "## Floors: the design card's libraries alone (bench/floors.py)", "",
+            *floors(args.runs)]  # fmt: skip
     results = BENCH / "results"
     results.mkdir(exist_ok=True)
     path = results / f"{datetime.now(UTC):%Y-%m-%d}.md"
