@@ -1,8 +1,4 @@
-"""EU CTIS's spec: the traits `state/` and `bot/` ask for, without its fetch code.
-
-Its watcher (watchers/ctis.py) is imported only when it is built to poll: reading stored
-state (`trialwatch status`) loads no HTTP or parsing code (issue 10: a fast start).
-"""
+"""EU CTIS's spec: the traits `state/` and `bot/` ask for, without its fetch code."""
 
 from __future__ import annotations
 
