@@ -117,14 +117,25 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def stored_trial(db_url: str) -> str:
-    """A small database at the newest schema, with one trial stored."""
-    store = Store.open(db_url)
+def store_one_trial(url: str) -> str:
+    """The database at `url` at the newest schema, with one trial stored; its URL."""
+    store = Store.open(url)
     clock = Clock()
     store.apply_poll(result(trial()), started=clock(), at=clock(), destinations={"console": None})
     store.close()
-    return db_url
+    return url
+
+
+@pytest.fixture
+def stored_trial(db_url: str) -> str:
+    """A small database (SQLite, then PostgreSQL) with one trial stored."""
+    return store_one_trial(db_url)
+
+
+@pytest.fixture
+def stored_trial_sqlite(sqlite_url: str) -> str:
+    """The same on SQLite only, for what does not depend on the database."""
+    return store_one_trial(sqlite_url)
 
 
 def one_migration_back(url: str) -> None:
@@ -181,13 +192,13 @@ def test_check_without_slack_or_notify_loads_neither(tmp_path: Path, stored_tria
 
 
 def test_a_quick_command_skips_garbage_collection_one_that_polls_collects(
-    tmp_path: Path, stored_trial: str
+    tmp_path: Path, stored_trial_sqlite: str
 ) -> None:
     """Start-up makes next to no garbage (`status` runs without the cyclic collector), but a
     poll or the service may run long: their memory stays bounded by collecting again."""
     feed = '[http]\nmax_retries = 0\n[[sources.feeds]]\nname = "local"\n'
     feed += f'url = "http://127.0.0.1:{closed_port()}/feed.xml"\n'
-    config = config_for(tmp_path, stored_trial, feed)
+    config = config_for(tmp_path, stored_trial_sqlite, feed)
     said = {}
     for args in (("status", "ulefnersen"), ("check",)):
         done = subprocess.run(
