@@ -39,13 +39,7 @@ from watchers.responses import decode_json
 from watchers.specs.ctgov import SOURCE
 from watchers.trial_ids import nct_id
 
-__all__ = [
-    "FIELDS",
-    "SOURCE",
-    "ClinicalTrialsWatcher",
-    "parse_page",
-    "parse_study",
-]
+__all__ = ["FIELDS", "ClinicalTrialsWatcher", "parse_page", "parse_study"]
 
 # Only what we read; every poll (by id and by search) asks for the same modules so a study
 # looks the same whichever way it was found. derivedSection is left out on purpose: it

@@ -26,19 +26,10 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.responses import decode_json
-from watchers.specs.ctis import HIGH_STATUS_CODES, SOURCE, STATUS_WORDS
+from watchers.specs.ctis import SOURCE, STATUS_WORDS
 from watchers.terms import terms_digest
 
-__all__ = [
-    "HIGH_STATUS_CODES",
-    "SOURCE",
-    "STATUS_WORDS",
-    "CtisWatcher",
-    "parse_search_page",
-    "parse_trial",
-    "row_fingerprint",
-    "search_body",
-]
+__all__ = ["CtisWatcher", "parse_search_page", "parse_trial", "row_fingerprint", "search_body"]
 
 DEFAULT_BASE_URL = "https://euclinicaltrials.eu/ctis-public-api"
 _PAGE_SIZE = 100

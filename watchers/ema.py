@@ -25,13 +25,7 @@ from watchers.shared_fetch import SharedFetch
 from watchers.specs.ema import SOURCE
 from watchers.terms import held_validators, terms_digest
 
-__all__ = [
-    "DEFAULT_URL",
-    "SOURCE",
-    "EmaMedicinesWatcher",
-    "parse_document",
-    "parse_record",
-]
+__all__ = ["DEFAULT_URL", "EmaMedicinesWatcher", "parse_document", "parse_record"]
 
 DEFAULT_URL = (
     "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines_json-report_en.json"

@@ -33,7 +33,6 @@ from watchers.window import THROUGH_KEY, window_start
 __all__ = [
     "FDA_SLUG",
     "MEETING_NOTE",
-    "SOURCE",
     "FederalRegisterWatcher",
     "is_meeting_notice",
     "meeting_date",

@@ -35,12 +35,7 @@ from watchers.specs.medrxiv import SOURCE
 from watchers.text import clip, collapse, is_safety_title
 from watchers.window import THROUGH_KEY, window_start
 
-__all__ = [
-    "SOURCE",
-    "MedrxivWatcher",
-    "parse_details",
-    "parse_preprint",
-]
+__all__ = ["MedrxivWatcher", "parse_details", "parse_preprint"]
 
 DEFAULT_BASE_URL = "https://api.biorxiv.org"
 _NO_POSTS = "no posts found"

@@ -21,13 +21,7 @@ from watchers.match import find_mention
 from watchers.model import Observation, SourceResult, Topic
 from watchers.specs.news import SOURCE
 
-__all__ = [
-    "SOURCE",
-    "GoogleNewsWatcher",
-    "google_news_observations",
-    "google_news_query",
-    "split_outlet",
-]
+__all__ = ["GoogleNewsWatcher", "google_news_observations", "google_news_query", "split_outlet"]
 
 QUERY_KEY = "query"
 _LOCALE = {"hl": "en-US", "gl": "US", "ceid": "US:en"}

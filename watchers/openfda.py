@@ -25,13 +25,7 @@ from watchers.model import (
 from watchers.responses import decode_json
 from watchers.specs.openfda import SOURCE
 
-__all__ = [
-    "SOURCE",
-    "OpenFdaWatcher",
-    "build_search",
-    "parse_application",
-    "parse_page",
-]
+__all__ = ["OpenFdaWatcher", "build_search", "parse_application", "parse_page"]
 
 # Where a drug's names live in a Drugs@FDA record. `openfda` can be `{}` (docs/sources.md#openfda),
 # which

@@ -27,14 +27,7 @@ from watchers.redact import Redactor
 from watchers.specs.pubmed import SOURCE
 from watchers.text import clip, collapse, is_safety_title, plain_text
 
-__all__ = [
-    "SOURCE",
-    "PubMedWatcher",
-    "parse_esearch",
-    "parse_esummary",
-    "parse_summary",
-    "pubmed_term",
-]
+__all__ = ["PubMedWatcher", "parse_esearch", "parse_esummary", "parse_summary", "pubmed_term"]
 
 SEEN_KEY = "pmids"
 MAX_SEEN = 500  # PMIDs remembered in the poll meta (a search returns at most `retmax`)

@@ -32,13 +32,9 @@ from watchers.window import THROUGH_KEY, window_start
 
 __all__ = [
     "FORMS",
-    "MATERIAL_8K_ITEMS",
-    "MIN_INTERVAL",
-    "SOURCE",
     "SecEdgarWatcher",
     "block_page_error",
     "filing_index_url",
-    "is_material_8k",
     "parse_filings",
     "parse_hits",
     "statement_note",
