@@ -1,9 +1,11 @@
-"""The tables that stored-state reads use, as SQLAlchemy Core sees them (no ORM, no SQLModel).
+"""The tables that Core statements use, as SQLAlchemy Core sees them (no ORM, no SQLModel).
 
 `trialwatch status` reads through these: building the SQLModel classes of state/tables.py and
-importing the ORM costs more than the whole read (issue 10: a fast start). state/tables.py
-stays the definition that migrations and writes follow; tests/state/test_core_tables.py checks
-that every column here matches it (name, type, nullability, primary key).
+importing the ORM costs more than the whole read (issue 10: a fast start). The poll's hot-path
+statements (leases, poll_state rows, snapshot batches, run rows) are built on them too.
+state/tables.py stays the definition that migrations and ORM writes follow (SQLModel cannot map
+a class onto an existing Table); tests/state/test_core_tables.py checks that every column here
+matches it (name, type, nullability, primary key).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "alert",
     "delivery",
     "history_state",
+    "poll_run",
     "poll_state",
     "registry_version",
     "snapshot",
@@ -84,6 +87,19 @@ poll_state = Table(
     _text("meta_json"),
     _string("lease_owner", nullable=True),
     _time("lease_until"),
+)
+
+poll_run = Table(
+    "poll_run",
+    metadata,
+    _int("id", primary_key=True),
+    _string("topic"),
+    _string("source"),
+    _time("started_at", nullable=False),
+    _int("duration_ms"),
+    _string("outcome"),
+    _int("alerts"),
+    _text("error", nullable=True),
 )
 
 alert = Table(

@@ -15,10 +15,11 @@ import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Select, Table, Update, bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import Engine, Select, Update, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, col
 
+from state.core_tables import poll_state
 from state.tables import PollStateRow
 
 __all__ = ["DEFAULT_POLL_LEASE", "PollLeases", "lease_lost", "release_in"]
@@ -85,7 +86,7 @@ class PollLeases:
         were still `owner`'s (the others ran out and were taken over)."""
         if not pairs:
             return set()
-        table = _table()
+        table = poll_state
         with self.engine.connect() as connection:
             kept = connection.execute(
                 update(table)
@@ -130,7 +131,7 @@ def _take(
     row = PollStateRow(topic=topic, source=source, lease_owner=owner, lease_until=at + ttl)
     with engine.connect() as connection:
         try:
-            connection.execute(insert(_table()), row.model_dump())
+            connection.execute(insert(poll_state), row.model_dump())
             connection.commit()
         except IntegrityError:
             connection.rollback()
@@ -138,15 +139,11 @@ def _take(
     return {}
 
 
-def _table() -> Table:
-    return SQLModel.metadata.tables[PollStateRow.__tablename__]
-
-
 @functools.cache
 def _take_statements(gap: bool) -> tuple[Update, Select[tuple[str]]]:
     """The lease-taking UPDATE (with `gap`: also refused within min_gap) and the "is the row
     there" probe; built once, so a poll pays neither for building nor for the cache key."""
-    table = _table()
+    table = poll_state
     stamp = table.c.lease_until.type
     conditions = [
         table.c.topic == bindparam("k_topic"),

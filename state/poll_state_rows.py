@@ -12,8 +12,9 @@ import functools
 from typing import Any
 
 from sqlalchemy import Insert, Select, Update, bindparam, insert, select, update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
+from state.core_tables import poll_state
 from state.tables import PollStateRow
 
 __all__ = ["load_state", "save_state"]
@@ -41,7 +42,7 @@ def save_state(session: Session, state: PollStateRow) -> None:
 @functools.cache
 def _statements() -> tuple[Select[Any], Update, Insert]:
     """The row's SELECT, UPDATE and INSERT, built once."""
-    table = SQLModel.metadata.tables[PollStateRow.__tablename__]
+    table = poll_state
     key = (
         table.c.topic == bindparam("s_topic"),
         table.c.source == bindparam("s_source"),

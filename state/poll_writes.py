@@ -8,15 +8,16 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Update, bindparam, insert, update
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from state.codec import aware, dump_field_changes
+from state.core_tables import poll_run, poll_state
 from state.enrich import Enrichment
 from state.fields import source_label
 from state.outbox import Destinations, as_route
 from state.poll_state_rows import save_state
 from state.snapshot import Snapshot, write_snapshot
-from state.tables import AlertRow, DeliveryRow, PollRunRow, PollStateRow
+from state.tables import AlertRow, DeliveryRow, PollStateRow
 from state.types import (
     Change,
     ChangeKind,
@@ -123,7 +124,7 @@ def record_unchanged(
 def _unchanged_statements(meta: bool, owner: bool) -> tuple[Update, Insert]:
     """`record_unchanged`'s UPDATE (with the new meta, with the lease given back) and its run
     INSERT, built once: a poll pays neither for building nor for the cache key."""
-    state = SQLModel.metadata.tables[PollStateRow.__tablename__]
+    state = poll_state
     stamp = state.c.last_success.type
     conditions = [
         state.c.topic == bindparam("u_topic"),
@@ -151,7 +152,7 @@ def _unchanged_statements(meta: bool, owner: bool) -> tuple[Update, Insert]:
 
 @functools.cache
 def _run_insert() -> Insert:
-    return insert(SQLModel.metadata.tables[PollRunRow.__tablename__])
+    return insert(poll_run)
 
 
 def storm_change(result: SourceResult, held: list[Change], limit: int) -> Change:

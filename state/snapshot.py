@@ -15,10 +15,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Row, Table, Update, bindparam, insert, select, update
-from sqlmodel import Session, SQLModel
+from sqlalchemy import Row, Update, bindparam, insert, select, update
+from sqlmodel import Session
 
 from state.codec import aware, dump_fields, dump_times, observation_from_row
+from state.core_tables import snapshot as snapshot_table
 from state.diff import changed_fields
 from state.tables import SnapshotRow
 from state.types import StoredObservation
@@ -28,10 +29,6 @@ __all__ = ["Snapshot", "load_snapshot", "write_snapshot"]
 
 _BATCH = 500  # rows per statement: well inside every backend's parameter limit
 T = TypeVar("T")
-
-
-def _table() -> Table:
-    return SQLModel.metadata.tables[SnapshotRow.__tablename__]
 
 
 class Snapshot(Mapping[str, StoredObservation]):
@@ -70,7 +67,7 @@ class Snapshot(Mapping[str, StoredObservation]):
 
 def load_snapshot(session: Session, topic: str, source: str) -> Snapshot:
     """The (topic, source)'s stored records, read as plain rows in the caller's transaction."""
-    table = _table()
+    table = snapshot_table
     rows = session.connection().execute(
         select(table).where(table.c.topic == topic, table.c.source == source)
     )
@@ -89,7 +86,7 @@ def write_snapshot(
 
     `same`: keys whose polled record `previous.holds` exactly; they only get `last_seen`.
     """
-    table, connection = _table(), session.connection()
+    table, connection = snapshot_table, session.connection()
     fresh: list[dict[str, Any]] = []
     # Changed records, by whether their change times move (two shapes of one UPDATE).
     moved: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
@@ -143,7 +140,7 @@ def _updated_row(previous: Snapshot, obs: Observation, at: datetime) -> dict[str
 @functools.cache
 def _update_statement(times: bool) -> Update:
     """The UPDATE of one changed record (with `times`: its change times too), built once."""
-    table = _table()
+    table = snapshot_table
     columns = ["title", "url", "matched_alias", "published", "fields_json", "last_seen"]
     if times:
         columns += ["field_changed_at_json", "last_changed"]

@@ -1,4 +1,4 @@
-"""The Core tables that status reads (state/core_tables.py) match the SQLModel tables column
+"""The Core tables (state/core_tables.py) match the SQLModel tables column
 for column: a column added or changed in state/tables.py without its Core twin fails here."""
 
 from __future__ import annotations
