@@ -3,7 +3,9 @@
 Starting a thread per poll cost about as much CPU as the rest of an unchanged poll's
 bookkeeping; a hand-over to a waiting thread costs a quarter of that. A fetch that hangs keeps
 its thread (nothing can interrupt a name lookup); the next fetch gets another one, idle or new,
-so a hung host never starves the others. Idle threads end after a while.
+so a hung host never starves the others. Idle threads end after a while. (concurrent.futures'
+pool would not do: it is bounded, so hung fetches would fill it, and it joins its threads at
+interpreter exit, so a hung fetch would hold up a shutdown.)
 """
 
 from __future__ import annotations
