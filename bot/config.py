@@ -7,6 +7,7 @@ import re
 import tomllib
 import types
 import typing
+import unicodedata
 from collections.abc import Mapping
 from datetime import time as time_of_day
 from importlib import resources
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -143,8 +145,29 @@ class StorageSettings(_Strict):
         return url
 
 
+# A topic's name is a path segment of its dashboard link and an argument of `status`: these
+# would cut, end or re-encode the URL. Control and format (bidi, zero-width) characters make a
+# name that prints differently from how it is typed.
+_URL_BREAKING = "/?#%\\"
+_UNSEEN = {"Cc", "Cf", "Cs", "Co", "Zs", "Zl", "Zp"}  # spaces other than " " look like " "
+
+
+def check_topic_name(name: str) -> str:
+    """The name unchanged, or ValueError saying which characters a topic name may hold."""
+    unseen = any(unicodedata.category(c) in _UNSEEN and c != " " for c in name)
+    breaking = any(c in _URL_BREAKING for c in name)
+    # "." and ".." are resolved away by browsers; "" and " x " are not what a user types.
+    if unseen or breaking or name != name.strip() or not name.strip("."):
+        raise ValueError(
+            "a topic name is part of its dashboard link and of `trialwatch status NAME`: use "
+            "letters, digits, spaces and punctuation other than / ? # % \\, with no control "
+            "characters, no space at either end, and not only dots"
+        )
+    return name
+
+
 class TopicSettings(_Strict):
-    name: str = Field(min_length=1)
+    name: Annotated[str, AfterValidator(check_topic_name)]
     aliases: tuple[str, ...] = ()
     trials: tuple[str, ...] = ()
     # EU trial numbers: EudraCT (2020-005522-28) or CTIS (2025-523333-26-00).
@@ -484,19 +507,58 @@ def load_settings(
     else:
         label = str(path)
         try:
-            text = path.read_text("utf-8")
+            data = path.read_bytes()
         except OSError as exc:
             raise ConfigError(f"{label}: cannot read the config file ({exc.strerror})") from None
+        text = _utf8(label, data)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_syntax(label, text, exc)) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(_too_deep(label, text)) from None
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(label, exc)) from None
+        raise ConfigError(_describe(label, exc, raw)) from None
     notify_envs = tuple(n.url_env for n in settings.notify if n.url_env)
     return LoadedConfig(settings=settings, secrets=Secrets.from_env(env, notify_envs), source=label)
+
+
+def _utf8(label: str, data: bytes) -> str:
+    """The file's text, or a ConfigError saying where the first byte that is not UTF-8 is."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{label}, line {line}: not valid UTF-8 at byte {exc.start} "
+            f"(0x{data[exc.start]:02x}); save the file as UTF-8"
+        ) from None
+
+
+# Deeper than any real config; tomllib itself gives up some hundreds of levels down.
+_DEEP = 64
+
+
+def _too_deep(label: str, text: str) -> str:
+    """`file, line N: nested too deeply`, N where arrays/inline tables pass _DEEP levels."""
+    depth, quote = 0, ""
+    for number, line in enumerate(text.splitlines(), 1):
+        for char in line:
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "\"'":
+                quote = char
+            elif char == "#":
+                break
+            elif char in "[{":
+                depth += 1
+                if depth > _DEEP:
+                    return f"{label}, line {number}: nested too deeply (arrays or inline tables)"
+            elif char in "]}":
+                depth = max(depth - 1, 0)
+    return f"{label}: nested too deeply (arrays or inline tables)"
 
 
 _AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")
@@ -516,7 +578,7 @@ def _toml_syntax(label: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
     return f"{label}, line {number}: not valid TOML: {what}\n  {number} | {shown}"
 
 
-def _describe(label: str, exc: ValidationError) -> str:
+def _describe(label: str, exc: ValidationError, raw: object) -> str:
     lines = [f"{label}: invalid configuration"]
     errors = exc.errors()
     # A topic with a bad key also fails the "at least one topic" check: only the first is true.
@@ -525,7 +587,7 @@ def _describe(label: str, exc: ValidationError) -> str:
         loc = error["loc"]
         if error["type"] == "too_short" and len(loc) == 1 and loc[0] in nested:
             continue
-        key = ".".join(str(part) for part in loc) or "(top level)"
+        key = _key(loc, raw)
         if error["type"] == "extra_forbidden":
             allowed = ", ".join(sorted(_fields_at(loc[:-1]))) or "none"
             lines.append(f"  {key}: unknown key (allowed here: {allowed})")
@@ -537,6 +599,20 @@ def _describe(label: str, exc: ValidationError) -> str:
             shown = "" if hidden else f" (got {_toml_value(error.get('input'))})"
             lines.append(f"  {key}: {_toml_words(error)}{shown}")
     return "\n".join(lines)
+
+
+def _key(loc: tuple[int | str, ...], raw: object) -> str:
+    """`topics[2] "tofersen".trials`: an array item counted from 1, and named when it has one."""
+    key, node = "", raw
+    for part in loc:
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            name = node.get("name") if isinstance(node, dict) else None
+            key += f"[{part + 1}]" + (f" {_toml_value(name)}" if isinstance(name, str) else "")
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+            key = f"{key}.{part}" if key else part
+    return key or "(top level)"
 
 
 # Pydantic speaks Python (tuple, dictionary); a config author reads TOML (array, table).
@@ -576,7 +652,9 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         text = value if len(value) <= 60 else value[:59] + "…"
-        return '"' + text.replace('"', '\\"') + '"'
+        # Control and bidi characters shown as escapes: they could forge or reorder the message.
+        shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+        return '"' + shown.replace('"', '\\"') + '"'
     return repr(value)
 
 

@@ -198,7 +198,7 @@ def test_a_topic_with_one_bad_key_reports_only_that_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     message = str(caught.value)
-    assert 'topics.0.aliases: expected an array, e.g. ["a", "b"] (got "ION363")' in message
+    assert 'topics[1] "x".aliases: expected an array, e.g. ["a", "b"] (got "ION363")' in message
     assert "at least 1" not in message and "tuple" not in message.lower()
 
 

@@ -141,7 +141,7 @@ def test_resolution_order_cli_then_env_then_cwd(tmp_path: Path) -> None:
         ),
         pytest.param(
             '[[topics]]\nname = "x"\ntrials = ["NCT123"]\n',
-            ["topics.0.trials", "not an NCT id"],
+            ['topics[1] "x".trials', "not an NCT id"],
             id="bad-nct-id",
         ),
         pytest.param(
@@ -162,7 +162,7 @@ def test_resolution_order_cli_then_env_then_cwd(tmp_path: Path) -> None:
         pytest.param("[storage]\n", ["topics: required key is missing"], id="no-topics"),
         pytest.param(
             '[[topics]]\nname = "x"\nnope = 1\n',
-            ["topics.0.nope: unknown key"],
+            ['topics[1] "x".nope: unknown key'],
             id="unknown-topic-key",
         ),
         pytest.param("[[topics]\n", ["not valid TOML"], id="broken-toml"),
@@ -222,5 +222,5 @@ def test_a_bad_eu_trial_number_names_the_key_and_both_forms(tmp_path: Path, numb
     path = write(tmp_path, f'[[topics]]\nname = "x"\neu_trials = ["{number}"]\n')
     with pytest.raises(ConfigError) as info:
         load_settings(path, env={}, cwd=tmp_path)
-    assert "topics.0.eu_trials" in str(info.value)
+    assert 'topics[1] "x".eu_trials' in str(info.value)
     assert "EudraCT" in str(info.value) and "CTIS" in str(info.value)

@@ -139,7 +139,7 @@ def test_bad_quiet_hours_name_the_file_the_key_and_what_is_expected(
 ) -> None:
     for table, key in (
         ("[slack]\n", "slack"),
-        ('[[notify]]\nname = "hook"\nurl = "json://127.0.0.1:9/x"\n', "notify.0"),
+        ('[[notify]]\nname = "hook"\nurl = "json://127.0.0.1:9/x"\n', 'notify[1] "hook"'),
     ):
         message = load(tmp_path, table + keys + "\n")
         assert says in message, message

@@ -76,7 +76,8 @@ def test_only_http_urls_are_accepted(tmp_path: Path, key: str, url: str) -> None
     path.write_text('[[topics]]\nname = "ulefnersen"\n' + URL_KEYS[key].format(url=url) + "\n")
     with pytest.raises(ConfigError) as raised:
         load_settings(str(path), env={})
-    assert f"{key}: " in str(raised.value)
+    shown = key.replace("feeds.0", 'feeds[1] "x"')  # an array item as its author counts it
+    assert f"{shown}: " in str(raised.value)
     assert "expected an http:// or https:// URL" in str(raised.value)
 
 
