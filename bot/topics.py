@@ -33,12 +33,14 @@ def topics_from_settings(settings: Settings) -> list[Topic]:
 def find_topic(
     topics: Sequence[Topic], name: str, stored_keys: Callable[[str, str], Collection[str]]
 ) -> Topic:
-    """A topic by its name, an alias or a trial id (case-insensitive); then by a trial id a
-    trial registry stored for it (`stored_keys(topic, source)`)."""
+    """A topic by its name, else an alias, else a trial id (case-insensitive); then by a trial
+    id a trial registry stored for it (`stored_keys(topic, source)`)."""
     wanted = name.strip().casefold()
-    for topic in topics:
-        if wanted in {n.casefold() for n in (*topic.names, *topic.trials)}:
-            return topic
+    # In this order: a topic named like another topic's trial is found by its own name.
+    for keys in (lambda t: (t.name,), lambda t: t.aliases, lambda t: t.trials):
+        for topic in topics:
+            if wanted in {key.casefold() for key in keys(topic)}:
+                return topic
     for topic in topics:
         for registry in trial_registries():
             if wanted.upper() in stored_keys(topic.name, registry):
