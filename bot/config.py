@@ -243,6 +243,12 @@ class FederalRegisterSettings(_Source):
     base_url: HttpUrl = "https://www.federalregister.gov/api/v1"
 
 
+# The example config's contact (RFC 2606 domains): SEC would refuse every request it signs.
+_PLACEHOLDER_MAIL = re.compile(
+    r"@(?:[\w.-]+\.)?(?:example|example\.(?:com|net|org))\b(?![.-])", re.I
+)
+
+
 class SecEdgarSettings(_Source):
     base_url: HttpUrl = "https://efts.sec.gov/LATEST"
     # SEC refuses requests whose User-Agent names no organisation and contact (not a secret).
@@ -262,6 +268,11 @@ class SecEdgarSettings(_Source):
             raise ValueError(
                 'expected your organisation and a contact e-mail, e.g. "Your Org '
                 'ops@your-org.example"'
+            )
+        if _PLACEHOLDER_MAIL.search(contact):
+            raise ValueError(
+                "is a placeholder (an example.* domain SEC cannot reach): put your organisation "
+                "and a contact e-mail of yours, or remove [sources.sec_edgar]"
             )
         return " ".join(contact.split())
 

@@ -86,32 +86,6 @@ def test_contract_loads_as_written(tmp_path: Path) -> None:
     assert s.sources.ema_medicines is None  # absent section: source is off
 
 
-# The one difference: the embedded defaults cannot know whom SEC should contact, so they leave
-# SEC EDGAR off instead of failing on every run; the example shows it on with a placeholder.
-SEC_OFF_BY_DEFAULT = (
-    "# Off on the embedded defaults: set `contact` to yours and drop `enabled = false` to watch"
-    " filings.\n",
-    "enabled = false\n",
-)
-
-
-def test_example_config_and_embedded_defaults_differ_only_by_sec_being_off() -> None:
-    example = (ROOT / "trialwatch.example.toml").read_text()
-    embedded = (ROOT / "bot" / "default_config.toml").read_text()
-    for line in SEC_OFF_BY_DEFAULT:
-        assert embedded.count(line) == 1
-    kept = [line for line in embedded.splitlines(keepends=True) if line not in SEC_OFF_BY_DEFAULT]
-    assert "".join(kept) == example
-
-
-def test_embedded_defaults_leave_sec_off_and_the_example_turns_it_on(tmp_path: Path) -> None:
-    embedded = load_settings(None, env={}, cwd=tmp_path).settings.sources.sec_edgar
-    assert embedded is not None and not embedded.enabled
-    example = load_settings(str(ROOT / "trialwatch.example.toml"), env={}, cwd=tmp_path)
-    sec = example.settings.sources.sec_edgar
-    assert sec is not None and sec.enabled and sec.contact
-
-
 def test_embedded_defaults_used_when_no_file(tmp_path: Path) -> None:
     loaded = load_settings(None, env={}, cwd=tmp_path)
     assert "embedded" in loaded.source
