@@ -308,7 +308,13 @@ def digest(
       trialwatch digest --day 2026-11-22
     """
     from bot.app import open_app
-    from bot.digest.job import DigestStatus, build_digest, preview_note, send_digest
+    from bot.digest.job import (
+        DigestStatus,
+        build_digest,
+        preview_note,
+        send_digest,
+        window_note,
+    )
     from bot.digest.render import digest_subject, render_text
 
     _collect_from_now()
@@ -326,13 +332,15 @@ def digest(
         if not send:
             built = build_digest(application, now=now, day=wanted)
             typer.echo(f"Subject: {digest_subject(built)}\n\n{render_text(built)}", nl=False)
+            typer.echo(f"note: {window_note(application, built, now)}", err=True)
             if note := preview_note(application, built.day):
                 typer.echo(f"note: {note}", err=True)
             return
         outcome = send_digest(application, now=now, force=force, day=wanted)
-        failed = outcome.status in (DigestStatus.FAILED, DigestStatus.NOT_CONFIGURED)
+        refused = (DigestStatus.NOT_CONFIGURED, DigestStatus.NOT_DUE)
+        failed = outcome.status is DigestStatus.FAILED or outcome.status in refused
         typer.echo(outcome.message, err=failed)
-        if outcome.status is DigestStatus.NOT_CONFIGURED:
+        if outcome.status in refused:
             raise typer.Exit(2)
         if failed:
             raise typer.Exit(1)
