@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -20,9 +20,6 @@ from bot.cli_help import PlainCommand
 from bot.config import ConfigError, LoadedConfig, load_settings
 from bot.logs import configure_logging, log_destinations
 from bot.terminal_text import one_line
-
-if TYPE_CHECKING:
-    from bot.pipeline import PollSummary
 
 # Each command imports what it needs (the database, HTTP, Slack, the web server) when it runs:
 # `--help` and `status` stay quick instead of loading every library first.
@@ -134,31 +131,52 @@ def check(
       trialwatch check --config trialwatch.toml
     """
     from bot.app import open_app
-    from bot.check_summary import poll_line, summary_lines
+    from bot.check_summary import Progress, cut, summary_lines
+    from state.delivered import delivered_between
 
     _collect_from_now()
-    # Each poll's progress line already says how it went: without -v no log line repeats it.
-    loaded = _load(config, verbose, errors_only=() if verbose else ("bot.pipeline",))
+    # Each poll's failure is said once, in the summary: without -v no log line repeats it.
+    quiet_logs = () if verbose else ("bot.pipeline", "bot.history_import")
+    loaded = _load(config, verbose, errors_only=quiet_logs)
     if verbose:
         log_destinations(loaded)
     width = None if verbose else _terminal_width()
     with _database(loaded, "check"), open_app(loaded) as application:
         total = len(application.topics) * len(application.watchers)
-        _err(f"trialwatch: config {loaded.source}; {total} poll(s) to run")
-
-        with_topic = len(application.topics) > 1
-
-        def progress(summary: PollSummary) -> None:
-            _err(poll_line(summary, width=width, with_topic=with_topic))
-
+        _err(cut(f"trialwatch: config {loaded.source}; {total} poll(s) to run", width))
+        progress = Progress(
+            _write_err,
+            total,
+            verbose=verbose,
+            terminal=sys.stderr.isatty(),
+            with_topic=len(application.topics) > 1,
+        )
+        started = application.clock()
         report = application.check(progress)
-        lines = summary_lines(report, width=width, any_source=bool(application.watchers))
+        progress.close()
+        # Delivered in the meantime, and not by this check: the running service got there first.
+        delivered = delivered_between(application.store.engine, started, application.clock())
+        elsewhere = {
+            d.destination: delivered.get(d.destination, 0) - d.sent - d.found_posted
+            for d in report.deliveries
+        }
+        lines = summary_lines(
+            report,
+            width=width,
+            any_source=bool(application.watchers),
+            delivered_elsewhere={k: v for k, v in elsewhere.items() if v > 0},
+        )
         typer.echo("\n".join(lines))
 
 
 def _terminal_width() -> int:
     # Summary lines are cut to the terminal (80 when piped): `-v` shows reasons whole.
     return shutil.get_terminal_size((80, 24)).columns
+
+
+def _write_err(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
 
 
 def _err(line: str) -> None:
@@ -263,6 +281,7 @@ def release(
       trialwatch release ulefnersen google_news
     """
     from bot.app import UnknownTopicError, open_app
+    from state.alert_sources import alert_sources
 
     _collect_from_now()
     loaded = _load(config, False)
@@ -272,6 +291,12 @@ def release(
         except UnknownTopicError:
             typer.echo(f"unknown topic {one_line(topic)!r}", err=True)
             raise typer.Exit(1) from None
+        configured = {watcher.source for watcher in application.watchers}
+        known = sorted(configured | alert_sources(application.store.engine, found.name))
+        if source not in known:
+            listed = ", ".join(known) or "none enabled"
+            typer.echo(f"unknown source {one_line(source)!r}; known source ids: {listed}", err=True)
+            raise typer.Exit(2)
         count = application.store.release_held(found.name, source, drop=drop)
         where = f"{found.name} from {one_line(source)}"
         if count == 0:
@@ -308,7 +333,13 @@ def digest(
       trialwatch digest --day 2026-11-22
     """
     from bot.app import open_app
-    from bot.digest.job import DigestStatus, build_digest, preview_note, send_digest
+    from bot.digest.job import (
+        DigestStatus,
+        build_digest,
+        preview_note,
+        send_digest,
+        window_note,
+    )
     from bot.digest.render import digest_subject, render_text
 
     _collect_from_now()
@@ -326,13 +357,15 @@ def digest(
         if not send:
             built = build_digest(application, now=now, day=wanted)
             typer.echo(f"Subject: {digest_subject(built)}\n\n{render_text(built)}", nl=False)
+            typer.echo(f"note: {window_note(application, built, now)}", err=True)
             if note := preview_note(application, built.day):
                 typer.echo(f"note: {note}", err=True)
             return
         outcome = send_digest(application, now=now, force=force, day=wanted)
-        failed = outcome.status in (DigestStatus.FAILED, DigestStatus.NOT_CONFIGURED)
+        refused = (DigestStatus.NOT_CONFIGURED, DigestStatus.NOT_DUE)
+        failed = outcome.status is DigestStatus.FAILED or outcome.status in refused
         typer.echo(outcome.message, err=failed)
-        if outcome.status is DigestStatus.NOT_CONFIGURED:
+        if outcome.status in refused:
             raise typer.Exit(2)
         if failed:
             raise typer.Exit(1)

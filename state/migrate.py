@@ -8,6 +8,7 @@ is loaded only when there is something to migrate, or when that cheap reading is
 from __future__ import annotations
 
 import fcntl
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,14 +126,33 @@ def _unversioned_schema(connection: Connection) -> bool:
 
 @contextmanager
 def _exclusive(engine: Engine) -> Iterator[None]:
-    """On SQLite, a lock file next to the database serialises migrating processes."""
+    """On SQLite, a lock file next to the database serialises migrating processes; it is
+    removed afterwards, so a run leaves nothing but the database behind."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
         return
-    with Path(f"{database}.migrate-lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    path = Path(f"{database}.migrate-lock")
+    while True:
+        with path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                # The holder before us may have removed the file while we waited on it: our lock
+                # is then on an unlinked file that a newcomer would not see. Start again.
+                if not _same_file(handle.fileno(), path):
+                    continue
+                yield
+                # Removed while still locked: whoever waits on this file starts again above.
+                path.unlink(missing_ok=True)
+                return
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        on_disk = path.stat()
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)

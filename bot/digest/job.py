@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.config import DigestSettings
-from bot.digest.assemble import Digest, assemble_digest, digest_day
+from bot.digest.assemble import Digest, assemble_digest, digest_day, digest_window
 from bot.digest.mailer import Mailer, MailError, build_message
 from bot.digest.render import digest_subject, render_html, render_text
 from state.digest_log import DigestRun, DigestState, normalise_recipients
@@ -32,6 +32,7 @@ __all__ = [
     "preview_note",
     "retry_failed_digest",
     "send_digest",
+    "window_note",
 ]
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class DigestStatus(StrEnum):
     IN_FLIGHT = "in_flight"  # claimed by another run (or one that died mid-send)
     QUIET = "quiet"  # nothing to say and [digest].send_when_quiet = false
     NOT_CONFIGURED = "not_configured"
+    NOT_DUE = "not_due"  # the day's window has not closed: alerts may still join it
     FAILED = "failed"
 
 
@@ -88,6 +90,13 @@ def send_digest(
         return DigestOutcome(
             day, DigestStatus.NOT_CONFIGURED, "no digest recipients: set [digest].to"
         )
+    if now < digest.end:
+        # Sent (and so marked) early, the day would refuse the alerts still to come in it.
+        message = (
+            f"digest {day} not sent: its window is still open; it closes at "
+            f"{_when(digest.end, settings.timezone)}"
+        )
+        return DigestOutcome(day, DigestStatus.NOT_DUE, message)
     if digest.quiet and not settings.send_when_quiet and not force:
         message = f"digest {day}: no new events; not sent ([digest].send_when_quiet = false)"
         log.info(message)
@@ -140,6 +149,21 @@ def send_digest(
 
 def _at(moment: datetime, zone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"
+
+
+def _when(moment: datetime, zone: str) -> str:
+    return f"{_at(moment, zone)} ({moment.astimezone(UTC):%H:%M} UTC)"
+
+
+def window_note(app: App, digest: Digest, now: datetime) -> str:
+    """For a preview: which window it shows, and when the current one will be sent."""
+    zone = digest_settings(app).timezone
+    shown = f"this is the digest of {digest.day} ({digest.window} {zone})"
+    if now < digest.end:
+        return f"{shown}; its window is still open: it is due at {_when(digest.end, zone)}"
+    later = digest_day(now, digest_settings(app).time, zone) + timedelta(days=1)
+    _, due = digest_window(later, digest_settings(app).time, zone)
+    return f"{shown}; alerts since then go into the digest of {later}, due at {_when(due, zone)}"
 
 
 def _not_claimed(run: DigestRun, zone: str) -> DigestOutcome:

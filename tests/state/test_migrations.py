@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -91,3 +92,9 @@ def test_the_start_up_check_reads_the_same_head_as_alembic() -> None:
     config = Config()
     config.set_main_option("script_location", str(resources.files("state") / "migrations"))
     assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_migrating_a_sqlite_file_leaves_no_lock_file_behind(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'trialwatch.db'}"
+    Store.open(url).close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trialwatch.db"]
