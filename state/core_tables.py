@@ -187,4 +187,5 @@ triage_action = Table(
     _string("field", nullable=True),
     _time("until"),
     _string("click", nullable=True),
+    _string("repeat_key", nullable=True),
 )

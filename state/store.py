@@ -36,7 +36,7 @@ from state.types import (
     DeliveryState,
     PollOutcome,
 )
-from watchers.model import RegistryVersion, SourceResult
+from watchers.model import RegistryVersion, SourceResult, clean_text
 
 __all__ = ["Destinations", "PollReport", "Store", "create_store_engine"]
 
@@ -215,6 +215,7 @@ class Store(StoredState):
 
         `owner`: as for `apply_poll` (the lease is given back in the same commit).
         """
+        error = clean_text(error)  # any exception's words, storable on every database
         with Session(self.engine) as session:
             state = load_state(session, topic, source)
             if owner is not None and not release_in(state, owner):

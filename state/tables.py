@@ -205,6 +205,8 @@ class TriageActionRow(SQLModel, table=True):
     __table_args__ = (
         # A click Slack delivers twice (a retry, a double click) is stored once.
         UniqueConstraint("click", name="uq_triage_action_click"),
+        # Identical clicks (same user, button, message, value) on the same ledger state: one row.
+        Index("uq_triage_action_repeat", "repeat_key", unique=True),
         Index("ix_triage_action_record", "topic", "source", "record_key"),
         Index("ix_triage_action_alert", "alert_id"),
     )
@@ -221,3 +223,4 @@ class TriageActionRow(SQLModel, table=True):
     field: str | None = None
     until: datetime | None = Field(default=None, sa_type=_TS)
     click: str | None = None
+    repeat_key: str | None = None  # `repeat_of` @ the ledger row it was clicked after

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -35,9 +35,11 @@ from state.triage_types import (
 )
 from state.types import Alert, DeliveryState
 
-__all__ = ["PostedAlert", "Triage"]
+__all__ = ["REPEAT_WINDOW", "PostedAlert", "Triage"]
 
 _SLACK = "slack"
+# Identical clicks this close together are one (a double click, a nervous user, a burst).
+REPEAT_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,28 @@ def _changes_nothing(action: TriageAction, earlier: Sequence[TriageAction]) -> b
     return muted if action.kind is TriageKind.MUTE else not muted
 
 
+def _repeat_key(session: Session, action: TriageAction) -> str | None:
+    """`repeat_of` @ the record's last ledger row that is not an identical click of the last
+    REPEAT_WINDOW: identical clicks, together or in a burst, get one key and the unique index
+    stores one; a click after the state changed (or after the window) gets a new one."""
+    if action.repeat_of is None:
+        return None
+    mine = col(TriageActionRow.repeat_key).startswith(f"{action.repeat_of}@", autoescape=True)
+    after = session.exec(
+        select(func.max(TriageActionRow.id)).where(
+            TriageActionRow.topic == action.topic,
+            TriageActionRow.source == action.source,
+            TriageActionRow.record_key == action.record_key,
+            or_(
+                col(TriageActionRow.repeat_key).is_(None),
+                ~mine,
+                col(TriageActionRow.at) <= action.at - REPEAT_WINDOW,
+            ),
+        )
+    ).one()
+    return f"{action.repeat_of}@{after or 0}"
+
+
 class Triage:
     """The ledger's writes (one row per real action) and its reads."""
 
@@ -74,6 +98,7 @@ class Triage:
     def record(self, action: TriageAction) -> bool:
         """Store `action`; False (nothing stored) for a repeated click or a no-op."""
         with Session(self.engine) as session:
+            repeat_key = _repeat_key(session, action)
             if (
                 action.click is not None
                 and session.exec(
@@ -99,11 +124,12 @@ class Triage:
                     field=action.field,
                     until=action.until,
                     click=action.click,
+                    repeat_key=repeat_key,
                 )
             )
             try:
                 session.commit()
-            except IntegrityError:  # the same click, stored by another worker meanwhile
+            except IntegrityError:  # the same (or an identical) click, stored meanwhile
                 session.rollback()
                 return False
             return True

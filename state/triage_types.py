@@ -40,6 +40,9 @@ class TriageAction:
     field: str | None = None  # mute / unmute only
     until: datetime | None = None  # snooze only
     click: str | None = None  # the click's identity (user id + action_ts): a redelivery is one
+    # What a click looks like to the person (user, button, message, value): the same within
+    # REPEAT_WINDOW and on the same ledger state is one action (state/triage.py).
+    repeat_of: str | None = None
     id: int | None = None
 
 

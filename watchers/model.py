@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "TEXT_LIMIT",
@@ -18,6 +20,7 @@ __all__ = [
     "SourceResult",
     "Topic",
     "cap_text",
+    "clean_text",
     "freeze_fields",
 ]
 
@@ -39,11 +42,28 @@ def cap_text(text: str, limit: int = TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _capped(value: FieldValue) -> FieldValue:
+# What a database or a target refuses in text: NUL (PostgreSQL text, C strings) and lone UTF-16
+# surrogates (no UTF-8 encoding: psycopg, httpx and json-to-Slack all fail on them).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str, limit: int = TEXT_LIMIT) -> str:
+    """`text` without NUL, lone surrogates as U+FFFD, capped at `limit`: storable and sendable."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
+    return cap_text(text, limit)
+
+
+def _cleaned(value: Any) -> Any:
+    # Nested too: a field or a meta value a parser left as a list or a dict is stored as JSON.
     if isinstance(value, str):
-        return cap_text(value)
-    if isinstance(value, tuple):
-        return tuple(cap_text(item) for item in value)
+        return clean_text(value)
+    if isinstance(value, tuple | list):
+        return type(value)(_cleaned(item) for item in value)
+    if isinstance(value, Mapping):
+        return {_cleaned(key): _cleaned(item) for key, item in value.items()}
     return value
 
 
@@ -83,12 +103,15 @@ class Observation:
     matched_alias: str | None = None
 
     def __post_init__(self) -> None:
-        # Every source's text is capped here, once, before it is diffed, stored or shown.
+        # Every source's text is cleaned and capped here, once, before it is diffed, stored or
+        # shown: one NUL in a title must not fail every poll on PostgreSQL.
         for name in ("key", "title", "url"):
-            object.__setattr__(self, name, cap_text(getattr(self, name)))
-        if any(_capped(value) != value for value in self.fields.values()):
-            capped = {name: _capped(value) for name, value in self.fields.items()}
-            object.__setattr__(self, "fields", freeze_fields(capped))
+            object.__setattr__(self, name, clean_text(getattr(self, name)))
+        if self.matched_alias is not None:
+            object.__setattr__(self, "matched_alias", clean_text(self.matched_alias))
+        cleaned = _cleaned(dict(self.fields))
+        if cleaned != self.fields:
+            object.__setattr__(self, "fields", freeze_fields(cleaned))
 
 
 @dataclass(frozen=True)
@@ -113,12 +136,18 @@ class SourceResult:
     meta: Mapping[str, str] = field(default_factory=dict, hash=False)
     rules_changed: bool = False
 
+    def __post_init__(self) -> None:
+        # The meta is stored and sent back as request headers and parameters: cleaned as text is.
+        cleaned = _cleaned(dict(self.meta))
+        if cleaned != self.meta:
+            object.__setattr__(self, "meta", cleaned)
+
 
 class SourceError(Exception):
     """A poll that did not produce a trustworthy result. Never to be treated as an empty one."""
 
     def __init__(self, message: str, *, transient: bool = True) -> None:
-        super().__init__(message)
+        super().__init__(clean_text(message))  # stored as the source's health, shown in Slack
         self.transient = transient
 
 

@@ -32,6 +32,10 @@ UNSIGNED = "Slack buttons are disabled: SLACK_SIGNING_SECRET is not set.\n"
 NO_SLACK = "Slack buttons are disabled: SLACK_BOT_TOKEN is not set.\n"
 
 
+def _id(click: Click) -> tuple[str, str]:
+    return click.user_id, click.action_ts
+
+
 async def _record(clicks: ClickHandler, click: Click, budget: float) -> Recorded | None:
     """The click recorded within `budget`; None when it is still being recorded: Slack gets
     its answer now, and the worker updates the message itself once the row is stored."""
@@ -39,7 +43,14 @@ async def _record(clicks: ClickHandler, click: Click, budget: float) -> Recorded
     late = False
 
     def record() -> Recorded:
-        recorded = clicks.record(click)
+        try:
+            recorded = clicks.record(click)
+        except Exception as exc:
+            with lock:
+                answered_without_it = late
+            if answered_without_it and not isinstance(exc, BadClick):  # else nobody would know
+                log.exception("slack click id=%s:%s answered but not recorded", *_id(click))
+            raise
         with lock:
             answered_without_it = late
             done.append(recorded)

@@ -8,11 +8,13 @@ makes the click time out.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk import WebClient
+from sqlalchemy.exc import OperationalError
 
 from bot.destinations.slack.client import SLACK_FAILURES, classify_failure
 from bot.destinations.slack.delivery import render_message
@@ -27,6 +29,9 @@ __all__ = ["ClickHandler", "Recorded"]
 log = logging.getLogger(__name__)
 
 _RECORD_ACTIONS = (TriageKind.SNOOZE, TriageKind.UNSNOOZE, TriageKind.MUTE, TriageKind.UNMUTE)
+# A click Slack already has its 200 for is retried this long (a database write-locked by a
+# long poll commit, a restarting PostgreSQL) before it is logged as lost.
+RETRY_FOR, _RETRY_FIRST, _RETRY_MOST = 600.0, 1.0, 30.0
 
 
 @dataclass(frozen=True)
@@ -47,14 +52,46 @@ class ClickHandler:
         slack: SlackTriage,
         client: WebClient | None,
         clock: Callable[[], datetime],
+        *,
+        retry_for: float = RETRY_FOR,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.triage = triage
         self.slack = slack
         self.client = client
         self.clock = clock
+        self._retry_for, self._sleep, self._monotonic = retry_for, sleep, monotonic
 
     def record(self, click: Click) -> Recorded:
-        """Store the click's action once; BadClick when it is not on an alert this bot posted."""
+        """Store the click's action once, retrying while the database cannot take it; BadClick
+        when it is not on an alert this bot posted. A click still not stored is logged lost."""
+        give_up, delay = self._monotonic() + self._retry_for, _RETRY_FIRST
+        while True:
+            try:
+                return self._record_once(click)
+            except OperationalError as exc:  # locked, gone, restarting: worth another try
+                if self._monotonic() + delay > give_up:
+                    log.error(
+                        "slack click LOST (not stored): id=%s:%s action=%s alert=%s (%s)",
+                        click.user_id,
+                        click.action_ts,
+                        click.kind.value,
+                        click.alert_id,
+                        str(exc.orig or exc).splitlines()[0],
+                    )
+                    raise
+                log.warning(
+                    "slack click id=%s:%s not stored yet (%s); retrying in %.0fs",
+                    click.user_id,
+                    click.action_ts,
+                    str(exc.orig or exc).splitlines()[0],
+                    delay,
+                )
+                self._sleep(delay)
+                delay = min(delay * 2, _RETRY_MOST)
+
+    def _record_once(self, click: Click) -> Recorded:
         posted = self.triage.posted(click.alert_id)
         if (
             posted is None
@@ -80,6 +117,7 @@ class ClickHandler:
             field=click.field,
             until=at + click.snooze if click.snooze else None,
             click=f"{click.user_id}:{click.action_ts}",
+            repeat_of=click.looks,
         )
         new = self.triage.record(action)
         log.info(

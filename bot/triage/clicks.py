@@ -34,6 +34,8 @@ USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]{2,30}")
 SLACK_TS = re.compile(r"\d{1,12}\.\d{1,9}")
 FIELD = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+# Alert ids are database INTEGERs: a larger number names no alert (and must not reach a query).
+MAX_ALERT_ID = 2**31 - 1
 MAX_NAME = 80
 # At most this many "Mute <field>" buttons; more fields become one menu.
 MUTE_BUTTONS = 3
@@ -73,6 +75,15 @@ class Click:
     alert_id: int
     field: str | None = None
     snooze: timedelta | None = None
+
+    @property
+    def looks(self) -> str:
+        """What the click is to the person (user, button, message, value), not when: Slack
+        gives each press its own action_ts, so identical presses share only this."""
+        snooze = int(self.snooze.total_seconds()) if self.snooze else ""
+        button = f"{self.kind.value}{snooze}"
+        where = f"{self.channel_id}/{self.message_ts}"
+        return f"{self.user_id}|{button}|{where}|{self.alert_id}|{self.field or ''}"
 
 
 def action_id(kind: TriageKind, n: int = 1) -> str:
@@ -115,10 +126,10 @@ def _value(action: dict[str, Any]) -> tuple[int, str | None]:
         raise BadClick("action value is missing")
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadClick("action value is not ours") from None
     alert = value.get("alert") if isinstance(value, dict) else None
-    if not isinstance(alert, int) or isinstance(alert, bool) or alert <= 0:
+    if not isinstance(alert, int) or isinstance(alert, bool) or not 0 < alert <= MAX_ALERT_ID:
         raise BadClick("action value names no alert")
     field = value.get("field")
     if field is not None:
@@ -174,6 +185,6 @@ def parse_form(body: bytes) -> Click:
         raise BadClick("no payload field")
     try:
         payload = json.loads(raw[0])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise BadClick("payload is not JSON") from None
     return parse_click(payload)
