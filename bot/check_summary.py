@@ -28,7 +28,7 @@ def _cut(text: str, width: int | None) -> str:
 
 def poll_line(poll: PollSummary, *, width: int | None, with_topic: bool = True) -> str:
     """One poll as a line: outcome, source (and topic), alerts and time, or why it failed."""
-    where = source_label(poll.source) + (f" ({poll.topic})" if with_topic else "")
+    where = one_line(source_label(poll.source) + (f" ({poll.topic})" if with_topic else ""))
     if poll.outcome is PollOutcome.FAILED:
         line = f"  FAILED {where}: {one_line(poll.error or 'unknown error')}"
     else:
