@@ -56,7 +56,7 @@ def cut(text: str, width: int | None, *, keep: int = 0) -> str:
 
 def poll_line(poll: PollSummary, *, width: int | None, with_topic: bool = True) -> str:
     """One poll as a line: outcome, source (and topic), alerts and time, or why it failed."""
-    where = source_label(poll.source) + (f" ({poll.topic})" if with_topic else "")
+    where = one_line(source_label(poll.source) + (f" ({poll.topic})" if with_topic else ""))
     if poll.outcome is PollOutcome.FAILED:
         line = f"  FAILED {where}: "
         return cut(line + one_line(poll.error or "unknown error"), width, keep=len(line))

@@ -216,7 +216,7 @@ def status(
         try:
             topic = application.resolve_topic(name)
         except UnknownTopicError:
-            known = ", ".join(t.name for t in application.topics)
+            known = ", ".join(one_line(t.name) for t in application.topics)
             typer.echo(f"unknown topic {one_line(name)!r}; known topics: {known}", err=True)
             raise typer.Exit(1) from None
         now = application.clock()
@@ -298,7 +298,7 @@ def release(
             typer.echo(f"unknown source {one_line(source)!r}; known source ids: {listed}", err=True)
             raise typer.Exit(2)
         count = application.store.release_held(found.name, source, drop=drop)
-        where = f"{found.name} from {one_line(source)}"
+        where = one_line(f"{found.name} from {source}")
         if count == 0:
             typer.echo(f"no held alerts for {where}")
         elif drop:

@@ -18,8 +18,12 @@ _ESCAPES = re.compile(
 )
 # Line breaks of every kind: a one-line field must not start a line of its own.
 _BREAKS = re.compile(r"[ \t]*(?:\r\n|[\r\n\v\f\x85\u2028\u2029])[ \t]*")
-# C0/C1 controls (tab and newline kept by `printable`) and bidi overrides that reorder text.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls (tab and newline kept by `printable`) and every bidi control that reorders
+# text: embeddings/overrides, isolates, and the LRM, RLM and Arabic letter marks.
+_CONTROLS = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+    r"\u200e\u200f\u061c]"
+)
 
 
 def printable(text: str) -> str:

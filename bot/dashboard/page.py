@@ -1,7 +1,7 @@
 """Pure: the read-only dashboard as self-contained HTML (inline CSS and SVG, nothing external).
 
 Every value from a source is escaped (markupsafe, as the digest's HTML): a hostile feed title
-shows as text.
+shows as text, and a source's URL is a link only if bot/links.py says it is one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from bot.dashboard.chart import chart_points, completion_chart
 from bot.destinations.render import KIND_WORDS
+from bot.links import web_link
 from bot.status.terminal import format_time, health_text, history_health_text, trial_facts
 from state.fields import format_value, humanize_enum, source_label
 from state.timeline import timeline_lines
@@ -42,6 +43,14 @@ def _page(title: str, body: Markup, now: datetime) -> str:
     )
 
 
+def _anchor(url: str, label: str) -> Markup:
+    """`label` linked to `url` when that is a web link, else `label` as text."""
+    href = web_link(url)
+    if href is None:
+        return escape(label)
+    return Markup(f"<a href='{escape(href)}'>{escape(label)}</a>")  # noqa: S704 (escaped)
+
+
 def _alert_rows(alerts: Sequence[Alert]) -> Markup:
     if not alerts:
         return Markup("<p>No alerts yet.</p>")
@@ -56,14 +65,14 @@ def _alert_rows(alerts: Sequence[Alert]) -> Markup:
             f"<td class='{severity}'>{severity}</td>"
             f"<td>{escape(KIND_WORDS.get(change.kind, change.kind.value))}</td>"
             f"<td>{escape(source_label(change.source))}</td>"
-            f"<td><a href='{escape(change.url)}'>{escape(change.title)}</a>{escape(label)}"
+            f"<td>{_anchor(change.url, change.title)}{escape(label)}"
             f"<div class='muted'>{escape(summary)}</div></td></tr>"
         )
     head = Markup(
         "<table class='alerts'><tr><th>When</th><th>Severity</th><th>What</th>"
         "<th>Source</th><th>Alert</th></tr>"
     )
-    # Every value in the rows went through escape().
+    # Every value in the rows went through escape() (or _anchor, which escapes).
     return head + Markup("".join(rows)) + Markup("</table>")  # noqa: S704
 
 
@@ -112,13 +121,12 @@ def topic_page(topic: Topic, status: TopicStatus, *, now: datetime) -> str:
         )
         parts.append(
             Markup(
-                "<section class='trial' id='{}'><h3><a href='{}'>{}</a> {}</h3>"
+                "<section class='trial' id='{}'><h3>{} {}</h3>"
                 "<table class='facts'>{}</table><ul class='timeline'>{}</ul>"
                 "<h4>Primary completion estimate</h4>{}</section>"
             ).format(
                 obs.key,
-                obs.url,
-                obs.key,
+                _anchor(obs.url, obs.key),
                 obs.title,
                 facts,
                 lines,

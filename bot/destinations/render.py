@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.destinations.cut import truncate
 from bot.destinations.slack.limits import HEADER_LIMIT, SECTION_LIMIT
+from bot.links import web_link
 from bot.terminal_text import one_line
 from state.fields import source_label
 from state.types import Alert, Change, ChangeKind, Severity
@@ -40,10 +41,12 @@ def mrkdwn_escape(text: str) -> str:
 
 
 def mrkdwn_link(url: str, text: str) -> str:
-    """A Slack link whose URL and label are both neutralised; plain escaped text without a URL."""
-    if not url.startswith(("https://", "http://")):
+    """A Slack link whose URL and label are both neutralised; plain escaped text without a
+    web link (bot/links.py)."""
+    href = web_link(url)
+    if href is None:
         return mrkdwn_escape(text)
-    safe_url = mrkdwn_escape(url).replace("|", "%7C")
+    safe_url = mrkdwn_escape(href).replace("|", "%7C")
     return f"<{safe_url}|{mrkdwn_escape(text).replace('|', '¦')}>"
 
 
@@ -91,11 +94,9 @@ def alert_body_lines(change: Change) -> list[str]:
 def slack_alert_blocks(alert: Alert) -> list[dict[str, Any]]:
     """Block Kit blocks for one alert, within Slack's limits; long content is cut, not rejected."""
     change = alert.change
-    link_suffix = f"\n… more at {mrkdwn_link(change.url, 'the record')}" if change.url else "\n…"
-    title = truncate(change.title, 500)
-    title_text = (
-        f"*{mrkdwn_link(change.url, title)}*" if change.url else f"*{mrkdwn_escape(title)}*"
-    )
+    link = web_link(change.url)
+    link_suffix = f"\n… more at {mrkdwn_link(link, 'the record')}" if link else "\n…"
+    title_text = f"*{mrkdwn_link(change.url, truncate(change.title, 500))}*"
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
@@ -120,8 +121,8 @@ def alert_fallback_text(alert: Alert) -> str:
     """The plain-text fallback Slack shows in notifications; escaped like everything else."""
     change = alert.change
     lines = [alert_headline(change), change.title, *alert_body_lines(change), *alert.notes]
-    if change.url:
-        lines.append(change.url)
+    if link := web_link(change.url):
+        lines.append(link)
     return truncate(mrkdwn_escape("\n".join(lines)), 3900)
 
 
@@ -133,8 +134,8 @@ def alert_console_text(alert: Alert) -> str:
         f"  {change.title}",
     ]
     lines += [f"  • {line}" for line in alert_body_lines(change)]
-    if change.url:
-        lines.append(f"  {change.url}")
+    if link := web_link(change.url):  # terminals turn more than http(s) into clickable links
+        lines.append(f"  {link}")
     lines.append("  " + " · ".join(_facts(change)))
     lines += [f"  {note}" for note in alert.notes]
     # Source text on a terminal: no escape sequences, and a newline in a field forges no line.

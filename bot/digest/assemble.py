@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import DigestSettings
 from bot.destinations.render import KIND_WORDS
+from bot.links import web_link
 from bot.status.triage_lines import triage_lines
 from state.fields import source_label
 from state.store import Store
@@ -182,7 +183,7 @@ def _item(alert: Alert, zone: str) -> DigestItem:
         alert=alert,
         when=_local(alert.created_at, zone),
         kind=KIND_WORDS.get(change.kind, change.kind.value),
-        link=change.url if change.url.startswith(("https://", "http://")) else None,
+        link=web_link(change.url),
         slack=slack,
     )
 

@@ -8,15 +8,21 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.dashboard.page import topic_page
 from bot.dashboard.serve import Dashboard
 from bot.service.server import HttpServer, create_asgi_app
 from state.store import Store
+from state.types import TopicStatus
 from tests.bot.test_dashboard import HOSTILE, TOPIC, seed
-from tests.factories import Clock
+from tests.bot.test_links import HOSTILE as HOSTILE_URLS
+from tests.bot.test_links import WEB, alert
+from tests.factories import T0, Clock
+from watchers.model import Topic
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = (
@@ -92,3 +98,20 @@ def test_topic_page_in_chromium(served: str, browser: object, tmp_path: Path) ->
     shot = tmp_path / "dashboard-topic.png"
     driver.save_screenshot(str(shot))  # type: ignore[attr-defined]
     assert shot.stat().st_size > 10_000
+
+
+def test_chromium_follows_only_web_links_in_a_saved_report(browser: object, tmp_path: Path) -> None:
+    """The page opened from disk, as `report --html` is: every link Chromium parses is http(s)."""
+    alerts = tuple(
+        replace(alert(url), id=i) for i, url in enumerate([*HOSTILE_URLS, *(u for u, _ in WEB)])
+    )
+    status = TopicStatus(topic="tofersen", trials=(), recent_alerts=alerts, health=())
+    report = tmp_path / "report.html"
+    report.write_text(topic_page(Topic("tofersen"), status, now=T0), encoding="utf-8")
+    driver = browser
+    driver.get(report.as_uri())  # type: ignore[attr-defined]
+    links = driver.execute_script(  # type: ignore[attr-defined]
+        "return Array.from(document.links, a => [a.protocol, a.host, a.textContent])"
+    )
+    assert [protocol for protocol, _, _ in links] == ["https:"] * len(WEB)
+    assert {host for _, host, _ in links} == {"www.ema.europa.eu", "www.federalregister.gov"}

@@ -151,40 +151,59 @@ def test_a_4xx_refusal_is_counted_and_failed_after_three_while_others_go_out(
         assert failed.last_error is not None and "error=400" in failed.last_error
 
 
-@pytest.mark.parametrize("scheme", ["discord", "msteams", "mmost", "slack", "ntfy"])
-def test_chat_targets_get_no_mentions_and_no_forged_links(scheme: str) -> None:
-    hostile = "FDA approves @everyone @here <@U024BE7LH> <!channel> [read](https://evil.example)"
-    shown = neutralise(hostile, scheme)
-    for live in ("@everyone", "@here", "<@U024BE7LH>", "<!channel>", "](https://evil"):
-        assert live not in shown
+LIVE_MENTIONS = ("@everyone", "@here", "@channel", "@all", "<@U024BE7LH>", "<@!80351110>")
+LIVE_MENTIONS += ("<@&165511591>", "<!channel>", "<!here>", "<!subteam^S0614TZR7>", "<#C024BE7LR>")
+HOSTILE = "FDA approves " + " ".join(LIVE_MENTIONS) + " [read](https://evil.example)"
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    ["discord", "msteams", "mmost", "mmosts", "slack", "rocket", "ntfy", "https", "json", "xml"],
+)
+def test_no_scheme_gets_a_live_mention(scheme: str) -> None:
+    shown = neutralise(HOSTILE, scheme)
+    assert [live for live in LIVE_MENTIONS if live in shown] == []
     # Still readable: the words are there, only made inert.
-    assert "everyone" in shown and "FDA approves" in shown and "evil.example" in shown
+    assert "FDA approves" in shown and "everyone" in shown and "U024BE7LH" in shown
+
+
+@pytest.mark.parametrize("scheme", ["discord", "msteams", "mmost", "slack", "ntfy"])
+def test_chat_targets_get_no_forged_links(scheme: str) -> None:
+    shown = neutralise(HOSTILE, scheme)
+    assert "](https://evil" not in shown and "evil.example" in shown
 
 
 def test_a_link_still_works_but_mentions_nobody() -> None:
     url = "https://news.example/story/@everyone?a=<@U1>"
-    assert neutralise_link(url, "discord") == "https://news.example/story/%40everyone?a=%3C%40U1%3E"
-    assert neutralise_link(url, "json") == url
+    for scheme in ("discord", "json"):
+        assert (
+            neutralise_link(url, scheme) == "https://news.example/story/%40everyone?a=%3C%40U1%3E"
+        )
 
 
-def test_programs_behind_json_webhooks_get_the_text_as_it_is() -> None:
+def test_programs_behind_json_webhooks_get_the_text_as_written_but_for_mentions() -> None:
     text = "FDA approves @everyone <b>ulefnersen</b> [x](https://example.org)\x1b[31m"
     assert (
         neutralise(text, "json")
-        == "FDA approves @everyone <b>ulefnersen</b> [x](https://example.org)[31m"
+        == "FDA approves @\u200beveryone <b>ulefnersen</b> [x](https://example.org)[31m"
     )
 
 
-def test_a_json_webhook_gets_the_title_as_written(
+def test_a_json_webhook_gets_no_live_mention_and_our_words_intact(
     tmp_path: Path, sqlite_url: str, hooks: Webhooks
 ) -> None:
+    """Apprise's real client posting to a receiver on 127.0.0.1, as a relay into a chat would
+    receive it."""
     notify = f'[[notify]]\nname = "json"\nurl = "json://{hooks.base}/json"\n'
-    hostile = "Update @everyone [here](https://evil.example)"
     with open_app(load(tmp_path, notify, sqlite_url)) as app:
-        alert_for(app, Clock(), brief_title=hostile)
+        alert_for(app, Clock(), brief_title=HOSTILE)
         assert app.deliver()[0].sent == 1
     [body] = hooks.bodies("/json")
-    assert hostile in body["message"]
+    assert [live for live in LIVE_MENTIONS if live in body["message"]] == []
+    assert "[read](https://evil.example)" in body["message"]  # a program gets the rest as is
+    # Our own words: the headline, the field change and our link, exactly as we wrote them.
+    assert body["title"] == "🟡 ulefnersen · ClinicalTrials.gov · changed"
+    assert "https://clinicaltrials.gov/study/NCT04768972" in body["message"]
 
 
 def test_a_discord_post_carries_no_live_mention_or_link(

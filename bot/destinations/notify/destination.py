@@ -17,6 +17,7 @@ from bot.destinations.cut import truncate
 from bot.destinations.notify.neutralise import neutralise, neutralise_link
 from bot.destinations.outlet import Outcome, Posted, Refused, RetryLater
 from bot.destinations.render import alert_body_lines, alert_headline
+from bot.links import web_link
 from state.outbox import DeliveryLease
 from state.types import Alert, ChangeKind, Severity
 
@@ -85,8 +86,8 @@ class AppriseDestination:
         change = alert.change
         lines = [change.title, *alert_body_lines(change)]
         clean = [neutralise(line, self._scheme) for line in lines]
-        if change.url.startswith(("https://", "http://")):
-            clean.append(neutralise_link(change.url, self._scheme))
+        if link := web_link(change.url):
+            clean.append(neutralise_link(link, self._scheme))
         title = neutralise(alert_headline(change), self._scheme)
         return truncate(title, 250), truncate("\n".join(clean), MAX_BODY)
 
