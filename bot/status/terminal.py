@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.destinations.quiet import quiet_note
+from bot.status.overview import ALERTS_HEADING, alerts_left_out
 from bot.status.triage_lines import triage_lines
 from bot.status.trial_facts import site_summary, verification_note
 from bot.terminal_text import one_line
@@ -218,7 +219,7 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
             lines += _trial_lines(stored, linked.get(key, []), now, status.history.get(key, ()))
     else:
         lines.append(f"  none stored yet: {trials_missing_reason(status)}")
-    lines += ["", "Latest alerts"]
+    lines += ["", ALERTS_HEADING]
     if status.recent_alerts:
         for alert in status.recent_alerts:
             change = alert.change
@@ -230,6 +231,8 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
             )
     else:
         lines.append("  none yet")
+    if more := alerts_left_out(topic, status, len(status.recent_alerts)):
+        lines.append(f"  … {more[0]}: {more[1]}")
     if not status.triage.empty:  # acknowledged / snoozed / muted in Slack (bot/triage/)
         lines += ["", "Triage", *(f"  {line}" for line in triage_lines(status.triage))]
     if status.failed_deliveries:
