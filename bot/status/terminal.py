@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.destinations.quiet import quiet_note
+from bot.destinations.render import KIND_WORDS  # the alerts' own words: "changed", "source down"
 from bot.status.overview import ALERTS_HEADING, alerts_left_out
 from bot.status.triage_lines import triage_lines
 from bot.status.trial_facts import site_summary, verification_note
@@ -225,7 +226,8 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
             change = alert.change
             summary = alert_summary(alert)
             lines.append(
-                f"  {format_time(alert.created_at)}  [{change.severity.value}] {change.kind.value}"
+                f"  {format_time(alert.created_at)}  [{change.severity.value}] "
+                f"{KIND_WORDS.get(change.kind, change.kind.value)}"
                 f"  {source_label(change.source)}  {change.title}"
                 + (f" — {summary}" if summary else "")
             )
