@@ -197,6 +197,9 @@ def status(
             "--unacked", help="Only list its high alerts nobody acknowledged in Slack yet."
         ),
     ] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="List every stored alert, not only the most important 5.")
+    ] = False,
 ) -> None:
     """Show a topic's trials, latest alerts and source health from stored state (no polling).
 
@@ -204,11 +207,13 @@ def status(
     Example:
       trialwatch status ulefnersen
       trialwatch status ulefnersen --unacked
+      trialwatch status ulefnersen --all
     """
     from bot.reader import open_reader
     from bot.status.terminal import status_text
     from bot.status.triage_lines import unacked_lines
     from bot.topics import UnknownTopicError
+    from state.status_read import CARD_ALERTS
 
     loaded = _load(config, False)
     # The store only: no HTTP, Slack or destinations to build (a quick start, issue 10).
@@ -224,7 +229,7 @@ def status(
             for line in unacked_lines(application.store.unacknowledged(topic.name, now)):
                 typer.echo(one_line(line))
             return
-        status_card = application.topic_status(topic.name)
+        status_card = application.topic_status(topic.name, alerts=None if every else CARD_ALERTS)
         typer.echo(status_text(topic, status_card, now=now))
 
 

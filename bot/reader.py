@@ -16,6 +16,7 @@ from bot.config import LoadedConfig, Settings
 from bot.destinations.quiet import QuietHours
 from bot.topics import find_topic, topics_from_settings
 from state.reading import StoredState
+from state.status_read import CARD_ALERTS
 from state.types import DestinationHealth, TopicStatus
 from watchers.model import Topic
 
@@ -69,9 +70,10 @@ class Reader:
         """A topic by its name, an alias or a trial id (case-insensitive)."""
         return find_topic(self.topics, name, self.store.snapshot)
 
-    def topic_status(self, topic: str) -> TopicStatus:
-        """A topic's stored status, its destinations marked when in quiet hours now."""
-        status = self.store.status(topic, at=self.clock())  # with its triage now
+    def topic_status(self, topic: str, *, alerts: int | None = CARD_ALERTS) -> TopicStatus:
+        """A topic's stored status (`alerts` alerts, None: all), its destinations marked when
+        in quiet hours now."""
+        status = self.store.status(topic, alerts=alerts, at=self.clock())  # with its triage
         # Slack delivers only with a bot token (bot/app.py builds no Slack deliverer without).
         secrets = self.config.secrets
         quiet = {

@@ -15,7 +15,7 @@ from state.codec import observation_from_row
 from state.core_tables import snapshot
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.migrate import upgrade
-from state.status_read import StatusCache, source_health
+from state.status_read import CARD_ALERTS, StatusCache, source_health
 from state.triage_read import unacknowledged
 from state.triage_types import UnackedAlert
 from state.types import SourceHealth, StoredObservation, TopicStatus
@@ -67,9 +67,12 @@ class StoredState:
         with self.engine.connect() as connection:
             return {row.key: observation_from_row(row) for row in connection.execute(query)}
 
-    def status(self, topic: str, *, alerts: int = 5, at: datetime | None = None) -> TopicStatus:
-        """Trials, latest alerts, failed deliveries and source health of a topic; with `at`,
-        its triage too (unacknowledged high alerts, snoozes and mutes in force at `at`).
+    def status(
+        self, topic: str, *, alerts: int | None = CARD_ALERTS, at: datetime | None = None
+    ) -> TopicStatus:
+        """Trials, `alerts` alerts (important first; None: all), failed deliveries and source
+        health of a topic; with `at`, its triage too (unacknowledged high alerts, snoozes and
+        mutes in force at `at`).
 
         One connection; not re-read while the database is unchanged (state/status_read.py)."""
         with self.engine.connect() as connection:

@@ -25,25 +25,27 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Row, or_, select, text
+from sqlalchemy import Connection, Row, and_, case, func, or_, select, text
 
 from state.codec import alert_from_rows, aware, health_from_row, observation_from_row
-from state.core_tables import alert, delivery, poll_state, snapshot
+from state.core_tables import alert, delivery, poll_state, snapshot, triage_action
 from state.delivery_health import destination_health
 from state.history_read import health_in, versions_in
 from state.source_sql import from_sources
 from state.staleness import stale_note
 from state.triage_read import triage_summary
-from state.triage_types import TriageSummary
-from state.types import DeliveryState, SourceHealth, TopicStatus
+from state.triage_types import TriageKind, TriageSummary
+from state.types import DeliveryState, Severity, SourceHealth, TopicStatus
 from watchers.registry import specs_where
 from watchers.spec import SourceKind
 
-__all__ = ["TRIAGE_TTL", "StatusCache", "data_stamp", "read_status", "source_health"]
+__all__ = ["CARD_ALERTS", "TRIAGE_TTL", "StatusCache", "data_stamp", "read_status", "source_health"]
 
 # How long a card's triage (snoozes in force, unacknowledged alerts) is given again unchanged:
 # its times are shown to the minute; a write to the database ends it at once.
 TRIAGE_TTL = timedelta(seconds=1)
+# Alerts a card shows (the most important first); it counts the rest and says how to list them.
+CARD_ALERTS = 5
 
 _CONNECTION_IDS = itertools.count(1)
 _CONNECTION_KEY = "trialwatch_stamp_id"  # in the pooled connection's info: new DBAPI, new id
@@ -65,8 +67,20 @@ def data_stamp(connection: Connection) -> tuple[Hashable, Hashable] | None:
     return identity, (row[0], row[1])
 
 
-def read_status(connection: Connection, topic: str, *, alerts: int = 5) -> TopicStatus:
-    """Trials, latest alerts, failed deliveries and source health of a topic (one connection)."""
+def _important_first() -> Any:
+    """0 for a high alert nobody acknowledged, else 1: what the card lists first (issue 21)."""
+    acked = select(triage_action.c.alert_id).where(
+        triage_action.c.action == TriageKind.ACKNOWLEDGE.value
+    )
+    unacked_high = and_(alert.c.severity == Severity.HIGH.value, alert.c.id.not_in(acked))
+    return case((unacked_high, 0), else_=1)
+
+
+def read_status(
+    connection: Connection, topic: str, *, alerts: int | None = CARD_ALERTS
+) -> TopicStatus:
+    """Trials, alerts (unacknowledged high ones first, then newest; `alerts` of them, None:
+    all), failed deliveries and source health of a topic (one connection)."""
     trial_rows = connection.execute(
         select(snapshot)
         .where(
@@ -76,8 +90,14 @@ def read_status(connection: Connection, topic: str, *, alerts: int = 5) -> Topic
         .order_by(snapshot.c.key)
     ).all()
     alert_rows = connection.execute(
-        select(alert).where(alert.c.topic == topic).order_by(alert.c.id.desc()).limit(alerts)
+        select(alert)
+        .where(alert.c.topic == topic)
+        .order_by(_important_first(), alert.c.id.desc())
+        .limit(alerts)
     ).all()
+    alert_count = connection.execute(
+        select(func.count()).select_from(alert).where(alert.c.topic == topic)
+    ).scalar_one()
     failed = connection.execute(
         select(alert, delivery)
         .join(delivery, delivery.c.alert_id == alert.c.id)
@@ -98,6 +118,7 @@ def read_status(connection: Connection, topic: str, *, alerts: int = 5) -> Topic
         history={k: tuple(v) for k, v in versions_in(connection, keys).items()},
         history_health=tuple(health_in(connection, keys)),
         recent_alerts=tuple(alert_from_rows(r) for r in alert_rows),
+        alert_count=alert_count,
         health=tuple(source_health(connection, topic)),
         failed_deliveries=tuple(alert_from_rows(*_alert_and_delivery(r)) for r in failed),
         destinations=tuple(destination_health(connection)),
@@ -134,12 +155,17 @@ class StatusCache:
 
     def __init__(self, size: int = 256) -> None:
         self._size = size
-        self._cards: dict[tuple[str, int, Hashable], tuple[Hashable, TopicStatus]] = {}
+        self._cards: dict[tuple[str, int | None, Hashable], tuple[Hashable, TopicStatus]] = {}
         self._triage: dict[tuple[str, Hashable], tuple[Hashable, datetime, TriageSummary]] = {}
         self._lock = threading.Lock()
 
     def read(
-        self, connection: Connection, topic: str, *, alerts: int = 5, at: datetime | None = None
+        self,
+        connection: Connection,
+        topic: str,
+        *,
+        alerts: int | None = CARD_ALERTS,
+        at: datetime | None = None,
     ) -> TopicStatus:
         """The card as the database holds it now (with its triage at `at`, if given):
         remembered when nothing changed, else read."""
@@ -154,7 +180,7 @@ class StatusCache:
         connection: Connection,
         stamp: tuple[Hashable, Hashable] | None,
         topic: str,
-        alerts: int,
+        alerts: int | None,
     ) -> TopicStatus:
         if stamp is None:
             return read_status(connection, topic, alerts=alerts)

@@ -1,7 +1,7 @@
 """Pure: a trial's timeline from its registry versions (status changes, date moves, total slip).
 
-Also words which move a live date change is ("3rd move, +3 months; +42 months since first
-registered") from the same history.
+Also words which move a live date change is ("3rd move, 3 months later; 42 months later than
+first registered") from the same history.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ __all__ = [
     "date_moves",
     "month_index",
     "ordinal",
+    "shift_words",
     "timeline_lines",
 ]
 
@@ -49,6 +50,14 @@ def month_index(value: str | None) -> int | None:
         return None
 
 
+def shift_words(months: int) -> str:
+    """+3 -> "3 months later", -1 -> "1 month earlier", 0 -> "the same month"."""
+    if months == 0:
+        return "the same month"
+    count = abs(months)
+    return f"{count} month{'s' if count != 1 else ''} {'later' if months > 0 else 'earlier'}"
+
+
 def _shown(move: Move) -> str:
     """ "2025-06 (est., 2023-02-01)": the value, its type and since when."""
     date, _, kind = move.value.partition(" (")
@@ -76,7 +85,7 @@ def _slip(moves: Sequence[Move]) -> str | None:
     first, last = month_index(moves[0].value), month_index(moves[-1].value)
     if first is None or last is None or first == last:
         return None
-    return f"{last - first:+d} months in total"
+    return f"{shift_words(last - first)} in total"
 
 
 def _date_line(label: str, moves: Sequence[Move]) -> str:
@@ -153,9 +162,12 @@ def _which_move(change: FieldChange, versions: Sequence[RegistryVersion]) -> str
     first = month_index(moves[0].value)
     parts = [f"{ordinal(count)} move"]
     if before is not None and after is not None:
-        parts[0] += f", {after - before:+d} months"
+        parts[0] += f", {shift_words(after - before)}"
     if first is not None and after is not None:
-        parts.append(f"{after - first:+d} months since first registered")
+        since = after - first
+        parts.append(
+            f"{shift_words(since)} than first registered" if since else "as first registered"
+        )
     return "; ".join(parts)
 
 

@@ -123,8 +123,8 @@ def unacknowledged(connection: Connection, topic: str, at: datetime) -> list[Una
 def triage_summary(
     connection: Connection, topic: str, at: datetime, *, recent: int = 5
 ) -> TriageSummary:
-    """Unacknowledged high alerts, snoozes and mutes in force, held alerts, recent actions
-    (on the caller's connection: the status card reads everything on one)."""
+    """Unacknowledged high alerts, snoozes and mutes in force, held alerts, recent actions and
+    their alerts' titles (on the caller's connection: the status card reads everything on one)."""
     rows = connection.execute(
         select(triage_action)
         .where(triage_action.c.topic == topic, triage_action.c.at <= at)
@@ -144,10 +144,17 @@ def triage_summary(
         .order_by(alert.c.id.desc())
         .limit(10)
     ).all()
+    recent_actions = tuple(reversed(actions[-recent:])) if recent else ()
+    titles = connection.execute(
+        select(alert.c.id, alert.c.title).where(
+            alert.c.id.in_({a.alert_id for a in recent_actions})
+        )
+    ).all()
     return TriageSummary(
         unacked_high=tuple(unacknowledged(connection, topic, at)),
         snoozed=tuple(sorted(snoozed, key=lambda s: s.until)),
         muted=tuple(muted),
         held=tuple((int(i or 0), str(s), t) for i, s, t in held),
-        recent=tuple(reversed(actions[-recent:])) if recent else (),
+        recent=recent_actions,
+        titles={int(i): str(t) for i, t in titles},
     )

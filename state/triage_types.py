@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -101,6 +102,7 @@ class TriageSummary:
     muted: tuple[Mute, ...] = ()
     held: tuple[tuple[int, str, str], ...] = ()  # (alert id, "snoozed" | "muted", title)
     recent: tuple[TriageAction, ...] = ()
+    titles: Mapping[int, str] = field(default_factory=dict)  # the recent actions' alerts, by id
 
     @property
     def empty(self) -> bool:

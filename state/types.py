@@ -189,7 +189,7 @@ class TopicStatus:
 
     topic: str
     trials: tuple[StoredObservation, ...]
-    recent_alerts: tuple[Alert, ...]
+    recent_alerts: tuple[Alert, ...]  # unacknowledged high ones first, then newest
     health: tuple[SourceHealth, ...]
     failed_deliveries: tuple[Alert, ...] = ()
     # Registry history per trial id (oldest version first), and the import's health lines.
@@ -198,3 +198,4 @@ class TopicStatus:
     destinations: tuple[DestinationHealth, ...] = ()  # every destination, not just this topic
     # Acknowledged / snoozed / muted (state/triage.py): what needs an owner, what is held.
     triage: TriageSummary = field(default_factory=TriageSummary)
+    alert_count: int = 0  # all the topic's alerts: those past recent_alerts are "N more"

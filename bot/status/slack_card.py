@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.destinations.cut import truncate
 from bot.destinations.render import KIND_WORDS, SEVERITY_MARK, mrkdwn_escape, mrkdwn_link
-from bot.destinations.slack.limits import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT
+from bot.destinations.slack.limits import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT, fit_blocks
+from bot.status.overview import ALERTS_HEADING, alerts_left_out, failing, failing_lines
 from bot.status.terminal import (
     alert_summary,
     destination_text,
@@ -20,16 +21,19 @@ from bot.status.terminal import (
 )
 from bot.status.triage_lines import triage_lines
 from state.fields import humanize_enum, source_label, status_words
+from state.status_read import CARD_ALERTS
 from state.timeline import timeline_lines
-from state.types import Alert, SourceHealth, StoredObservation, TopicStatus
+from state.types import Alert, HistoryHealth, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic
 
-__all__ = ["MAX_BLOCKS", "MAX_TRIALS", "Block", "status_blocks", "status_fallback"]
+__all__ = ["MAX_ALERTS", "MAX_BLOCKS", "MAX_TRIALS", "Block", "status_blocks", "status_fallback"]
 
 Block = dict[str, Any]
 
 # Trials shown in full; a condition search can find dozens, the rest are listed by id.
 MAX_TRIALS = 8
+# Alerts shown in full (the most important first); the rest are counted, with where to see them.
+MAX_ALERTS = CARD_ALERTS
 _TITLE_LIMIT = 200
 
 
@@ -103,9 +107,9 @@ def _alert_block(alert: Alert) -> Block:
     return _section("\n".join(lines))
 
 
-def _health_line(health: SourceHealth) -> str:
-    failing = health.consecutive_failures > 0 or bool(health.stale)
-    return f"{'⚠️' if failing else '✅'} {mrkdwn_escape(health_text(health))}"
+def _health_line(health: SourceHealth | HistoryHealth) -> str:
+    text = health_text(health) if isinstance(health, SourceHealth) else history_health_text(health)
+    return f"{'⚠️' if failing(health) else '✅'} {mrkdwn_escape(text)}"
 
 
 def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[Block]:
@@ -138,17 +142,18 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
     ]
     if len(trials) > MAX_TRIALS:
         blocks.append(_more_trials_block(trials[MAX_TRIALS:]))
-    blocks += [{"type": "divider"}, _section("*Latest alerts*")]
-    if status.recent_alerts:
-        blocks += [_alert_block(a) for a in status.recent_alerts]
-    else:
-        blocks.append(_section("None yet."))
+    blocks += [{"type": "divider"}, _section(f"*{ALERTS_HEADING}*")]
+    shown = status.recent_alerts[:MAX_ALERTS]
+    blocks += [_alert_block(a) for a in shown] or [_section("None yet.")]
+    if more := alerts_left_out(topic, status, len(shown)):
+        count, command = more
+        blocks.append(_context(f"…and {mrkdwn_escape(count)}: `{mrkdwn_escape(command)}`"))
     if not status.triage.empty:  # acknowledged / snoozed / muted (bot/triage/)
         triage = "\n".join(f"• {mrkdwn_escape(line)}" for line in triage_lines(status.triage))
         blocks.append(_section("*Triage*\n" + triage))
     blocks += [{"type": "divider"}]
     sources = [_health_line(h) for h in status.health] or ["Not checked yet."]
-    sources += [mrkdwn_escape(history_health_text(h)) for h in status.history_health]
+    sources += [_health_line(h) for h in status.history_health]
     blocks.append(_section("*Sources* (last successful check)\n" + "\n".join(sources)))
     if status.failed_deliveries:
         failed = [
@@ -164,16 +169,16 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
         ]
         blocks.append(_section("*Destinations* (every topic)\n" + "\n".join(where)))
     footer = _context(f"From stored state at {format_time(now)} · `/status NAME public` shares it")
-    return [*blocks[: MAX_BLOCKS - 1], footer]
+    return fit_blocks(blocks, footer=[footer])  # says how many blocks it left out
 
 
 def status_fallback(topic: Topic, status: TopicStatus) -> str:
     """The plain-text line Slack shows in notifications and where blocks cannot render."""
     trials = _ordered_trials(topic, tuple(link_registries(status.trials)[0]))[:3]
     parts = [f"{t.observation.key}: {_trial_status(t)}" for t in trials]
-    failing = [h for h in status.health if h.consecutive_failures]
-    parts.append(f"{len(status.recent_alerts)} recent alert(s)")
-    parts.append(f"{len(failing)} source(s) failing" if failing else "sources ok")
+    parts.append(f"{max(status.alert_count, len(status.recent_alerts))} alert(s)")
+    bad = failing_lines(status)  # "sources ok" only when every source and history line is
+    parts.append(f"{bad} source(s) failing" if bad else "sources ok")
     stuck = [h.destination for h in status.destinations if h.failing]
     if stuck:
         parts.append("destination(s) failing: " + ", ".join(stuck))

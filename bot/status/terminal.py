@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.destinations.quiet import quiet_note
+from bot.destinations.render import KIND_WORDS  # the alerts' own words: "changed", "source down"
+from bot.status.overview import ALERTS_HEADING, alerts_left_out
 from bot.status.triage_lines import triage_lines
 from bot.status.trial_facts import site_summary, verification_note
 from bot.terminal_text import one_line
@@ -218,18 +220,21 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
             lines += _trial_lines(stored, linked.get(key, []), now, status.history.get(key, ()))
     else:
         lines.append(f"  none stored yet: {trials_missing_reason(status)}")
-    lines += ["", "Latest alerts"]
+    lines += ["", ALERTS_HEADING]
     if status.recent_alerts:
         for alert in status.recent_alerts:
             change = alert.change
             summary = alert_summary(alert)
             lines.append(
-                f"  {format_time(alert.created_at)}  [{change.severity.value}] {change.kind.value}"
+                f"  {format_time(alert.created_at)}  [{change.severity.value}] "
+                f"{KIND_WORDS.get(change.kind, change.kind.value)}"
                 f"  {source_label(change.source)}  {change.title}"
                 + (f" — {summary}" if summary else "")
             )
     else:
         lines.append("  none yet")
+    if more := alerts_left_out(topic, status, len(status.recent_alerts)):
+        lines.append(f"  … {more[0]}: {more[1]}")
     if not status.triage.empty:  # acknowledged / snoozed / muted in Slack (bot/triage/)
         lines += ["", "Triage", *(f"  {line}" for line in triage_lines(status.triage))]
     if status.failed_deliveries:

@@ -6,14 +6,15 @@ User names are as Slack sent them: every caller neutralises the lines for its me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from bot.destinations.cut import truncate
 from bot.terminal_text import shown_name
 from state.fields import field_label, source_label
 from state.triage_types import TriageAction, TriageKind, TriageSummary, UnackedAlert
 
-__all__ = ["triage_lines", "unacked_lines"]
+__all__ = ["TITLE_LIMIT", "triage_lines", "unacked_lines"]
 
 _DONE = {
     TriageKind.ACKNOWLEDGE: "acknowledged",
@@ -23,14 +24,22 @@ _DONE = {
     TriageKind.UNMUTE: "unmuted",
 }
 _HELD = {"snoozed": "held by snooze", "muted": "held by mute"}
+# An alert's title in a triage line: enough to recognise it, short enough for one line.
+TITLE_LIMIT = 60
 
 
 def _time(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _alert(alert_id: int, title: str | None) -> str:
+    """ "alert 11 “FDA approves …”": the id to act on, the title to recognise it by."""
+    return f"alert {alert_id}" + (f" “{truncate(title, TITLE_LIMIT)}”" if title else "")
+
+
 def _unacked(alert: UnackedAlert) -> str:
-    return f"alert {alert.alert_id} ({_time(alert.created_at)}, {alert.record_key}): {alert.title}"
+    when = f"({_time(alert.created_at)}, {alert.record_key})"
+    return f"alert {alert.alert_id} {when}: {truncate(alert.title, TITLE_LIMIT)}"
 
 
 def unacked_lines(alerts: Sequence[UnackedAlert]) -> list[str]:
@@ -41,10 +50,10 @@ def unacked_lines(alerts: Sequence[UnackedAlert]) -> list[str]:
     return [count, *(f"  {_unacked(a)}" for a in alerts)]
 
 
-def _action(action: TriageAction) -> str:
+def _action(action: TriageAction, titles: Mapping[int, str]) -> str:
     what = f"{_DONE[action.kind]} "
     if action.kind is TriageKind.ACKNOWLEDGE:
-        what += f"alert {action.alert_id}"
+        what += _alert(action.alert_id, titles.get(action.alert_id))
     elif action.field is not None:
         what += f"{field_label(action.field)} of {action.record_key}"
     else:
@@ -73,6 +82,6 @@ def triage_lines(summary: TriageSummary, *, most: int = 5) -> list[str]:
             f"by {shown_name(mute.user_name)}"
         )
     for alert_id, state, title in summary.held[:most]:
-        lines.append(f"{_HELD.get(state, state)}: alert {alert_id} {title}")
-    lines += [f"latest: {_action(a)}" for a in summary.recent[:most]]
+        lines.append(f"{_HELD.get(state, state)}: {_alert(alert_id, title)}")
+    lines += [f"latest: {_action(a, summary.titles)}" for a in summary.recent[:most]]
     return lines

@@ -69,7 +69,7 @@ def test_topic_page_escapes_source_text_and_charts_every_version(store: Store) -
     assert page.count("<circle class='point live'") == 1  # the live change after them
     # The timeline text counts the live change too, as the chart and the alert do.
     assert "Primary completion moved 3 times" in page
-    assert "(3rd move, +3 months; +42 months since first registered)" in page
+    assert "(3rd move, 3 months later; 42 months later than first registered)" in page
     assert "<script" not in page and " src=" not in page  # self-contained, nothing fetched
 
 

@@ -66,7 +66,7 @@ def test_status_prints_each_dates_moves_from_the_imported_history(
     assert "Status: Not yet recruiting (2021-02-22) -> Recruiting (2021-06-15)" in status
     assert (
         "Primary completion moved twice: 2023-06 (est.) -> 2025-06 (est., 2023-02-01) "
-        "-> 2026-09 (est., 2025-03-10) (+39 months in total)"
+        "-> 2026-09 (est., 2025-03-10) (39 months later in total)"
     ) in status
     assert f"Registry history {FUSION}: ok" in status
 
@@ -80,7 +80,7 @@ def test_status_prints_each_dates_moves_from_the_imported_history(
     status_module["primaryCompletionDateStruct"] = {"date": "2026-12", "type": "ESTIMATED"}
     status_module["lastUpdatePostDateStruct"] = {"date": "2026-11-02", "type": "ACTUAL"}
     out = cli("check", "--config", path)
-    assert "(3rd move, +3 months; +42 months since first registered)" in out
+    assert "(3rd move, 3 months later; 42 months later than first registered)" in out
     assert history.requests[5:] == ["history"]  # the list again, no version fetched twice
 
 

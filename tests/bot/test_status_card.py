@@ -230,9 +230,7 @@ def test_fallback_text_summarises_the_card() -> None:
             health=(health(), health("openfda", failures=2, error="down")),
         ),
     )
-    assert text == (
-        "ulefnersen status — NCT04768972: Completed; 1 recent alert(s); 1 source(s) failing"
-    )
+    assert text == ("ulefnersen status — NCT04768972: Completed; 1 alert(s); 1 source(s) failing")
 
 
 def eu_record(number: str, nct: str | None) -> StoredObservation:

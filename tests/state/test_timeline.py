@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from state.diff import diff
 from state.fields import humanize_enum
-from state.timeline import annotate_moves, ordinal, timeline_lines
+from state.timeline import annotate_moves, ordinal, shift_words, timeline_lines
 from state.types import StoredObservation
 from tests.bot.history_world import FUSION, history_list, version_body
 from tests.factories import T0, result, trial
@@ -26,9 +26,9 @@ def test_timeline_shows_status_changes_and_each_dates_moves_with_total_slip() ->
         "Status: Not yet recruiting (2021-02-22) -> Recruiting (2021-06-15)",
         "Start moved once: 2021-06 (est.) -> 2021-06-14 (actual, 2021-06-15)",
         "Primary completion moved twice: 2023-06 (est.) -> 2025-06 (est., 2023-02-01) "
-        "-> 2026-09 (est., 2025-03-10) (+39 months in total)",
+        "-> 2026-09 (est., 2025-03-10) (39 months later in total)",
         "Completion moved twice: 2023-12 (est.) -> 2025-12 (est., 2023-02-01) "
-        "-> 2028-12 (est., 2025-03-10) (+60 months in total)",
+        "-> 2028-12 (est., 2025-03-10) (60 months later in total)",
     ]
 
 
@@ -46,7 +46,7 @@ def test_a_live_date_move_says_which_move_it_is() -> None:
     [change] = annotate_moves(changes, {FUSION: fusion_versions()})
     assert [fc.text for fc in change.field_changes] == [
         "Primary completion: 2026-09 (estimated) → 2026-12 (estimated) "
-        "(3rd move, +3 months; +42 months since first registered)"
+        "(3rd move, 3 months later; 42 months later than first registered)"
     ]
     # Without history, the alert stays as it was.
     assert annotate_moves(changes, {}) == changes
@@ -80,11 +80,43 @@ def test_the_live_record_adds_its_move_so_the_lines_agree_with_the_chart() -> No
     lines = timeline_lines(fusion_versions(), status_words=humanize_enum, live=live)
     assert (
         "Primary completion moved 3 times: 2023-06 (est.) -> 2025-06 (est., 2023-02-01) "
-        "-> 2026-09 (est., 2025-03-10) -> 2026-12 (est., live 2026-11-02) (+42 months in total)"
+        "-> 2026-09 (est., 2025-03-10) -> 2026-12 (est., live 2026-11-02) "
+        "(42 months later in total)"
     ) in lines
     # Dates the live record gives as the newest version did are not moves.
     assert (
         "Completion moved twice: 2023-12 (est.) -> 2025-12 (est., 2023-02-01) "
-        "-> 2028-12 (est., 2025-03-10) (+60 months in total)"
+        "-> 2028-12 (est., 2025-03-10) (60 months later in total)"
     ) in lines
     assert "Start moved once: 2021-06 (est.) -> 2021-06-14 (actual, 2021-06-15)" in lines
+
+
+def test_a_date_moved_earlier_says_earlier_in_words_singular_or_plural() -> None:
+    before = StoredObservation(trial(), first_seen=T0, last_seen=T0, last_changed=T0)
+    earlier = trial(primary_completion_date="2026-08 (estimated)")  # was 2026-09
+    [change] = annotate_moves(diff({FUSION: before}, result(earlier)), {FUSION: fusion_versions()})
+    assert change.field_changes[0].text.endswith(
+        "(3rd move, 1 month earlier; 38 months later than first registered)"
+    )
+    # Before the first registered date (2023-06): the total slip is earlier too.
+    live = StoredObservation(
+        trial(primary_completion_date="2023-04 (estimated)"),
+        first_seen=T0,
+        last_seen=T0,
+        last_changed=T0,
+    )
+    lines = timeline_lines(fusion_versions(), live=live)
+    assert any(
+        line.endswith("-> 2023-04 (est., live) (2 months earlier in total)") for line in lines
+    )
+    assert not any("-1 " in line or "-2 " in line or "+" in line for line in lines)
+
+
+def test_shift_words_for_both_signs() -> None:
+    assert [shift_words(n) for n in (1, 3, -1, -14, 0)] == [
+        "1 month later",
+        "3 months later",
+        "1 month earlier",
+        "14 months earlier",
+        "the same month",
+    ]
