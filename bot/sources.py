@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config import HttpSettings, Secrets, Settings
@@ -29,23 +30,37 @@ def build_watchers(
     secrets: Secrets,
     http: Http,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> list[Watcher]:
     """Every watcher whose config section is present and enabled; absent means off."""
     named = {name: getattr(secrets, name) for name in type(secrets).model_fields}
-    context = BuildContext(
-        http=http,
-        secrets={name: value.get_secret_value() for name, value in named.items() if value},
-        clock=clock,
-    )
-    return [spec.build(entry, context) for spec, entry in _configured(settings) if entry.enabled]
+    kept = {name: value.get_secret_value() for name, value in named.items() if value}
+    return [
+        spec.build(
+            entry,
+            BuildContext(
+                http=http,
+                secrets=kept,
+                clock=clock,
+                interval=timedelta(seconds=_interval(spec, entry)),
+                monotonic=monotonic,
+            ),
+        )
+        for spec, entry in _configured(settings)
+        if entry.enabled
+    ]
+
+
+def _interval(spec: SourceSpec, entry: Any) -> float:
+    """An entry's poll interval in seconds: its own `interval`, else the spec's."""
+    return float(entry.interval or spec.interval.total_seconds())
 
 
 def source_intervals(settings: Settings) -> dict[str, float]:
     """Poll interval (seconds) per source id: the section's `interval`, else the spec's."""
     intervals = {s.id: s.interval.total_seconds() for s in REGISTRY if not s.instances}
     for spec, entry in _configured(settings):
-        interval = entry.interval or spec.interval.total_seconds()
-        intervals[spec.source_id(entry)] = interval
+        intervals[spec.source_id(entry)] = _interval(spec, entry)
     return intervals
 
 

@@ -276,10 +276,19 @@ def _sponsor(part_one: Mapping[str, Any]) -> str | None:
 
 
 def _products(part_one: Mapping[str, Any]) -> list[str]:
+    """Every name a product goes by: a record may give only a code and a substance."""
     names: list[str] = []
     for product in as_list(part_one.get("products")):
         item = as_map(product)
-        names += nonblanks([item.get("productName")])
+        info = as_map(item.get("productDictionaryInfo"))
+        names += nonblanks(
+            [
+                item.get("productName"),
+                info.get("prodName"),
+                info.get("sponsorProductCode"),
+                info.get("activeSubstanceName"),
+            ]
+        )
     return names
 
 

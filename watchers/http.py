@@ -65,10 +65,9 @@ _QUICK_RETRY = 0.2
 
 
 def build_client(timeout: float = 20.0, parallel: int = 16) -> httpx.Client:
-    """The shared client: our User-Agent, redirects followed, bounded timeouts, and enough
-    pooled connections for `parallel` polls in flight (kept alive across polls)."""
+    """The shared client: our User-Agent, bounded timeouts, and enough pooled connections for
+    `parallel` polls in flight (kept alive across polls); `Http` follows redirects itself."""
     client = httpx.Client(
-        follow_redirects=True,
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(timeout, connect=10),
         limits=_pool_limits(parallel),
@@ -295,24 +294,59 @@ class Http:
         headers: Mapping[str, str] | None,
         content: bytes | None = None,
     ) -> httpx.Response:
-        # Stream so an endless or huge body is refused before it is all in memory.
         merged = {"User-Agent": USER_AGENT, **(headers or {})}
         timeout = self._budget.bounded(self._client.timeout) or httpx.USE_CLIENT_DEFAULT
-        with self._client.stream(
+        request = self._client.build_request(
             method, target, params=params, headers=merged, content=content, timeout=timeout
-        ) as response:
-            where = f"{target.host}{target.path}"
-            length = response.headers.get("content-length", "")
-            if length.isdigit() and int(length) > self._max_body_bytes:
-                raise FetchError(self._too_big(where, f"announced {length} bytes"), transient=False)
-            chunks: list[bytes] = []
-            total = 0
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > self._max_body_bytes:
-                    raise FetchError(self._too_big(where, "kept sending"), transient=False)
-                chunks.append(chunk)
-                self._budget.check(target.host, target.path, f"after {total} bytes")
+        )
+        history: list[httpx.Response] = []
+        # Redirects are followed here, never by the client, whatever it was built with: only
+        # this loop can refuse a hop to another host before anything is sent there.
+        while True:
+            response = self._client.send(request, stream=True, follow_redirects=False)
+            with contextlib.closing(response):
+                hop = response.next_request
+                if hop is None:
+                    return self._body(response, target, history)
+            self._may_follow(target, hop.url, len(history))
+            history.append(response)
+            self._pacer.wait_turn(hop.url.host)
+            self._budget.check(hop.url.host, hop.url.path)
+            request = hop
+
+    def _may_follow(self, origin: httpx.URL, hop: httpx.URL, hops: int) -> None:
+        # The one redirect policy: a source's answer comes from the source's host (http ->
+        # https included) or not at all; another host could be anything, an internal service
+        # included, and what it says must never reach a poll's health text.
+        where = f"{origin.host}{origin.path}"
+        if hop.host != origin.host:
+            raise FetchError(
+                f"{where} redirected to another host, {hop.host or 'none'}; not followed "
+                "(configure that URL if the source has moved there)",
+                transient=False,
+            )
+        if hops >= self._client.max_redirects:
+            raise FetchError(
+                f"{where} redirected more than {self._client.max_redirects} times; not followed",
+                transient=False,
+            )
+
+    def _body(
+        self, response: httpx.Response, target: httpx.URL, history: list[httpx.Response]
+    ) -> httpx.Response:
+        # Stream so an endless or huge body is refused before it is all in memory.
+        where = f"{target.host}{target.path}"
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self._max_body_bytes:
+            raise FetchError(self._too_big(where, f"announced {length} bytes"), transient=False)
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > self._max_body_bytes:
+                raise FetchError(self._too_big(where, "kept sending"), transient=False)
+            chunks.append(chunk)
+            self._budget.check(target.host, target.path, f"after {total} bytes")
         # The body is already decoded, so drop the headers that would make httpx decode it again.
         kept = [
             (name, value)
@@ -324,7 +358,7 @@ class Http:
             headers=kept,
             content=b"".join(chunks),
             request=response.request,
-            history=response.history,
+            history=history,
         )
 
     def _too_big(self, where: str, what: str) -> str:

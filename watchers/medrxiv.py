@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -46,12 +46,17 @@ _MAX_CATCH_UP = timedelta(days=30)
 @dataclass(frozen=True)
 class _Window:
     at: float
-    records: tuple[Mapping[str, Any], ...] = ()
+    found: Mapping[Topic, tuple[Observation, ...]]  # each topic's preprints, newest version
     error: SourceError | None = None
 
 
 class MedrxivWatcher:
-    """Reads a window of medRxiv postings once per cache period and keeps each topic's preprints."""
+    """Reads a window of medRxiv postings once per cache period and keeps each topic's preprints.
+
+    Each page is matched against every topic this watcher has been asked about as it arrives
+    and then dropped: a long window costs one page of memory, not all of it. A topic first
+    seen while the window is fresh costs one more read, matched for it alone.
+    """
 
     source = SOURCE
 
@@ -73,39 +78,55 @@ class MedrxivWatcher:
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._windows: dict[tuple[date, date], _Window] = {}
+        self._topics: dict[str, Topic] = {}  # by name: a changed topic replaces the old one
         self._lock = threading.Lock()  # topics polled in parallel wait for one read
 
     def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
         """The window's preprints naming the topic or its conditions; newest version per DOI."""
         today = self._today()
         since = window_start(today, self._lookback, meta, _MAX_CATCH_UP)
-        found: dict[str, Observation] = {}
-        for record in self._read(since, today):
-            observation = parse_preprint(record, topic)
-            if observation is None:
-                continue
-            held = found.get(observation.key)
-            if held is None or _version(observation) > _version(held):
-                found[observation.key] = observation
-        observations = tuple(found[key] for key in sorted(found))
+        observations = self._read(topic, since, today)
         return SourceResult(SOURCE, topic.name, observations, meta={THROUGH_KEY: today.isoformat()})
 
-    def _read(self, since: date, until: date) -> tuple[Mapping[str, Any], ...]:
+    def _read(self, topic: Topic, since: date, until: date) -> tuple[Observation, ...]:
         with self._lock:
+            self._topics[topic.name] = topic
             now = self._clock()
             window = self._windows.get((since, until))
             if window is None or now - window.at >= self._cache_seconds:
-                try:
-                    window = _Window(now, self._fetch(since, until))
-                except SourceError as exc:
-                    window = _Window(now, error=exc)
-                self._windows = {(since, until): window}  # only the current window is kept
+                window = self._fresh(now, since, until, tuple(self._topics.values()), {})
+            elif window.error is None and topic not in window.found:
+                window = self._fresh(window.at, since, until, (topic,), window.found)
+            self._windows = {(since, until): window}  # only the current window is kept
         if window.error is not None:
             raise copy.copy(window.error)  # same class and `transient`; not the shared instance
-        return window.records
+        return window.found[topic]
 
-    def _fetch(self, since: date, until: date) -> tuple[Mapping[str, Any], ...]:
-        records: list[Mapping[str, Any]] = []
+    def _fresh(
+        self,
+        at: float,
+        since: date,
+        until: date,
+        topics: tuple[Topic, ...],
+        known: Mapping[Topic, tuple[Observation, ...]],
+    ) -> _Window:
+        try:
+            return _Window(at, {**known, **self._match(since, until, topics)})
+        except SourceError as exc:
+            return _Window(at, {}, error=exc)
+
+    def _match(
+        self, since: date, until: date, topics: tuple[Topic, ...]
+    ) -> dict[Topic, tuple[Observation, ...]]:
+        found: dict[Topic, dict[str, Observation]] = {topic: {} for topic in topics}
+        for records in self._pages(since, until):
+            for record in records:
+                for topic in topics:
+                    _keep_newest(found[topic], parse_preprint(record, topic))
+        return {topic: tuple(kept[key] for key in sorted(kept)) for topic, kept in found.items()}
+
+    def _pages(self, since: date, until: date) -> Iterator[list[Mapping[str, Any]]]:
+        """Each page's records in turn; the caller holds one page at a time."""
         cursor = 0
         for _ in range(self._max_pages):
             url = f"{self._base}/details/medrxiv/{since}/{until}/{cursor}/json"
@@ -114,15 +135,25 @@ class MedrxivWatcher:
                 doc = decode_json(response)
             except ParseError as exc:
                 raise ParseError(f"medRxiv details: {exc}") from None
-            page, count, total = parse_details(doc)
-            records.extend(page)
+            del response  # the page's bytes: only its decoded records are needed now
+            records, count, total = parse_details(doc)
+            del doc
+            yield records
             cursor += count
-            if not page or count <= 0 or cursor >= total:
-                return tuple(records)
+            if not records or count <= 0 or cursor >= total:
+                return
         raise FetchError(
             f"medRxiv postings from {since} to {until} run past {self._max_pages} pages",
             transient=False,
         )
+
+
+def _keep_newest(found: dict[str, Observation], observation: Observation | None) -> None:
+    if observation is None:
+        return
+    held = found.get(observation.key)
+    if held is None or _version(observation) > _version(held):
+        found[observation.key] = observation
 
 
 def parse_details(doc: Any) -> tuple[list[Mapping[str, Any]], int, int]:

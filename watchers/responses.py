@@ -58,7 +58,9 @@ def decode_json(response: httpx.Response) -> Any:
         return json.loads(body)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
         ctype = response.headers.get("content-type", "").split(";")[0].strip()
-        seen = f"{ctype or 'no content type'} (starts {_start(body)!r})"
+        seen = ctype or "no content type"
+        if _asked_host_answered(response):
+            seen += f" (starts {_start(body)!r})"
         if "json" in ctype:  # the server meant JSON: say why it does not parse
             seen += f" that does not parse: {exc}"
         raise ParseError(f"expected JSON from {where}, got {seen}") from None
@@ -121,6 +123,14 @@ def describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
+def _asked_host_answered(response: httpx.Response) -> bool:
+    """True unless redirects led the answer to another host than the one asked."""
+    # Http never follows a redirect off the host, but a body from elsewhere (an internal
+    # service, say) must never be quoted into a poll's health text, whoever fetched it.
+    asked = response.history[0].request if response.history else response.request
+    return asked.url.host == response.url.host
+
+
 def _start(body: bytes) -> str:
     return " ".join(body[:60].decode("utf-8", errors="replace").split())[:40]
 
@@ -131,6 +141,8 @@ def error_detail(response: httpx.Response) -> str:
     # docs/sources.md#clinicaltrialsgov); HTML error pages are noise.
     ctype = response.headers.get("content-type", "")
     if not (ctype.startswith("text/plain") or "json" in ctype):
+        return ""
+    if not _asked_host_answered(response):
         return ""
     text = " ".join(response.content[:1000].decode("utf-8", errors="replace").split())
     if not text:

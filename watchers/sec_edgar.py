@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from watchers.coerce import as_map, kind_name, nonblank, nonblanks, utc_day
+from watchers.coerce import as_map, kind_name, nonblank, nonblanks, read_count, utc_day
 from watchers.http import Http
 from watchers.model import (
     FetchError,
@@ -253,8 +253,13 @@ def statement_note(company: str | None) -> str:
 
 
 def _sequence(doc: Mapping[str, Any]) -> int:
-    sequence = doc.get("sequence")
-    return sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else 999
+    # Real hits carry `sequence` as 1 or as "1" (docs/sources.md#sec-edgar); anything else
+    # sorts last rather than failing the filing.
+    try:
+        sequence = read_count(doc.get("sequence"), "SEC hit sequence")
+    except ParseError:
+        return 999
+    return 999 if sequence is None else sequence
 
 
 def _company(names: list[str]) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -97,18 +98,32 @@ def fixed_severity(severity: Severity) -> SeverityRule:
 ClaimRule = Callable[[Fields], bool]
 
 
+_MAX_SHARED_READ = 300.0
+
+
 @dataclass(frozen=True)
 class BuildContext:
-    """What a watcher factory gets: the shared HTTP client, the secrets that are set, and the
-    clock (sources searched by publication date ask it for today's date)."""
+    """What a watcher factory gets: the shared HTTP client, the secrets that are set, the
+    clock (sources searched by publication date ask it for today's date) and the source's
+    poll interval."""
 
     http: Http
     secrets: Mapping[str, str]  # Secrets field name (e.g. "ncbi_api_key") -> value
     clock: Callable[[], datetime]  # tz-aware UTC now, from the composition root
+    interval: timedelta  # how often this source is polled (configured, else the spec's)
+    monotonic: Callable[[], float] = time.monotonic  # for caches: immune to clock changes
 
     def today(self) -> date:
         """Today's date (UTC) by the injected clock."""
         return self.clock().astimezone(UTC).date()
+
+    @property
+    def shared_read_seconds(self) -> float:
+        """How long the topics of one poll may share one read of the source."""
+        # Half the interval, so the next poll (due one interval later, give or take 10%
+        # jitter) always reads afresh: a longer cache would hide an item that comes and goes
+        # between two reads. Five minutes at most: a poll's topics are read well within it.
+        return min(_MAX_SHARED_READ, self.interval.total_seconds() / 2)
 
 
 @dataclass(frozen=True)

@@ -269,3 +269,25 @@ def test_record_naming_the_topics_nct_trial_matches_by_that_id() -> None:
     ] = "A phase 3 study in ALS"
     obs = parse_trial(record, Topic("ulefnersen", trials=("NCT04768972",)), found_by="x")
     assert obs.matched_alias == "NCT04768972"
+
+
+@pytest.mark.parametrize(
+    ("topic", "alias"),
+    [
+        (Topic("vyvgart-sc", aliases=("ARGX-113",)), "ARGX-113"),
+        (Topic("efgartigimod alfa"), "efgartigimod alfa"),
+    ],
+    ids=["product-code", "active-substance"],
+)
+def test_a_product_with_only_a_code_and_a_substance_matches(topic: Topic, alias: str) -> None:
+    # *derived* from the REAL record: a product as CTIS sends it when it has no name.
+    record = load(RETRIEVE)
+    record["authorizedApplication"]["authorizedPartI"]["products"] = [
+        {
+            "productDictionaryInfo": {
+                "sponsorProductCode": "ARGX-113",
+                "activeSubstanceName": "EFGARTIGIMOD ALFA",
+            }
+        }
+    ]
+    assert parse_trial(record, topic).matched_alias == alias

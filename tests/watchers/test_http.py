@@ -47,10 +47,10 @@ def test_user_agent_names_us_and_httpx() -> None:
     assert f"python-httpx/{httpx.__version__}" in USER_AGENT
 
 
-def test_build_client_sets_agent_redirects_and_timeouts() -> None:
+def test_build_client_sets_agent_and_timeouts_and_leaves_redirects_to_http() -> None:
     with build_client(timeout=5.0) as built:
         assert built.headers["User-Agent"] == USER_AGENT
-        assert built.follow_redirects is True
+        assert built.follow_redirects is False  # Http follows them, on the source's host only
         assert built.timeout.read == 5.0
         assert built.timeout.connect == 10
 

@@ -129,14 +129,19 @@ def test_newest_version_of_a_doi_wins(mock: respx.MockRouter, http: Http) -> Non
     assert obs.fields["version"] == "2"
 
 
-def test_topics_share_one_read(mock: respx.MockRouter, http: Http) -> None:
+def test_topics_share_one_read(mock: respx.MockRouter, http: Http, clock: FakeClock) -> None:
     route = mock.get(url__regex=rf"{BASE}/.*").mock(
         return_value=httpx.Response(200, json=load(INTERVAL))
     )
-    watcher = MedrxivWatcher(http, lambda: TODAY)
+    watcher = MedrxivWatcher(http, lambda: TODAY, cache_seconds=60, clock=clock.monotonic)
+    other = Topic("other", conditions=("FUS mutations",))
     watcher.poll(TOPIC, {})
-    watcher.poll(Topic("other", conditions=("ALS",)), {})
-    assert route.call_count == 1
+    assert len(watcher.poll(other, {}).observations) == 1  # a topic first seen: read for it
+    assert route.call_count == 2
+    clock.sleep(61)  # next cycle: one read matches every topic seen
+    assert len(watcher.poll(TOPIC, {}).observations) == 1
+    assert len(watcher.poll(other, {}).observations) == 1
+    assert route.call_count == 3
 
 
 def test_cache_expires(mock: respx.MockRouter, http: Http, clock: FakeClock) -> None:

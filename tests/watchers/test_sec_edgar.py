@@ -270,3 +270,22 @@ def test_placeholder_contact_sends_nothing(
     else:
         sec.poll(TOPIC, {})
         assert route.call_count == 2
+
+
+@pytest.mark.parametrize(
+    ("main", "exhibit"), [("1", 2), ("1", "2"), (1, "2")], ids=["str-int", "str-str", "int-str"]
+)
+def test_a_sequence_sent_as_a_string_still_picks_the_main_document(
+    main: str | int, exhibit: str | int
+) -> None:
+    # *derived* from the REAL hit: SEC sends `sequence` as 1 or as "1"; the exhibit comes first.
+    doc = eight_k(["8.01", "9.01"])
+    press, filing = doc["hits"]["hits"][1], doc["hits"]["hits"][0]
+    filing["_source"]["sequence"], press["_source"]["sequence"] = main, exhibit
+    press["_source"]["form"] = "EX-99.1"  # only the main document names the filing's form
+    doc["hits"]["hits"] = [press, filing]
+    hits, _ = parse_hits(doc)
+    [obs] = parse_filings(hits, TOPIC, found_by="ulefnersen")
+    assert obs.fields["form"] == "8-K"
+    assert obs.fields["_documents"] == ("8-K", "Press release")
+    assert obs.fields["_material_8k"] is True

@@ -80,7 +80,12 @@ def describe_medicine(record: Observation) -> str:
 def _build(section: Any, context: BuildContext) -> Watcher:
     from watchers.ema import EmaMedicinesWatcher  # the fetch code: loaded when it polls
 
-    return EmaMedicinesWatcher(context.http, section.url)
+    return EmaMedicinesWatcher(
+        context.http,
+        section.url,
+        cache_seconds=context.shared_read_seconds,
+        clock=context.monotonic,
+    )
 
 
 SPEC = SourceSpec(

@@ -59,7 +59,14 @@ def _claims(*claims: str) -> ClaimRule:
 def _build(entry: Any, context: BuildContext) -> Watcher:
     from watchers.feeds import FeedWatcher  # the fetch code: loaded when it polls
 
-    return FeedWatcher(context.http, entry.name, entry.url, entry.authority)
+    return FeedWatcher(
+        context.http,
+        entry.name,
+        entry.url,
+        entry.authority,
+        cache_seconds=context.shared_read_seconds,
+        clock=context.monotonic,
+    )
 
 
 # A feed's kind follows its `authority`: the agencies' own feeds are official evidence (an

@@ -38,7 +38,13 @@ def preprint_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) 
 def _build(section: Any, context: BuildContext) -> Watcher:
     from watchers.medrxiv import MedrxivWatcher  # the fetch code: loaded when it polls
 
-    return MedrxivWatcher(context.http, context.today, base_url=section.base_url)
+    return MedrxivWatcher(
+        context.http,
+        context.today,
+        base_url=section.base_url,
+        cache_seconds=context.shared_read_seconds,
+        clock=context.monotonic,
+    )
 
 
 SPEC = SourceSpec(
