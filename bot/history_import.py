@@ -20,7 +20,7 @@ from state.history import RegistryHistory
 from state.store import Store
 from watchers.ctgov_history import HistoryClient
 from watchers.model import SourceError, Topic
-from watchers.registry import trial_registries
+from watchers.registry import history_registries
 
 __all__ = ["HistoryImport", "ImportOutcome", "history_trials"]
 
@@ -44,14 +44,15 @@ def history_trials(topic: Topic, store: Store) -> dict[str, str | None]:
     """The trials whose history a topic wants, with their live last-update date (if seen).
 
     The trials the topic lists, and those its searches found by one of its names; trials
-    found only by a condition are left out (a condition search can find hundreds).
+    found only by a condition are left out (a condition search can find hundreds). Only
+    records of a source whose spec has a history, with an id that history knows.
     """
     names = {name.casefold() for name in topic.names}
     wanted: dict[str, str | None] = dict.fromkeys(topic.trials)
-    for registry in trial_registries():
+    for registry, history in history_registries().items():
         for key, stored in store.snapshot(topic.name, registry).items():
             alias = (stored.observation.matched_alias or "").casefold()
-            if key in wanted or alias in names:
+            if history.record_id(key) == key and (key in wanted or alias in names):
                 update = stored.observation.fields.get("last_update_posted")
                 wanted[key] = update if isinstance(update, str) else None
     return wanted

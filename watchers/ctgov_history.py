@@ -13,6 +13,7 @@ from typing import Any
 from watchers.coerce import as_map, kind_name, nonblank, nonblanks
 from watchers.http import Http
 from watchers.model import ParseError, RegistryVersion
+from watchers.specs.ctgov import HISTORY_URL
 from watchers.trial_ids import nct_id
 
 __all__ = [
@@ -24,7 +25,7 @@ __all__ = [
     "parse_version",
 ]
 
-DEFAULT_HISTORY_URL = "https://clinicaltrials.gov/api/int"
+DEFAULT_HISTORY_URL = HISTORY_URL
 
 
 @dataclass(frozen=True)

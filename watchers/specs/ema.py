@@ -106,4 +106,5 @@ SPEC = SourceSpec(
     config_section="ema_medicines",
     instances=False,
     build=_build,
+    history=None,
 )

@@ -59,4 +59,5 @@ SPEC = SourceSpec(
     config_section="medrxiv",
     instances=False,
     build=_build,
+    history=None,
 )
