@@ -38,6 +38,7 @@ class PollSummary:
     alerts: int
     duration_s: float
     error: str | None = None
+    reason: str | None = None  # why a skipped poll was skipped
 
 
 def poll_once(
@@ -67,7 +68,8 @@ def poll_once(
         name, source, owner=owner, at=started, ttl=lease_ttl, min_gap=min_gap
     )
     if meta is None:
-        return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick)
+        why = store.poll_leases.why_refused(name, source, at=started, min_gap=min_gap)
+        return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick, reason=why)
     renewing = (renewer or store.lease_renewer).holding(
         name, source, owner=owner, ttl=lease_ttl, clock=clock
     )
@@ -161,6 +163,8 @@ def _summary(
     alerts: int,
     tick: float,
     error: str | None = None,
+    *,
+    reason: str | None = None,
 ) -> PollSummary:
     summary = PollSummary(
         source=watcher.source,
@@ -169,15 +173,17 @@ def _summary(
         alerts=alerts,
         duration_s=time.perf_counter() - tick,
         error=error,
+        reason=reason,
     )
     log.log(
         logging.WARNING if outcome is PollOutcome.FAILED else logging.INFO,
-        "poll source=%s topic=%s outcome=%s alerts=%d duration=%.2fs%s",
+        "poll source=%s topic=%s outcome=%s alerts=%d duration=%.2fs%s%s",
         summary.source,
         summary.topic,
         summary.outcome.value,
         summary.alerts,
         summary.duration_s,
         f" error={error}" if error else "",
+        f" reason={reason}" if reason else "",
     )
     return summary
