@@ -18,7 +18,7 @@ from bot.config import LoadedConfig, Settings
 from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
 from bot.destinations.outlet import DeliveryReport, Destination
-from bot.history_import import HistoryImport, ImportOutcome
+from bot.history_import import HistoryImport, ImportLimits, ImportOutcome
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
 from bot.poll_pool import run_lanes
@@ -336,4 +336,10 @@ def _history_import(
     section = settings.sources.clinicaltrials
     if section is None or not section.enabled or not section.history:
         return None
-    return HistoryImport(HistoryClient(http, section.history_base), store.history, clock)
+    limits = ImportLimits(
+        deadline=section.history_deadline,
+        request_deadline=min(section.history_request_deadline, section.history_deadline),
+        max_versions=section.history_max_versions,
+        max_listed=section.history_max_listed,
+    )
+    return HistoryImport(HistoryClient(http, section.history_base), store.history, clock, limits)

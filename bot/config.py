@@ -209,6 +209,12 @@ class ClinicalTrialsSettings(_Source):
     # test registry also serves the history.
     history_url: HttpUrl | None = None
     history: bool = True
+    # The import's bounds per run: `check` never waits on it longer than history_deadline;
+    # versions beyond history_max_versions per trial come in the next runs.
+    history_deadline: Duration = Field(default=60.0, gt=0)
+    history_request_deadline: Duration = Field(default=20.0, gt=0)
+    history_max_versions: int = Field(default=20, ge=1)
+    history_max_listed: int = Field(default=1000, ge=1)
 
     @property
     def history_base(self) -> str:

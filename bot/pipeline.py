@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from state.store import Destinations, Store
 from state.types import PollOutcome
 from watchers.base import Watcher
 from watchers.model import SourceError, SourceResult, Topic
+from watchers.responses import local_exhaustion
 
 __all__ = ["PROCESS_OWNER", "PollSummary", "poll_once"]
 
@@ -38,6 +40,42 @@ class PollSummary:
     alerts: int
     duration_s: float
     error: str | None = None
+    reason: str | None = None  # why a skipped poll was skipped
+
+
+@dataclass(frozen=True)
+class _RanOut:
+    """The poll failed because this machine ran out of something: no verdict on the source."""
+
+    what: str
+
+
+class _RanOutLog:
+    """At most one warning a minute about our own exhaustion, with the polls it cost."""
+
+    def __init__(self, every: float = 60.0, monotonic: Callable[[], float] = time.monotonic):
+        self._every, self._monotonic = every, monotonic
+        self._lock = threading.Lock()
+        self._last: float | None = None
+        self._count = 0
+
+    def note(self, what: str, source: str) -> None:
+        with self._lock:
+            self._count += 1
+            now = self._monotonic()
+            if self._last is not None and now - self._last < self._every:
+                return
+            log.warning(
+                "%d poll(s) skipped since the last such warning: this machine ran out of "
+                "resources (last: %s, polling %s); not counted against any source",
+                self._count,
+                what,
+                source,
+            )
+            self._last, self._count = now, 0
+
+
+RAN_OUT_LOG = _RanOutLog()
 
 
 def poll_once(
@@ -67,7 +105,8 @@ def poll_once(
         name, source, owner=owner, at=started, ttl=lease_ttl, min_gap=min_gap
     )
     if meta is None:
-        return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick)
+        why = store.poll_leases.why_refused(name, source, at=started, min_gap=min_gap)
+        return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick, reason=why)
     renewing = (renewer or store.lease_renewer).holding(
         name, source, owner=owner, ttl=lease_ttl, clock=clock
     )
@@ -75,6 +114,10 @@ def poll_once(
     try:
         with renewing:  # renewed while the source is asked; the commit below is short
             fetched = _fetch(watcher, topic, meta)
+        if isinstance(fetched, _RanOut):  # the source's health stays as it was
+            RAN_OUT_LOG.note(fetched.what, source)
+            why = f"this machine ran out of resources ({fetched.what}); the source was not judged"
+            return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick, reason=why)
         # One commit stores the poll (or its failure) and gives the lease back.
         (outcome, alerts, error), released = _store(
             watcher, topic, store, clock, destinations, fetched, owner, started
@@ -85,13 +128,16 @@ def poll_once(
             _release(store, name, source, owner)
 
 
-def _fetch(watcher: Watcher, topic: Topic, meta: Mapping[str, str]) -> SourceResult | str:
-    """The watcher's result, or why the poll failed."""
+def _fetch(watcher: Watcher, topic: Topic, meta: Mapping[str, str]) -> SourceResult | str | _RanOut:
+    """The watcher's result, why the poll failed, or what of ours ran out (fds, memory)."""
     try:
         return watcher.poll(topic, meta)
-    except SourceError as exc:
-        return str(exc)
-    except Exception as exc:  # a parser bug on odd input must not stop the other watchers
+    except Exception as exc:
+        if (what := local_exhaustion(exc)) is not None:
+            return _RanOut(what)
+        if isinstance(exc, SourceError):
+            return str(exc)
+        # A parser bug on odd input must not stop the other watchers.
         log.exception("unexpected error polling %s for %s", watcher.source, topic.name)
         return f"internal error ({type(exc).__name__}: {exc})"
 
@@ -161,6 +207,8 @@ def _summary(
     alerts: int,
     tick: float,
     error: str | None = None,
+    *,
+    reason: str | None = None,
 ) -> PollSummary:
     summary = PollSummary(
         source=watcher.source,
@@ -169,15 +217,17 @@ def _summary(
         alerts=alerts,
         duration_s=time.perf_counter() - tick,
         error=error,
+        reason=reason,
     )
     log.log(
         logging.WARNING if outcome is PollOutcome.FAILED else logging.INFO,
-        "poll source=%s topic=%s outcome=%s alerts=%d duration=%.2fs%s",
+        "poll source=%s topic=%s outcome=%s alerts=%d duration=%.2fs%s%s",
         summary.source,
         summary.topic,
         summary.outcome.value,
         summary.alerts,
         summary.duration_s,
         f" error={error}" if error else "",
+        f" reason={reason}" if reason else "",
     )
     return summary

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, select
 from state.core_tables import history_state, registry_version
 from state.types import HistoryHealth
 from watchers.model import RegistryVersion
+from watchers.registry import history_registries
 
 __all__ = ["health_in", "versions_in"]
 
@@ -56,9 +57,17 @@ def versions_in(connection: Connection, ncts: Collection[str]) -> dict[str, list
     return found
 
 
+def _has_history(key: str) -> bool:
+    return any(h.record_id(key) == key for h in history_registries().values())
+
+
 def health_in(connection: Connection, ncts: Collection[str]) -> list[HistoryHealth]:
-    """The import's health for these trials (those ever attempted), by trial id."""
-    wanted = sorted(set(ncts))
+    """The import's health for these trials (those ever attempted), by trial id.
+
+    Only ids a source's history knows: lines an older version stored for others (EU CTIS
+    numbers it sent to ClinicalTrials.gov) are not the import's health.
+    """
+    wanted = sorted(k for k in set(ncts) if _has_history(k))
     if not wanted:
         return []
     rows = connection.execute(

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, Select, Update, bindparam, insert, or_, select, t
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from state.codec import aware
 from state.core_tables import poll_state
 from state.tables import PollStateRow
 
@@ -69,6 +70,30 @@ class PollLeases:
         """As `take`, in the same transaction reading what the last successful poll asked to
         keep (its validators, the registry's stamp); None when the lease was not taken."""
         return _take(self.engine, topic, source, owner, at, ttl, min_gap)
+
+    def why_refused(
+        self, topic: str, source: str, *, at: datetime, min_gap: timedelta | None = None
+    ) -> str:
+        """Why `take` refused the pair at `at`, in words for the log (read after the refusal)."""
+        table = poll_state
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(table.c.lease_owner, table.c.lease_until, table.c.last_attempt).where(
+                    table.c.topic == topic, table.c.source == source
+                )
+            ).first()
+        if row is None:
+            return "another poller is taking its first poll"
+        owner, until, last = row.lease_owner, aware(row.lease_until), aware(row.last_attempt)
+        if owner is not None and until is not None and until >= at:
+            return f"lease held by {owner} until {until:%H:%M:%S} UTC"
+        if min_gap is not None and last is not None and last > at - min_gap:
+            ago = (at - last).total_seconds() / 60
+            return (
+                f"polled successfully {ago:.0f} min ago, less than the "
+                f"{min_gap.total_seconds() / 60:.0f} min between two polls of a pair"
+            )
+        return "another poller took it a moment ago"
 
     def renew(self, topic: str, source: str, *, owner: str, at: datetime, ttl: timedelta) -> bool:
         """Extend `owner`'s lease to `at + ttl`; False if it is no longer theirs."""
@@ -151,8 +176,17 @@ def _take_statements(gap: bool) -> tuple[Update, Select[tuple[str]]]:
         or_(table.c.lease_owner.is_(None), table.c.lease_until < bindparam("k_at", type_=stamp)),
     ]
     if gap:
+        # Only a success counts toward the gap: a pair whose last poll failed (or that never
+        # succeeded) is retried at once, not after half an interval of staying failed.
         last = table.c.last_attempt
-        conditions.append(or_(last.is_(None), last <= bindparam("k_since", type_=stamp)))
+        conditions.append(
+            or_(
+                last.is_(None),
+                last <= bindparam("k_since", type_=stamp),
+                table.c.last_success.is_(None),
+                table.c.consecutive_failures > 0,
+            )
+        )
     take = (
         update(table)
         .where(*conditions)

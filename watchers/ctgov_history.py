@@ -6,13 +6,15 @@ it is trusted (docs/sources.md#clinicaltrialsgov-record-history).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from watchers.coerce import as_map, kind_name, nonblank, nonblanks
 from watchers.http import Http
 from watchers.model import ParseError, RegistryVersion
+from watchers.specs.ctgov import HISTORY_URL
 from watchers.trial_ids import nct_id
 
 __all__ = [
@@ -24,7 +26,7 @@ __all__ = [
     "parse_version",
 ]
 
-DEFAULT_HISTORY_URL = "https://clinicaltrials.gov/api/int"
+DEFAULT_HISTORY_URL = HISTORY_URL
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,25 @@ class HistoryClient:
         self._http = http
         self._base = str(base_url).rstrip("/")
 
-    def versions(self, nct: str) -> list[VersionEntry]:
-        """The record's versions, oldest first (FetchError / ParseError on failure)."""
+    @contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """Every request of this thread inside the block shares one budget (`Http.deadline`)."""
+        with self._http.deadline(seconds):
+            yield
+
+    def versions(self, nct: str, max_listed: int | None = None) -> list[VersionEntry]:
+        """The record's versions, oldest first (FetchError / ParseError on failure).
+
+        `max_listed`: a list longer than this is refused (ParseError), not walked.
+        """
         _, doc = self._http.get_json(f"{self._base}/studies/{nct}/history")
-        return parse_history_list(doc)
+        entries = parse_history_list(doc)
+        if max_listed is not None and len(entries) > max_listed:
+            raise ParseError(
+                f"history list of {nct} has {len(entries)} versions, more than the "
+                f"{max_listed} we read"
+            )
+        return entries
 
     def version(self, nct: str, entry: VersionEntry) -> RegistryVersion:
         """One version's body, reduced to what the timeline needs."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from watchers.model import Observation
-from watchers.spec import SourceKind, SourceSpec
+from watchers.spec import RecordHistory, SourceKind, SourceSpec
 from watchers.specs import (
     ctgov,
     ctis,
@@ -27,6 +27,7 @@ __all__ = [
     "UnknownSourceError",
     "all_specs",
     "find_spec",
+    "history_registries",
     "source_label",
     "spec_for",
     "spec_of",
@@ -108,3 +109,8 @@ def source_label(source: str) -> str:
 def trial_registries() -> tuple[str, ...]:
     """Source ids whose records are trials (status lists them; trial ids resolve topics)."""
     return tuple(s.id for s in REGISTRY if s.kind is SourceKind.TRIAL_REGISTRY)
+
+
+def history_registries() -> dict[str, RecordHistory]:
+    """Source id -> its record history, for the sources that serve one."""
+    return {s.id: s.history for s in REGISTRY if s.history is not None}

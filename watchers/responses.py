@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import os
 import re
 import socket
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ __all__ = [
     "describe",
     "error_detail",
     "is_unreachable",
+    "local_exhaustion",
     "refuse_unasked_304",
     "retry_after_seconds",
 ]
@@ -92,6 +94,36 @@ def _as_utc(moment: datetime) -> datetime:
 def is_unreachable(error: str | None) -> bool:
     """True for a poll error that says the host could not be reached (DNS, refused, no route)."""
     return bool(error and _UNREACHABLE.match(error))
+
+
+# Our own machine out of something (file descriptors, memory, buffers): the source is not at
+# fault, and telling it down would raise a false alarm.
+_LOCAL_ERRNOS = (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS)
+
+
+def local_exhaustion(exc: BaseException) -> str | None:
+    """What of ours ran out when this failure happened (fds, memory, threads), or None.
+
+    The OS error under httpx's and our wrappers; else Python's own wording of it, for an error
+    whose cause was cut off on the way (a redacted error is re-raised `from None`). A server's
+    words ("Cannot allocate memory" in a 503 body) are the source's trouble, not ours.
+    """
+    cause: BaseException | None = exc
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, MemoryError):
+            return "out of memory"
+        if isinstance(cause, OSError) and cause.errno in _LOCAL_ERRNOS:
+            return os.strerror(cause.errno).lower()
+        if isinstance(cause, RuntimeError) and "can't start new thread" in str(cause):
+            return "cannot start another thread"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc)
+    for code in _LOCAL_ERRNOS:
+        if f"[Errno {code}]" in text:
+            return os.strerror(code).lower()
+    return "cannot start another thread" if "can't start new thread" in text else None
 
 
 def connect_reason(exc: httpx.ConnectError) -> str:

@@ -22,6 +22,7 @@ __all__ = [
     "FieldDelta",
     "Fields",
     "Folding",
+    "RecordHistory",
     "Retention",
     "Severity",
     "SeverityRule",
@@ -127,6 +128,14 @@ class BuildContext:
 
 
 @dataclass(frozen=True)
+class RecordHistory:
+    """A source that serves its records' past versions: where, and which record ids have one."""
+
+    default_url: str  # the history API's base URL when the configuration names none
+    record_id: Callable[[str], str | None]  # a record key -> its id in that API, None: none
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     """Everything about one source, in one place. Every trait is required: none defaults."""
 
@@ -145,6 +154,7 @@ class SourceSpec:
     config_section: str  # the `[sources.<section>]` key
     instances: bool  # the section is a list; each entry is source `<id>:<entry.name>`
     build: Callable[[Any, BuildContext], Watcher]  # (config section or entry, context)
+    history: RecordHistory | None  # its records' version history; None: it serves none
     # For families whose entries declare an authority (feeds): the spec as it applies to
     # one authority. Family traits (label, interval, retention, ...) are shared by `replace`.
     by_authority: Mapping[str, SourceSpec] = field(default_factory=dict)

@@ -18,10 +18,11 @@ from watchers.registry import (
     UnknownSourceError,
     all_specs,
     find_spec,
+    history_registries,
     source_label,
     spec_for,
 )
-from watchers.spec import Folding, Retention, Severity, SourceKind, SourceSpec
+from watchers.spec import Folding, RecordHistory, Retention, Severity, SourceKind, SourceSpec
 from watchers.specs import ctgov
 
 
@@ -38,6 +39,16 @@ def _severity_rule(rule: object) -> bool:
 def _claim_rules(rules: object) -> bool:
     return isinstance(rules, dict) and all(
         claim in CLAIM_KINDS and callable(rule) for claim, rule in rules.items()
+    )
+
+
+def _record_history(history: object) -> bool:
+    """A history with a URL, whose id rule keeps its own ids and refuses another registry's."""
+    return (
+        isinstance(history, RecordHistory)
+        and history.default_url.startswith("https://")
+        and history.record_id("2023-503711-38-00") is None
+        and history.record_id(" nct04768972 ") == "NCT04768972"
     )
 
 
@@ -58,6 +69,7 @@ TRAIT_CHECKS: dict[str, Callable[[Any], bool]] = {
     "config_section": lambda v: isinstance(v, str) and v != "",
     "instances": lambda v: isinstance(v, bool),
     "build": callable,
+    "history": lambda v: v is None or _record_history(v),
     "by_authority": lambda v: (
         isinstance(v, dict)
         and all(isinstance(s, SourceSpec) and not s.by_authority for s in v.values())
@@ -83,12 +95,18 @@ def test_every_registered_spec_declares_every_trait(spec: SourceSpec) -> None:
 
 
 @pytest.mark.parametrize(
-    "trait", [n for n in TRAIT_CHECKS if n not in ("describe", "max_data_age")]
+    "trait", [n for n in TRAIT_CHECKS if n not in ("describe", "max_data_age", "history")]
 )
 def test_a_removed_trait_is_caught(trait: str) -> None:
     removed: dict[str, Any] = {trait: None}
     broken = dataclasses.replace(ctgov.SPEC, **removed)
     assert trait in missing_traits(broken)
+
+
+def test_only_clinicaltrials_gov_records_have_a_history_and_only_nct_ids() -> None:
+    assert list(history_registries()) == [ctgov.SOURCE]
+    greedy = RecordHistory(default_url="https://clinicaltrials.gov/api/int", record_id=str)
+    assert "history" in missing_traits(dataclasses.replace(ctgov.SPEC, history=greedy))
 
 
 def test_a_spec_without_a_trait_cannot_even_be_declared() -> None:

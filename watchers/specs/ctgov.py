@@ -12,19 +12,24 @@ from watchers.spec import (
     FieldDelta,
     Fields,
     Folding,
+    RecordHistory,
     Retention,
     Severity,
     SourceKind,
     SourceSpec,
 )
+from watchers.trial_ids import nct_id
 
 __all__ = [
+    "HISTORY_URL",
     "SOURCE",
     "SPEC",
     "trial_severity",
 ]
 
 SOURCE = "clinicaltrials"
+# The website's undocumented record-history API (docs/sources.md): NCT records only.
+HISTORY_URL = "https://clinicaltrials.gov/api/int"
 
 
 # Trial statuses that end or halt a study: a clinical team must hear of these first.
@@ -69,4 +74,5 @@ SPEC = SourceSpec(
     config_section="clinicaltrials",
     instances=False,
     build=_build,
+    history=RecordHistory(default_url=HISTORY_URL, record_id=nct_id),
 )

@@ -92,4 +92,5 @@ SPEC = SourceSpec(
     config_section="ctis",
     instances=False,
     build=_build,
+    history=None,
 )

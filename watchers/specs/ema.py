@@ -111,4 +111,5 @@ SPEC = SourceSpec(
     config_section="ema_medicines",
     instances=False,
     build=_build,
+    history=None,
 )

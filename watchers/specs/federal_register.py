@@ -62,4 +62,5 @@ SPEC = SourceSpec(
     config_section="federal_register",
     instances=False,
     build=_build,
+    history=None,
 )

@@ -87,6 +87,7 @@ FEED_SPEC = SourceSpec(
     config_section="feeds",
     instances=True,
     build=_build,
+    history=None,
 )
 _REGULATOR_FEED = FEED_SPEC.variant(
     kind=SourceKind.REGULATOR_FEED,

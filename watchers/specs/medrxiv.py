@@ -65,4 +65,5 @@ SPEC = SourceSpec(
     config_section="medrxiv",
     instances=False,
     build=_build,
+    history=None,
 )

@@ -47,4 +47,5 @@ SPEC = SourceSpec(
     config_section="google_news",
     instances=False,
     build=_build,
+    history=None,
 )

@@ -78,4 +78,5 @@ SPEC = SourceSpec(
     config_section="openfda",
     instances=False,
     build=_build,
+    history=None,
 )

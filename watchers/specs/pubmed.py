@@ -49,4 +49,5 @@ SPEC = SourceSpec(
     config_section="pubmed",
     instances=False,
     build=_build,
+    history=None,
 )

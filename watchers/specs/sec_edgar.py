@@ -60,4 +60,5 @@ SPEC = SourceSpec(
     config_section="sec_edgar",
     instances=False,
     build=_build,
+    history=None,
 )
