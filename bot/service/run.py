@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from bot.app import App, open_app
 from bot.config import LoadedConfig
 from bot.dashboard.serve import Dashboard
+from bot.service.fd_budget import connection_cap, service_reserve
 from bot.service.scheduler import build_scheduler, due_after_restart
 from bot.service.server import HttpServer, create_asgi_app, health_report
 from bot.service.slack_actions import actions_route
@@ -196,7 +197,9 @@ def run_service(
         )
         host, port = settings.server.host, settings.server.port
         try:
-            server = HttpServer(asgi, host, port)
+            # Slow clients get what RLIMIT_NOFILE leaves after the polls and the database.
+            cap = connection_cap(service_reserve(settings.http.max_parallel))
+            server = HttpServer(asgi, host, port, max_connections=cap)
         except OSError as exc:
             raise ServiceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         digest = make_digest_job(app) if make_digest_job else None
