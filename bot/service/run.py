@@ -180,19 +180,20 @@ def run_service(
         sources = [w.source for w in app.watchers]
         destinations = [d.destination for d in app.deliverers]
         signing = secrets.slack_signing_secret
+        dashboard = Dashboard(
+            app.store,
+            app.topics,
+            app.clock,
+            host=settings.server.host,
+            token=_secret(secrets.trialwatch_dashboard_token),
+        )
         asgi = create_asgi_app(
             answer=command.answer,
             health=lambda: health_report(app.store, sources, destinations),
             signing_secret=signing.get_secret_value() if signing else None,
             pages=[
                 actions_route(signing_secret=_secret(signing), clicks=app.clicks),
-                *Dashboard(
-                    app.store,
-                    app.topics,
-                    app.clock,
-                    host=settings.server.host,
-                    token=_secret(secrets.trialwatch_dashboard_token),
-                ).routes(),
+                *dashboard.routes(),
             ],
         )
         host, port = settings.server.host, settings.server.port
@@ -234,6 +235,7 @@ def run_service(
         if socket_mode:
             socket_mode.start()
         _log_start(config, server, scheduler.get_jobs(), socket_mode is not None)
+        log.log(*dashboard.startup_message(server.url))
         if on_ready:
             on_ready(server)
         while not stop.wait(0.5):
@@ -271,10 +273,11 @@ def _log_start(config: LoadedConfig, server: HttpServer, jobs: list[Any], socket
     settings = config.settings
     log.info(
         "trialwatch running: config %s; %d topic(s); HTTP on %s "
-        "(/slack/commands, /slack/actions, /healthz); Socket Mode %s",
+        "(/slack/commands, /slack/actions, /healthz; at most %d connections); Socket Mode %s",
         config.source,
         len(settings.topics),
         server.url,
+        server.guard.cap,
         "on" if socket else "off",
     )
     for job in jobs:
