@@ -64,6 +64,20 @@ class Dashboard:
         self._needs_token = not is_loopback(host)
         self._token = token
 
+    def startup_message(self, url: str) -> tuple[int, str]:
+        """Where the dashboard is and who may read it, as (log level, message) for start-up."""
+        if not self._needs_token:
+            return logging.INFO, f"dashboard on {url}/ (loopback only: no token needed)"
+        if self._token:
+            return logging.INFO, (
+                f"dashboard on {url}/ (off loopback: needs 'Authorization: Bearer <token>' with "
+                "TRIALWATCH_DASHBOARD_TOKEN)"
+            )
+        return logging.WARNING, (
+            f"dashboard on {url}/ listens off loopback without TRIALWATCH_DASHBOARD_TOKEN: "
+            "its pages answer 503 until it is set (/healthz stays open to anyone who can connect)"
+        )
+
     def _refused(self, request: Request) -> Response | None:
         if not self._needs_token:
             return None

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 
@@ -27,10 +29,22 @@ class PromptServer(uvicorn.Server):
     `timeout_graceful_shutdown`) is uvicorn's.
     """
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        exception_handler: Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
+        | None = None,
+    ) -> None:
         super().__init__(config)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        self._exception_handler = exception_handler
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's start-up, on a loop that reports its errors through `exception_handler`."""
+        if self._exception_handler is not None:  # before the first accept() can fail
+            asyncio.get_running_loop().set_exception_handler(self._exception_handler)
+        await super().startup(sockets)
 
     def request_exit(self) -> None:
         """Ask the server to stop, from any thread (returns at once)."""

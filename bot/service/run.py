@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from bot.app import App, open_app
 from bot.config import LoadedConfig
 from bot.dashboard.serve import Dashboard
+from bot.service.fd_budget import connection_cap, service_reserve
 from bot.service.scheduler import build_scheduler, due_after_restart
 from bot.service.server import HttpServer, create_asgi_app, health_report
 from bot.service.slack_actions import actions_route
@@ -179,24 +180,27 @@ def run_service(
         sources = [w.source for w in app.watchers]
         destinations = [d.destination for d in app.deliverers]
         signing = secrets.slack_signing_secret
+        dashboard = Dashboard(
+            app.store,
+            app.topics,
+            app.clock,
+            host=settings.server.host,
+            token=_secret(secrets.trialwatch_dashboard_token),
+        )
         asgi = create_asgi_app(
             answer=command.answer,
             health=lambda: health_report(app.store, sources, destinations),
             signing_secret=signing.get_secret_value() if signing else None,
             pages=[
                 actions_route(signing_secret=_secret(signing), clicks=app.clicks),
-                *Dashboard(
-                    app.store,
-                    app.topics,
-                    app.clock,
-                    host=settings.server.host,
-                    token=_secret(secrets.trialwatch_dashboard_token),
-                ).routes(),
+                *dashboard.routes(),
             ],
         )
         host, port = settings.server.host, settings.server.port
         try:
-            server = HttpServer(asgi, host, port)
+            # Slow clients get what RLIMIT_NOFILE leaves after the polls and the database.
+            cap = connection_cap(service_reserve(settings.http.max_parallel))
+            server = HttpServer(asgi, host, port, max_connections=cap)
         except OSError as exc:
             raise ServiceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         digest = make_digest_job(app) if make_digest_job else None
@@ -231,6 +235,7 @@ def run_service(
         if socket_mode:
             socket_mode.start()
         _log_start(config, server, scheduler.get_jobs(), socket_mode is not None)
+        log.log(*dashboard.startup_message(server.url))
         if on_ready:
             on_ready(server)
         while not stop.wait(0.5):
@@ -268,10 +273,11 @@ def _log_start(config: LoadedConfig, server: HttpServer, jobs: list[Any], socket
     settings = config.settings
     log.info(
         "trialwatch running: config %s; %d topic(s); HTTP on %s "
-        "(/slack/commands, /slack/actions, /healthz); Socket Mode %s",
+        "(/slack/commands, /slack/actions, /healthz; at most %d connections); Socket Mode %s",
         config.source,
         len(settings.topics),
         server.url,
+        server.guard.cap,
         "on" if socket else "off",
     )
     for job in jobs:

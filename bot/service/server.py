@@ -21,9 +21,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.config import HttpSettings
+from bot.service.connection_guard import REQUEST_DEADLINE, ConnectionGuard
+from bot.service.fd_budget import BACKLOG, connection_cap, service_reserve
 from bot.service.prompt_server import PromptServer
 from bot.service.read_gate import ReadGate
 from bot.service.signed_requests import signed_body
+from bot.service.throttled_log import AcceptErrorHandler
 from state.store import Store
 from state.types import DestinationHealth
 
@@ -34,6 +38,10 @@ log = logging.getLogger(__name__)
 # Slack gives up after 3 s ("Timeout was reached", docs/sources.md#slack-slash-commands): answer
 # something before that.
 ANSWER_BUDGET = 2.5
+# h11 refuses (400) a request whose headers are larger; Slack's are well under 2 KiB.
+MAX_HEADER_BYTES = 16 * 1024
+# uvicorn's default: an idle keep-alive connection is closed after this many seconds.
+KEEP_ALIVE = 5
 BUSY = "trialwatch is slow to read its database right now; please try again in a minute."
 FAILED = "trialwatch could not read its status just now; the error is in its log."
 DISABLED = (
@@ -157,9 +165,22 @@ def create_asgi_app(
 
 
 class HttpServer:
-    """uvicorn serving an ASGI app from a background thread, on a socket bound up front."""
+    """uvicorn serving an ASGI app from a background thread, on a socket bound up front.
 
-    def __init__(self, app: Starlette, host: str, port: int) -> None:
+    At most `max_connections` open at once (default: RLIMIT_NOFILE minus the reserve for the
+    default `[http] max_parallel`); a request must arrive whole within `request_deadline` s.
+    """
+
+    def __init__(
+        self,
+        app: Starlette,
+        host: str,
+        port: int,
+        *,
+        max_connections: int | None = None,
+        request_deadline: float = REQUEST_DEADLINE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on sockets that say they are TCP,
         # and without it each response waits ~40 ms on Nagle + delayed ACK.
@@ -171,14 +192,22 @@ class HttpServer:
             self._socket.close()
             raise
         self.host, self.port = host, int(self._socket.getsockname()[1])
+        cap = max_connections or connection_cap(service_reserve(HttpSettings().max_parallel))
+        self.guard = ConnectionGuard(cap, request_deadline, clock)
         config = uvicorn.Config(
             app,
+            http=self.guard.protocol(),  # h11, with the connection cap and request deadline
+            ws="none",  # no websockets here: an upgrade would leave the guard's count
             log_config=None,  # keep our handlers (JSON lines, secret redaction)
             access_log=False,  # /healthz is probed every few seconds; commands log themselves
             lifespan="off",
             timeout_graceful_shutdown=2,
+            timeout_keep_alive=KEEP_ALIVE,
+            backlog=BACKLOG,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         )
-        self._server = PromptServer(config)  # stops as soon as nothing is in flight
+        # Stops as soon as nothing is in flight; accept() failures logged once a minute.
+        self._server = PromptServer(config, AcceptErrorHandler(log, clock))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name="http", daemon=True
         )
