@@ -107,10 +107,10 @@ def summary_lines(
     service) delivered while this check ran."""
     polls = report.polls
     failed = [p for p in polls if p.outcome is PollOutcome.FAILED]
-    skipped = sum(p.outcome is PollOutcome.SKIPPED for p in polls)
-    ok = len(polls) - len(failed) - skipped
+    skipped = [p for p in polls if p.outcome is PollOutcome.SKIPPED]
+    ok = len(polls) - len(failed) - len(skipped)
     alerts = sum(p.alerts for p in polls)
-    held = f", {skipped} skipped (polled by another trialwatch just now)" if skipped else ""
+    held = f", {len(skipped)} skipped ({_skip_reasons(skipped)})" if skipped else ""
     lines = ["trialwatch check", *_poll_lines(polls, width)]
     lines.append(f"sources: {ok} ok, {len(failed)} failed{held}; new alerts: {alerts}")
     elsewhere = delivered_elsewhere or {}
@@ -169,3 +169,11 @@ class Progress:
         """Clear the counter before the summary."""
         if self.terminal and not self.verbose and self.done:
             self.write("\r\x1b[K")
+
+
+def _skip_reasons(skipped: list[PollSummary]) -> str:
+    """Why polls were skipped, each reason once (the pipeline says why; older callers may not)."""
+    reasons = list(
+        dict.fromkeys(one_line(p.reason or "polled by another trialwatch") for p in skipped)
+    )
+    return reasons[0] + (f"; +{len(reasons) - 1} other reason(s): -v" if len(reasons) > 1 else "")

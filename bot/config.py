@@ -32,6 +32,7 @@ from pydantic import (
 
 from bot.destinations.quiet import QuietHours, check_window, check_zone
 from watchers.deadline import DEFAULT_POLL_DEADLINE
+from watchers.specs.sec_edgar import is_placeholder_contact
 from watchers.trial_ids import nct_id
 
 __all__ = [
@@ -249,12 +250,6 @@ class FederalRegisterSettings(_Source):
     base_url: HttpUrl = "https://www.federalregister.gov/api/v1"
 
 
-# The example config's contact (RFC 2606 domains): SEC would refuse every request it signs.
-_PLACEHOLDER_MAIL = re.compile(
-    r"@(?:[\w.-]+\.)?(?:example|example\.(?:com|net|org))\b(?![.-])", re.I
-)
-
-
 class SecEdgarSettings(_Source):
     base_url: HttpUrl = "https://efts.sec.gov/LATEST"
     # SEC refuses requests whose User-Agent names no organisation and contact (not a secret).
@@ -275,7 +270,7 @@ class SecEdgarSettings(_Source):
                 'expected your organisation and a contact e-mail, e.g. "Your Org '
                 'ops@your-org.example"'
             )
-        if _PLACEHOLDER_MAIL.search(contact):
+        if is_placeholder_contact(contact):
             raise ValueError(
                 "is a placeholder (an example.* domain SEC cannot reach): put your organisation "
                 "and a contact e-mail of yours, or remove [sources.sec_edgar]"

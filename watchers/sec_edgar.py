@@ -26,7 +26,7 @@ from watchers.model import (
     freeze_fields,
 )
 from watchers.responses import decode_json
-from watchers.specs.sec_edgar import MIN_INTERVAL, SOURCE
+from watchers.specs.sec_edgar import MIN_INTERVAL, SOURCE, is_placeholder_contact
 from watchers.text import clip, collapse, plain_text
 from watchers.window import THROUGH_KEY, window_start
 
@@ -48,7 +48,6 @@ _PAGE_SIZE = 100  # fixed by the server
 _CIK_NOTE = re.compile(r"\s*\(CIK \d+\)\s*$")
 _INDEX_URL = "https://www.sec.gov/Archives/edgar/data/{cik}/{folder}/{adsh}-index.htm"
 _UNDECLARED = "Undeclared Automated Tool"
-_PLACEHOLDER = re.compile(r"@(?:[\w-]+\.)*example(?:\.(?:com|org|net))?(?![\w.-])", re.IGNORECASE)
 _RATE = "Request Rate Threshold Exceeded"
 
 
@@ -71,9 +70,8 @@ class SecEdgarWatcher:
         self._http = http
         self._today = today
         self._headers = {"User-Agent": f"{' '.join(contact.split())} (trialwatch)"}
-        # An address at a reserved example domain (RFC 2606) reaches nobody: SEC would be
-        # asked by an undeclared tool, so nothing is sent.
-        self._placeholder = _PLACEHOLDER.search(contact) is not None
+        # Config refuses it already; a watcher built otherwise still sends nothing.
+        self._placeholder = is_placeholder_contact(contact)
         self._base = str(base_url).rstrip("/")
         http.keep_host_under(httpx.URL(self._base).host, MIN_INTERVAL)
         self._lookback = timedelta(days=lookback_days)

@@ -23,18 +23,31 @@ def test_every_bidi_control_is_stripped_from_printed_text(control: str) -> None:
     assert printable(f"a{control}b\nc") == "ab\nc"
 
 
-def test_status_of_an_unknown_topic_lists_known_names_without_bidi_controls(
+def test_status_of_an_unknown_topic_prints_neither_its_name_nor_known_names_with_bidi(
     tmp_path: Path,
 ) -> None:
     config = tmp_path / "trialwatch.toml"
     config.write_text(
         f'[storage]\nurl = "sqlite:///{tmp_path}/trialwatch.db"\n\n'
-        '[[topics]]\nname = "ule\u202enersen"\n\n[[topics]]\nname = "tofer\u200fsen"\n',
+        '[[topics]]\nname = "ulefnersen"\n\n[[topics]]\nname = "tofersen"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["status", "no\u202esuch", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "unknown topic 'nosuch'; known topics: ulefnersen, tofersen" in result.output
+    assert not any(control in result.output for control in BIDI)
+
+
+def test_a_topic_name_with_a_bidi_control_is_refused_and_shown_escaped(tmp_path: Path) -> None:
+    config = tmp_path / "trialwatch.toml"
+    config.write_text(
+        f'[storage]\nurl = "sqlite:///{tmp_path}/trialwatch.db"\n\n'
+        '[[topics]]\nname = "ule\u202enersen"\n',
         encoding="utf-8",
     )
     result = CliRunner().invoke(app, ["status", "nosuch", "--config", str(config)])
-    assert result.exit_code == 1
-    assert "known topics: ulenersen, tofersen" in result.output
+    assert result.exit_code == 2
+    assert "\\u202e" in result.output
     assert not any(control in result.output for control in BIDI)
 
 
