@@ -90,7 +90,7 @@ class Registry:
 
     def warm(self, page_size: int) -> None:
         """Render every page the watcher will ask for now, before it asks."""
-        from watchers.ctgov import FIELDS  # what the watcher asks for (`fields=`)
+        from watchers.ctgov.watcher import FIELDS  # what the watcher asks for (`fields=`)
 
         for start in range(0, self.studies, page_size):
             query = {"pageSize": [str(page_size)], "fields": [FIELDS]}
@@ -160,9 +160,9 @@ def vm_rss_mb() -> float:
 def poll(db_url: str, base_url: str, page_size: int, days_later: int) -> None:
     from bot.pipeline import poll_once
     from state.store import Store
-    from watchers.ctgov import ClinicalTrialsWatcher
-    from watchers.http import Http, build_client
+    from watchers.ctgov.watcher import ClinicalTrialsWatcher
     from watchers.model import SourceResult, Topic
+    from watchers.net.http import Http, build_client
 
     class Timed:
         """The watcher, timing its fetch + parse apart from the store's diff + write."""

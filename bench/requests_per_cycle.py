@@ -32,12 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from watchers.base import Watcher  # noqa: E402
-from watchers.ctgov import ClinicalTrialsWatcher  # noqa: E402
-from watchers.feeds import FeedWatcher  # noqa: E402
-from watchers.http import Http  # noqa: E402
+from watchers.ctgov.watcher import ClinicalTrialsWatcher  # noqa: E402
+from watchers.feeds.watcher import FeedWatcher  # noqa: E402
 from watchers.model import Topic  # noqa: E402
-from watchers.news import GoogleNewsWatcher  # noqa: E402
-from watchers.pubmed import PubMedWatcher  # noqa: E402
+from watchers.net.http import Http  # noqa: E402
+from watchers.news.watcher import GoogleNewsWatcher  # noqa: E402
+from watchers.pubmed.watcher import PubMedWatcher  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 CTGOV = "https://clinicaltrials.gov/api/v2"

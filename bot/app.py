@@ -30,10 +30,10 @@ from state.outbox import DestinationHealth, Route
 from state.store import Destinations, Store
 from state.types import Severity, TopicStatus
 from watchers.base import Watcher
-from watchers.ctgov_history import HistoryClient
-from watchers.deadline import DeadlineWatcher
-from watchers.http import Http, build_client
+from watchers.ctgov.history import HistoryClient
 from watchers.model import Topic
+from watchers.net.deadline import DeadlineWatcher
+from watchers.net.http import Http, build_client
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient

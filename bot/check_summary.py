@@ -17,7 +17,7 @@ from bot.pipeline import PollSummary
 from bot.terminal_text import one_line
 from state.fields import source_label
 from state.types import PollOutcome
-from watchers.responses import is_unreachable
+from watchers.net.responses import is_unreachable
 
 __all__ = ["OFFLINE_HINT", "Progress", "cut", "poll_line", "summary_lines"]
 

@@ -31,9 +31,9 @@ from pydantic import (
 )
 
 from bot.destinations.quiet import QuietHours, check_window, check_zone
-from watchers.deadline import DEFAULT_POLL_DEADLINE
-from watchers.specs.sec_edgar import is_placeholder_contact
-from watchers.trial_ids import nct_id
+from watchers.net.deadline import DEFAULT_POLL_DEADLINE
+from watchers.sec_edgar.spec import is_placeholder_contact
+from watchers.text.trial_ids import nct_id
 
 __all__ = [
     "ConfigError",

@@ -26,9 +26,9 @@ from datetime import datetime
 
 from state.history import RegistryHistory
 from state.store import Store
-from watchers.ctgov_history import HistoryClient
-from watchers.fetch_threads import FETCH_THREADS
+from watchers.ctgov.history import HistoryClient
 from watchers.model import SourceError, Topic
+from watchers.net.fetch_threads import FETCH_THREADS
 from watchers.registry import history_registries
 
 __all__ = ["HistoryImport", "ImportLimits", "ImportOutcome", "history_trials"]

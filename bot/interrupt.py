@@ -6,8 +6,8 @@ import threading
 from collections.abc import Mapping
 
 from watchers.base import Watcher
-from watchers.fetch_threads import FETCH_THREADS
 from watchers.model import SourceResult, Topic
+from watchers.net.fetch_threads import FETCH_THREADS
 
 __all__ = ["PollAbandoned", "StoppableWatcher"]
 

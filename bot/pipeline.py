@@ -20,7 +20,7 @@ from state.store import Destinations, Store
 from state.types import PollOutcome
 from watchers.base import Watcher
 from watchers.model import SourceError, SourceResult, Topic
-from watchers.responses import local_exhaustion
+from watchers.net.responses import local_exhaustion
 
 __all__ = ["PROCESS_OWNER", "PollSummary", "poll_once"]
 

@@ -2,7 +2,7 @@
 
 A lane per source keeps one source's topics from racing each other for the same host (its
 pacing would serialise them anyway) and means a paced or slow host ties up one worker, not
-the pool. Per-host pacing itself lives in `watchers.http.Http`, shared by every worker.
+the pool. Per-host pacing itself lives in `watchers.net.http.Http`, shared by every worker.
 """
 
 from __future__ import annotations

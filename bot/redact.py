@@ -8,9 +8,9 @@ from collections.abc import Mapping
 
 from watchers.base import Watcher
 from watchers.model import SourceError, SourceResult, Topic
-from watchers.redact import REDACTED, Redactor
+from watchers.text.redact import REDACTED, Redactor
 
-# Redactor lives in watchers/redact.py (one home for every layer); re-exported for callers here.
+# Redactor lives in watchers/text/redact.py (one home for every layer); re-exported here.
 __all__ = ["REDACTED", "RedactingWatcher", "Redactor"]
 
 log = logging.getLogger(__name__)

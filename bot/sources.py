@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.config import HttpSettings, Secrets, Settings
 from watchers.base import Watcher
-from watchers.http import Http
+from watchers.net.http import Http
 from watchers.registry import REGISTRY
 from watchers.spec import BuildContext, SourceSpec
 

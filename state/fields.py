@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from state.types import ChangeKind, FieldChange, Severity
-from watchers.ctgov_sites import as_entries, site_events
+from watchers.ctgov.sites import as_entries, site_events
 from watchers.model import FieldValue
 from watchers.registry import source_label, spec_for
 

@@ -1,26 +1,25 @@
 """The registry of sources: one line per source. Everything else asks it, never a source id.
 
-It lists the specs (watchers/specs/), not the watchers: asking it loads no HTTP or parsing code.
+It lists each source package's spec (watchers/<source>/spec.py), not its watcher: asking it
+loads no HTTP or parsing code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from watchers.ctgov.spec import SPEC as ctgov
+from watchers.ctis.spec import SPEC as ctis
+from watchers.ema.spec import SPEC as ema
+from watchers.federal_register.spec import SPEC as federal_register
+from watchers.feeds.spec import SPEC as feeds
+from watchers.medrxiv.spec import SPEC as medrxiv
 from watchers.model import Observation
+from watchers.news.spec import SPEC as news
+from watchers.openfda.spec import SPEC as openfda
+from watchers.pubmed.spec import SPEC as pubmed
+from watchers.sec_edgar.spec import SPEC as sec_edgar
 from watchers.spec import RecordHistory, SourceKind, SourceSpec
-from watchers.specs import (
-    ctgov,
-    ctis,
-    ema,
-    federal_register,
-    feeds,
-    medrxiv,
-    news,
-    openfda,
-    pubmed,
-    sec_edgar,
-)
 
 __all__ = [
     "REGISTRY",
@@ -37,16 +36,16 @@ __all__ = [
 
 # In the order watchers are built and polled.
 REGISTRY: tuple[SourceSpec, ...] = (
-    ctgov.SPEC,
-    openfda.SPEC,
-    ema.SPEC,
-    feeds.SPEC,
-    news.SPEC,
-    pubmed.SPEC,
-    ctis.SPEC,
-    federal_register.SPEC,
-    sec_edgar.SPEC,
-    medrxiv.SPEC,
+    ctgov,
+    openfda,
+    ema,
+    feeds,
+    news,
+    pubmed,
+    ctis,
+    federal_register,
+    sec_edgar,
+    medrxiv,
 )
 _BY_ID = {spec.id: spec for spec in REGISTRY}
 

@@ -13,7 +13,7 @@ from watchers.model import FieldValue, Observation
 
 if TYPE_CHECKING:  # the spec names them; a spec module loads them only to build its watcher
     from watchers.base import Watcher
-    from watchers.http import Http
+    from watchers.net.http import Http
 
 __all__ = [
     "AUTHORITY_FIELD",

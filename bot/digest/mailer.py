@@ -16,7 +16,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pydantic import SecretStr
 
 from bot.config import DigestSettings, Secrets
-from watchers.redact import Redactor
+from watchers.text.redact import Redactor
 
 __all__ = ["MailError", "Mailer", "build_message"]
 

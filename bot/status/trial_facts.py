@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from watchers.ctgov_sites import RECRUITING, Site, as_entries
+from watchers.ctgov.sites import RECRUITING, Site, as_entries
 from watchers.model import FieldValue
 
 __all__ = ["VERIFIED_MONTHS", "months_between", "site_summary", "verification_note"]

@@ -25,10 +25,10 @@ from bot.pipeline import poll_once
 from state.store import Store
 from state.types import ChangeKind, PollOutcome
 from tests.factories import T0, Clock, result, trial
-from watchers.ctgov import ClinicalTrialsWatcher
-from watchers.feeds import FeedWatcher
-from watchers.http import Http
+from watchers.ctgov.watcher import ClinicalTrialsWatcher
+from watchers.feeds.watcher import FeedWatcher
 from watchers.model import Topic
+from watchers.net.http import Http
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 FEED_URL = "https://www.fda.gov/press-releases.xml"

@@ -51,9 +51,9 @@ NOT_FOR_STATUS = (
     "bot.destinations.slack.history",  # limits.py (what render.py cuts to) costs < 1 ms
     "state.store",
     "state.tables",
-    "watchers.ctgov",
-    "watchers.feeds",
-    "watchers.http",
+    "watchers.ctgov.watcher",
+    "watchers.feeds.watcher",
+    "watchers.net.http",
 )
 NOT_FOR_HELP = (*NOT_FOR_STATUS, "sqlalchemy")
 
@@ -187,7 +187,7 @@ def test_check_without_slack_or_notify_loads_neither(tmp_path: Path, stored_tria
     code, output, modules = run_cli("check", "--config", config)
     assert code == 0
     assert "1 failed" in output  # it polled the feed (refused) and delivered to the console
-    assert "bot.app" in modules and "watchers.feeds" in modules
+    assert "bot.app" in modules and "watchers.feeds.watcher" in modules
     assert loaded(modules, NOT_FOR_CHECK) == []
 
 

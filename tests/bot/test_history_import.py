@@ -20,9 +20,9 @@ from bot.history_import import FAILURES_IN_A_ROW, HistoryImport
 from state.store import Store
 from tests.bot.history_world import FUSION, HistoryApi
 from tests.bot.test_end_to_end import CTGOV, Registry
-from watchers.ctgov_history import HistoryClient
-from watchers.http import Http, build_client
+from watchers.ctgov.history import HistoryClient
 from watchers.model import Topic
+from watchers.net.http import Http, build_client
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -19,9 +19,9 @@ from state.store import Store
 from tests.bot.history_world import FUSION, HISTORY, HistoryApi, history_list
 from tests.factories import Clock
 from tests.reliability.hostile_server import Answer, hostile_server, raw, trickle, trickle_head
-from watchers.ctgov_history import HistoryClient
-from watchers.http import Http, build_client
+from watchers.ctgov.history import HistoryClient
 from watchers.model import Topic
+from watchers.net.http import Http, build_client
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -11,11 +11,11 @@ from bot.history_import import HistoryImport, history_trials
 from state.store import Store
 from tests.bot.history_world import FUSION, HistoryApi
 from tests.factories import T0, Clock, result, trial
-from watchers.ctgov_history import HistoryClient
-from watchers.http import Http, build_client
+from watchers.ctgov.history import HistoryClient
+from watchers.ctis import spec as ctis
 from watchers.model import SourceResult, Topic
+from watchers.net.http import Http, build_client
 from watchers.registry import spec_for
-from watchers.specs import ctis
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

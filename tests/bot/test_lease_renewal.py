@@ -19,9 +19,9 @@ from state.lease_renewal import LeaseRenewer
 from state.types import PollOutcome
 from tests.bot.service_helpers import loaded_config
 from tests.factories import T0, Clock
-from watchers.deadline import DeadlineWatcher
-from watchers.http import Http
 from watchers.model import SourceResult, Topic
+from watchers.net.deadline import DeadlineWatcher
+from watchers.net.http import Http
 
 TTL = timedelta(minutes=15)
 _PATIENCE = 10.0

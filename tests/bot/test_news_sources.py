@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.config import Secrets, Settings
 from bot.sources import build_watchers, source_intervals
-from watchers.http import Http
 from watchers.model import Topic
+from watchers.net.http import Http
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 FDA = "https://www.fda.gov/about-fda/contact-fda/stay-informed/rss-feeds/press-releases/rss.xml"

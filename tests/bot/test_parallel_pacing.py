@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from bot.poll_pool import run_lanes
-from watchers.http import Http
+from watchers.net.http import Http
 
 _PATIENCE = 10.0
 

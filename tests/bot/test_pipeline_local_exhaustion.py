@@ -17,9 +17,9 @@ from bot.redact import RedactingWatcher, Redactor
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock, result, trial
-from watchers.deadline import DeadlineWatcher
-from watchers.http import Http, build_client
 from watchers.model import SourceResult, Topic
+from watchers.net.deadline import DeadlineWatcher
+from watchers.net.http import Http, build_client
 
 TOPIC = Topic(name="ulefnersen", aliases=("ION363",))
 URL = "https://clinicaltrials.gov/api/v2/studies"

@@ -13,8 +13,8 @@ import respx
 
 from bot.config import Secrets, Settings
 from bot.sources import build_watchers, source_intervals
-from watchers.http import Http
 from watchers.model import Topic
+from watchers.net.http import Http
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 TOPIC = Topic("tofersen")

@@ -13,8 +13,8 @@ import respx
 from bot.config import Secrets, Settings
 from bot.sources import build_watchers
 from tests.fakes.clock import FakeClock
-from watchers.http import Http
 from watchers.model import Topic
+from watchers.net.http import Http
 
 FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
 FDA_URL = "https://www.fda.gov/about-fda/contact-fda/stay-informed/rss-feeds/press-releases/rss.xml"

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import HttpSettings, Secrets, Settings, SourcesSettings
 from bot.sources import build_watchers, host_intervals, source_intervals
-from watchers.http import Http
+from watchers.net.http import Http
 from watchers.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Monotonic time for `watchers.http.Http`: it moves only when something sleeps."""
+"""Monotonic time for `watchers.net.http.Http`: it moves only when something sleeps."""
 
 from __future__ import annotations
 

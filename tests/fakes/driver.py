@@ -34,7 +34,7 @@ from bot.destinations.slack.client import build_slack_client
 from bot.pipeline import poll_once
 from state.outbox import Outbox
 from state.store import Store
-from watchers.ctgov import ClinicalTrialsWatcher
+from watchers.ctgov.watcher import ClinicalTrialsWatcher
 
 CTGOV = "https://ctgov.test/api/v2"
 TOKEN = "xoxb-driver-not-a-real-token"

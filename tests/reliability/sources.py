@@ -21,18 +21,18 @@ import respx
 
 from tests.fakes.clock import FakeClock
 from watchers.base import Watcher
-from watchers.ctgov import ClinicalTrialsWatcher
-from watchers.ctis import CtisWatcher
-from watchers.ema import EmaMedicinesWatcher
-from watchers.federal_register import FederalRegisterWatcher
-from watchers.feeds import FeedWatcher
-from watchers.http import Http
-from watchers.medrxiv import MedrxivWatcher
+from watchers.ctgov.watcher import ClinicalTrialsWatcher
+from watchers.ctis.watcher import CtisWatcher
+from watchers.ema.watcher import EmaMedicinesWatcher
+from watchers.federal_register.watcher import FederalRegisterWatcher
+from watchers.feeds.watcher import FeedWatcher
+from watchers.medrxiv.watcher import MedrxivWatcher
 from watchers.model import Topic
-from watchers.news import GoogleNewsWatcher
-from watchers.openfda import OpenFdaWatcher
-from watchers.pubmed import PubMedWatcher
-from watchers.sec_edgar import SecEdgarWatcher
+from watchers.net.http import Http
+from watchers.news.watcher import GoogleNewsWatcher
+from watchers.openfda.watcher import OpenFdaWatcher
+from watchers.pubmed.watcher import PubMedWatcher
+from watchers.sec_edgar.watcher import SecEdgarWatcher
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

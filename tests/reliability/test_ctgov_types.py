@@ -23,9 +23,9 @@ from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
-from watchers.ctgov import ClinicalTrialsWatcher, parse_study
-from watchers.http import Http
+from watchers.ctgov.watcher import ClinicalTrialsWatcher, parse_study
 from watchers.model import ParseError, Topic
+from watchers.net.http import Http
 
 BASE = "https://ctgov.test/api/v2"
 STUDY = json.loads(

@@ -18,10 +18,10 @@ from state.store import Store
 from state.types import ChangeKind, PollOutcome
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
-from watchers.feeds import FeedWatcher
-from watchers.http import Http
+from watchers.feeds.watcher import FeedWatcher
 from watchers.model import Topic
-from watchers.news import GoogleNewsWatcher
+from watchers.net.http import Http
+from watchers.news.watcher import GoogleNewsWatcher
 
 URL = "https://press.example.test/rss.xml"
 TOPIC = Topic("ulefnersen", aliases=("jacifusen", "ION363"))

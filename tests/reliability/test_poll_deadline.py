@@ -20,10 +20,10 @@ from state.types import ChangeKind, PollOutcome
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
 from tests.reliability.hostile_server import Answer, hostile_server, silent, trickle, trickle_head
-from watchers.deadline import DeadlineWatcher
-from watchers.feeds import FeedWatcher
-from watchers.http import Http, build_client
+from watchers.feeds.watcher import FeedWatcher
 from watchers.model import FetchError, Topic
+from watchers.net.deadline import DeadlineWatcher
+from watchers.net.http import Http, build_client
 
 FEED = Path(__file__).parents[1] / "fixtures/feeds/fda_press_releases_ulefnersen_derived.xml"
 TOPIC = Topic("ulefnersen", aliases=("jacifusen", "ION-363"))

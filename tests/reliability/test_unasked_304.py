@@ -13,9 +13,9 @@ from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock
 from tests.reliability.hostile_server import hostile_server, raw
-from watchers.feeds import FeedWatcher
-from watchers.http import Http, build_client
+from watchers.feeds.watcher import FeedWatcher
 from watchers.model import Topic
+from watchers.net.http import Http, build_client
 
 FEED = Path(__file__).parents[1] / "fixtures/feeds/fda_press_releases_ulefnersen_derived.xml"
 TOPIC = Topic("ulefnersen", aliases=("jacifusen", "ION-363"))

@@ -20,9 +20,9 @@ from state.store import Store
 from state.types import ChangeKind, PollOutcome, Severity
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
-from watchers.ctgov import ClinicalTrialsWatcher
-from watchers.http import Http
+from watchers.ctgov.watcher import ClinicalTrialsWatcher
 from watchers.model import FetchError, Observation, SourceResult, Topic
+from watchers.net.http import Http
 
 BASE = "https://ctgov.test/api/v2"
 STUDY = json.loads(

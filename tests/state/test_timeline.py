@@ -8,7 +8,7 @@ from state.timeline import annotate_moves, ordinal, shift_words, timeline_lines
 from state.types import StoredObservation
 from tests.bot.history_world import FUSION, history_list, version_body
 from tests.factories import T0, result, trial
-from watchers.ctgov_history import RegistryVersion, VersionEntry, parse_version
+from watchers.ctgov.history import RegistryVersion, VersionEntry, parse_version
 
 
 def fusion_versions() -> list[RegistryVersion]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watchers.claims import ClaimKind, detect_claim
+from watchers.text.claims import ClaimKind, detect_claim
 
 A = ClaimKind.APPROVAL
 MA = ClaimKind.MARKETING_AUTHORISATION

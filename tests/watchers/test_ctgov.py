@@ -14,11 +14,11 @@ import pytest
 import respx
 
 from tests.fakes.clock import FakeClock
-from watchers.ctgov import FIELDS, ClinicalTrialsWatcher, parse_page, parse_study
-from watchers.ctgov_sites import Site, as_entries
-from watchers.ctgov_version import query_fingerprint
-from watchers.http import Http
+from watchers.ctgov.sites import Site, as_entries
+from watchers.ctgov.version import query_fingerprint
+from watchers.ctgov.watcher import FIELDS, ClinicalTrialsWatcher, parse_page, parse_study
 from watchers.model import FetchError, ParseError, Topic
+from watchers.net.http import Http
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ctgov"
 BASE = "https://clinicaltrials.gov/api/v2"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from watchers.ctgov_history import VersionEntry, parse_history_list, parse_version
+from watchers.ctgov.history import VersionEntry, parse_history_list, parse_version
 from watchers.model import ParseError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ctgov"

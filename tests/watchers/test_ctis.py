@@ -12,9 +12,9 @@ import pytest
 import respx
 
 from tests.fakes.clock import FakeClock
-from watchers.ctis import CtisWatcher, parse_search_page, parse_trial, search_body
-from watchers.http import Http
+from watchers.ctis.watcher import CtisWatcher, parse_search_page, parse_trial, search_body
 from watchers.model import FetchError, ParseError, Topic
+from watchers.net.http import Http
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ctis"
 BASE = "https://euclinicaltrials.eu/ctis-public-api"

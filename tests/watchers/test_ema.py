@@ -12,10 +12,10 @@ import httpx
 import pytest
 import respx
 
-from watchers.ema import EmaMedicinesWatcher, parse_document, parse_record
-from watchers.http import Http
+from watchers.ema.watcher import EmaMedicinesWatcher, parse_document, parse_record
 from watchers.model import FetchError, ParseError, Topic
-from watchers.terms import terms_digest
+from watchers.net.http import Http
+from watchers.net.terms import terms_digest
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ema"
 URL = "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines_json-report_en.json"

@@ -14,15 +14,15 @@ import pytest
 import respx
 
 from tests.fakes.clock import FakeClock
-from watchers.federal_register import (
+from watchers.federal_register.watcher import (
     FederalRegisterWatcher,
     is_meeting_notice,
     meeting_date,
     parse_document,
     parse_search,
 )
-from watchers.http import Http
 from watchers.model import FetchError, ParseError, Topic
+from watchers.net.http import Http
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "federal_register"
 BASE = "https://www.federalregister.gov/api/v1"

@@ -15,11 +15,11 @@ import respx
 
 from state.fields import severity_for
 from state.types import ChangeKind, Severity
-from watchers.feedparse import FeedItem, parse_feed
-from watchers.feeds import FeedWatcher, feed_observation
-from watchers.http import Http
-from watchers.match import IN_HEADLINE, IN_TEXT, Mention, find_alias_in
+from watchers.feeds.watcher import FeedWatcher, feed_observation
 from watchers.model import Topic
+from watchers.net.http import Http
+from watchers.text.feedparse import FeedItem, parse_feed
+from watchers.text.match import IN_HEADLINE, IN_TEXT, Mention, find_alias_in
 
 FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 WORDPRESS = "wordpress_content_encoded_seliger_2024.xml"

@@ -9,8 +9,8 @@ from pathlib import Path
 import feedparser  # type: ignore[import-untyped]
 import pytest
 
-from watchers.feedparse import parse_feed
 from watchers.model import ParseError
+from watchers.text.feedparse import parse_feed
 
 FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
 RSS_HEAD = b'<?xml version="1.0" encoding="utf-8"?>\n'

@@ -11,10 +11,10 @@ import httpx
 import pytest
 import respx
 
-from watchers.feeds import RULES, RULES_KEY, FeedWatcher, names_fingerprint
-from watchers.http import Http
-from watchers.identity import FINGERPRINTS_KEY
+from watchers.feeds.watcher import RULES, RULES_KEY, FeedWatcher, names_fingerprint
 from watchers.model import FetchError, ParseError, Topic
+from watchers.net.http import Http
+from watchers.text.identity import FINGERPRINTS_KEY
 
 FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
 FDA_URL = "https://www.fda.gov/about-fda/contact-fda/stay-informed/rss-feeds/press-releases/rss.xml"

@@ -13,9 +13,9 @@ import pytest
 import respx
 
 from tests.fakes.clock import FakeClock
-from watchers.http import USER_AGENT, Http, build_client
 from watchers.model import FetchError, ParseError
-from watchers.responses import is_unreachable
+from watchers.net.http import USER_AGENT, Http, build_client
+from watchers.net.responses import is_unreachable
 
 URL = "https://api.example.org/v1/things"
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from watchers.identity import FINGERPRINTS_KEY, settle_keys
 from watchers.model import Observation
+from watchers.text.identity import FINGERPRINTS_KEY, settle_keys
 
 DAY = datetime(2026, 11, 3, 9, tzinfo=UTC)
 

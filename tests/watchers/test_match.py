@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from watchers.match import (
+from watchers.model import Topic
+from watchers.text.match import (
     IN_HEADLINE,
     IN_TEXT,
     Mention,
@@ -13,7 +14,6 @@ from watchers.match import (
     find_alias_in,
     find_mention,
 )
-from watchers.model import Topic
 
 NAMES = ("ulefnersen", "ION363", "jacifusen")
 

@@ -14,9 +14,9 @@ import pytest
 import respx
 
 from tests.fakes.clock import FakeClock
-from watchers.http import Http
-from watchers.medrxiv import MedrxivWatcher, parse_details, parse_preprint
+from watchers.medrxiv.watcher import MedrxivWatcher, parse_details, parse_preprint
 from watchers.model import FetchError, ParseError, Topic
+from watchers.net.http import Http
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "medrxiv"
 BASE = "https://api.biorxiv.org/details/medrxiv"

@@ -10,9 +10,9 @@ from datetime import date
 import httpx
 import pytest
 
-from watchers.http import Http
-from watchers.medrxiv import MedrxivWatcher
+from watchers.medrxiv.watcher import MedrxivWatcher
 from watchers.model import Topic
+from watchers.net.http import Http
 
 PAGES = 60
 PER_PAGE = 30

@@ -10,11 +10,11 @@ import httpx
 import pytest
 import respx
 
-from watchers.feeds import RULES, RULES_KEY
-from watchers.http import Http
-from watchers.identity import FINGERPRINTS_KEY
+from watchers.feeds.watcher import RULES, RULES_KEY
 from watchers.model import FetchError, ParseError, Topic
-from watchers.news import GoogleNewsWatcher, google_news_query, split_outlet
+from watchers.net.http import Http
+from watchers.news.watcher import GoogleNewsWatcher, google_news_query, split_outlet
+from watchers.text.identity import FINGERPRINTS_KEY
 
 NEWS = Path(__file__).parent.parent / "fixtures" / "news"
 FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"

@@ -16,9 +16,9 @@ from state.diff import diff
 from state.types import ChangeKind, Severity, StoredObservation
 from tests.factories import T0
 from tests.fakes.clock import FakeClock
-from watchers.http import Http
 from watchers.model import FetchError, ParseError, Topic
-from watchers.openfda import OpenFdaWatcher, build_search, parse_application
+from watchers.net.http import Http
+from watchers.openfda.watcher import OpenFdaWatcher, build_search, parse_application
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "openfda"
 URL = "https://api.fda.gov/drug/drugsfda.json"

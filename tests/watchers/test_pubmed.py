@@ -12,9 +12,9 @@ import httpx
 import pytest
 import respx
 
-from watchers.http import Http
 from watchers.model import FetchError, ParseError, Topic
-from watchers.pubmed import PubMedWatcher, parse_esearch, parse_summary, pubmed_term
+from watchers.net.http import Http
+from watchers.pubmed.watcher import PubMedWatcher, parse_esearch, parse_summary, pubmed_term
 
 NEWS = Path(__file__).parent.parent / "fixtures" / "news"
 BASE = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"

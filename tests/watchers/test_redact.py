@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from watchers.redact import REDACTED, Redactor, scrub_url_secrets
+from watchers.text.redact import REDACTED, Redactor, scrub_url_secrets
 
 KEY = "s3cr/et+Key-0042abcd"
 USER, PASSWORD = "smtp-mailer", "pa55word/with+marks"

@@ -16,10 +16,10 @@ import pytest
 import respx
 
 from tests.fakes.clock import FakeClock
-from watchers.federal_register import FederalRegisterWatcher
-from watchers.http import Http, build_client
+from watchers.federal_register.watcher import FederalRegisterWatcher
 from watchers.model import FetchError, ParseError, Topic
-from watchers.responses import decode_json, error_detail
+from watchers.net.http import Http, build_client
+from watchers.net.responses import decode_json, error_detail
 
 SECRET = b"internal-token=hunter2 do not leak this line"
 NO_DOCUMENTS = b'{"description": "Documents matching", "count": 0}'

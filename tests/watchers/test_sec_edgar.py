@@ -14,9 +14,9 @@ import pytest
 import respx
 
 from tests.fakes.clock import FakeClock
-from watchers.http import Http
 from watchers.model import FetchError, ParseError, Topic
-from watchers.sec_edgar import (
+from watchers.net.http import Http
+from watchers.sec_edgar.watcher import (
     SecEdgarWatcher,
     block_page_error,
     is_material_8k,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watchers.text import clip, is_safety_title, plain_text
+from watchers.text.words import clip, is_safety_title, plain_text
 
 PLAIN = {
     "google news description": (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watchers.urls import canonical_url
+from watchers.text.urls import canonical_url
 
 FDA = "https://www.fda.gov/news-events/press-announcements/fda-approves-x"
 

@@ -10,10 +10,10 @@ import pytest
 import respx
 
 from tests.fakes.clock import FakeClock
-from watchers.feedparse import parse_feed
-from watchers.feeds import FeedWatcher
-from watchers.http import Http
+from watchers.feeds.watcher import FeedWatcher
 from watchers.model import TEXT_LIMIT, Observation, ParseError, Topic
+from watchers.net.http import Http
+from watchers.text.feedparse import parse_feed
 
 ITEM = (
     '<rss version="2.0"><channel><title>t</title><item><title>{title}</title>'

@@ -24,7 +24,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from watchers.responses import retry_after_seconds
+from watchers.net.responses import retry_after_seconds
 
 __all__ = [
     "PERMANENT_SLACK_ERRORS",

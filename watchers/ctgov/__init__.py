@@ -1,0 +1,1 @@
+"""ClinicalTrials.gov: its spec, settings, watcher and parsers."""

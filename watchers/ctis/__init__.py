@@ -1,0 +1,1 @@
+"""EU CTIS: its spec, settings, watcher and parsers."""

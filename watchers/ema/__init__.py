@@ -1,0 +1,1 @@
+"""EMA medicines data: its spec, settings, watcher and parsers."""

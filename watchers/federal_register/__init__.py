@@ -1,0 +1,1 @@
+"""Federal Register: its spec, settings, watcher and parsers."""

@@ -1,0 +1,5 @@
+"""Federal Register's source id and the constants its spec and its watcher share."""
+
+from __future__ import annotations
+
+SOURCE = "federal_register"

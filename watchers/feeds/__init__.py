@@ -1,0 +1,1 @@
+"""RSS feed: its spec, settings, watcher and parsers."""

@@ -1,0 +1,1 @@
+"""medRxiv: its spec, settings, watcher and parsers."""

@@ -1,0 +1,1 @@
+"""Shared HTTP: the client, pacing, budgets, deadlines, response checks and shared reads."""

@@ -1,0 +1,1 @@
+"""Google News: its spec, settings, watcher and parsers."""

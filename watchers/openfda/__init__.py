@@ -1,0 +1,1 @@
+"""openFDA Drugs@FDA: its spec, settings, watcher and parsers."""

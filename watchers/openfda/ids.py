@@ -1,0 +1,5 @@
+"""openFDA Drugs@FDA's source id and the constants its spec and its watcher share."""
+
+from __future__ import annotations
+
+SOURCE = "openfda"

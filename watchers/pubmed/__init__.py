@@ -1,0 +1,1 @@
+"""PubMed: its spec, settings, watcher and parsers."""

@@ -1,0 +1,1 @@
+"""SEC EDGAR filings: its spec, settings, watcher and parsers."""
