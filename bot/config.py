@@ -12,27 +12,35 @@ from collections.abc import Mapping
 from datetime import time as time_of_day
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from bot.destinations.quiet import QuietHours, check_window, check_zone
 from watchers.net.deadline import DEFAULT_POLL_DEADLINE
-from watchers.sec_edgar.spec import is_placeholder_contact
+from watchers.registry import REGISTRY
+from watchers.settings import (
+    Duration,
+    HttpUrl,
+    Pause,
+    parse_duration,
+    parse_pause,
+)
+from watchers.settings import StrictSettings as _Strict
+from watchers.spec import SourceSpec
 from watchers.text.trial_ids import nct_id
 
 __all__ = [
@@ -51,39 +59,10 @@ CONFIG_ENV = "TRIALWATCH_CONFIG"
 # Destination names of the built-in destinations; a [[notify]] entry may not take them.
 RESERVED_DESTINATIONS = ("slack", "console")
 DEFAULT_CONFIG_NAME = "trialwatch.toml"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message names the file, the key and the expectation."""
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from an int/float or a string like "90", "15m", "1h", "2d"."""
-    seconds = parse_pause(value)
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return seconds
-
-
-def parse_pause(value: object) -> float:
-    """Like `parse_duration`, but 0 is allowed: a pause that can be switched off."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 900, '15m' or '1h'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "s").lower()]
-    else:
-        raise ValueError("expected a duration such as 900, '15m' or '1h'")
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    return seconds
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-Pause = Annotated[float, BeforeValidator(parse_pause)]
 
 
 _URL_EXAMPLES = "sqlite:///trialwatch.db or postgresql+psycopg://user@host:5432/trialwatch"
@@ -118,20 +97,6 @@ def check_storage_url(url: str) -> None:
     folder = Path(parsed.database).expanduser().parent
     if not folder.is_dir():
         raise ValueError(f"the directory {str(folder)!r} does not exist; create it or fix the path")
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("expected an http:// or https:// URL")
-    return value
-
-
-HttpUrl = Annotated[str, BeforeValidator(lambda v: _http_url(str(v)) if isinstance(v, str) else v)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class StorageSettings(_Strict):
@@ -197,108 +162,30 @@ class TopicSettings(_Strict):
         return tuple(t.strip() for t in trials)
 
 
-class _Source(_Strict):
-    enabled: bool = True
-    interval: Duration | None = None
+class _SourceSections(_Strict):
+    """`[sources]`: one key per registered source, its value the source's own settings model."""
+
+    if TYPE_CHECKING:  # mypy sees each section as Any; pydantic validates the model built below
+
+        def __getattr__(self, section: str) -> Any: ...
 
 
-class ClinicalTrialsSettings(_Source):
-    base_url: HttpUrl = "https://clinicaltrials.gov/api/v2"
-    page_size: int = Field(default=100, ge=1, le=1000)
-    # The website's own record-history API (undocumented; imported best effort, never alerts).
-    # Unset: beside base_url on the same host (.../api/v2 -> .../api/int), so a mirror or a
-    # test registry also serves the history.
-    history_url: HttpUrl | None = None
-    history: bool = True
-    # The import's bounds per run: `check` never waits on it longer than history_deadline;
-    # versions beyond history_max_versions per trial come in the next runs.
-    history_deadline: Duration = Field(default=60.0, gt=0)
-    history_request_deadline: Duration = Field(default=20.0, gt=0)
-    history_max_versions: int = Field(default=20, ge=1)
-    history_max_listed: int = Field(default=1000, ge=1)
-
-    @property
-    def history_base(self) -> str:
-        """The history API's base URL (default https://clinicaltrials.gov/api/int)."""
-        if self.history_url is not None:
-            return str(self.history_url)
-        base = str(self.base_url).rstrip("/")
-        return (base.removesuffix("/v2") if base.endswith("/v2") else base) + "/int"
+def _section(spec: SourceSpec) -> tuple[Any, Any]:
+    """A `[sources]` key's type and default: one table, or a list of named entries."""
+    if spec.instances:
+        return tuple[spec.settings, ...], ()  # type: ignore[name-defined]
+    return spec.settings | None, None
 
 
-class OpenFdaSettings(_Source):
-    base_url: HttpUrl = "https://api.fda.gov"
-
-
-class GoogleNewsSettings(_Source):
-    base_url: HttpUrl = "https://news.google.com/rss/search"
-
-
-class PubMedSettings(_Source):
-    base_url: HttpUrl = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
-
-
-class EmaMedicinesSettings(_Source):
-    url: HttpUrl = "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines_json-report_en.json"
-
-
-class CtisSettings(_Source):
-    base_url: HttpUrl = "https://euclinicaltrials.eu/ctis-public-api"
-
-
-class FederalRegisterSettings(_Source):
-    base_url: HttpUrl = "https://www.federalregister.gov/api/v1"
-
-
-class SecEdgarSettings(_Source):
-    base_url: HttpUrl = "https://efts.sec.gov/LATEST"
-    # SEC refuses requests whose User-Agent names no organisation and contact (not a secret).
-    contact: str | None = Field(default=None, validate_default=True)
-
-    @field_validator("contact")
-    @classmethod
-    def _contactable(cls, contact: str | None, info: ValidationInfo) -> str | None:
-        if not info.data.get("enabled", True):
-            return contact
-        if contact is None or not contact.strip():
-            raise ValueError(
-                "is required: SEC refuses requests without your organisation and a contact "
-                'e-mail, e.g. contact = "Your Org ops@your-org.example"'
-            )
-        if not re.search(r"\S@\S+\.\S", contact):
-            raise ValueError(
-                'expected your organisation and a contact e-mail, e.g. "Your Org '
-                'ops@your-org.example"'
-            )
-        if is_placeholder_contact(contact):
-            raise ValueError(
-                "is a placeholder (an example.* domain SEC cannot reach): put your organisation "
-                "and a contact e-mail of yours, or remove [sources.sec_edgar]"
-            )
-        return " ".join(contact.split())
-
-
-class MedrxivSettings(_Source):
-    base_url: HttpUrl = "https://api.biorxiv.org"
-
-
-class FeedSettings(_Source):
-    name: str = Field(min_length=1)
-    url: HttpUrl
-    authority: Literal["FDA", "EMA", "company", "news"] = "news"
-
-
-class SourcesSettings(_Strict):
-    clinicaltrials: ClinicalTrialsSettings | None = None
-    openfda: OpenFdaSettings | None = None
-    google_news: GoogleNewsSettings | None = None
-    pubmed: PubMedSettings | None = None
-    ema_medicines: EmaMedicinesSettings | None = None
-    feeds: tuple[FeedSettings, ...] = ()
-    ctis: CtisSettings | None = None
-    federal_register: FederalRegisterSettings | None = None
-    sec_edgar: SecEdgarSettings | None = None
-    medrxiv: MedrxivSettings | None = None
+# Built from the registry: a new source adds its key here without editing this file.
+if TYPE_CHECKING:
+    SourcesSettings = _SourceSections
+else:
+    SourcesSettings = create_model(
+        "SourcesSettings",
+        __base__=_SourceSections,
+        **{spec.config_section: _section(spec) for spec in REGISTRY},
+    )
 
 
 class _QuietHoursKeys(_Strict):

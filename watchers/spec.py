@@ -14,6 +14,7 @@ from watchers.model import FieldValue, Observation
 if TYPE_CHECKING:  # the spec names them; a spec module loads them only to build its watcher
     from watchers.base import Watcher
     from watchers.net.http import Http
+    from watchers.settings import SourceSettings
 
 __all__ = [
     "AUTHORITY_FIELD",
@@ -153,6 +154,7 @@ class SourceSpec:
     max_data_age: timedelta | None  # older data counts as stale; None: no freshness signal
     config_section: str  # the `[sources.<section>]` key
     instances: bool  # the section is a list; each entry is source `<id>:<entry.name>`
+    settings: type[SourceSettings]  # the section's (or each entry's) keys, validated
     build: Callable[[Any, BuildContext], Watcher]  # (config section or entry, context)
     history: RecordHistory | None  # its records' version history; None: it serves none
     # For families whose entries declare an authority (feeds): the spec as it applies to

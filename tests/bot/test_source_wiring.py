@@ -63,3 +63,26 @@ def _source_literals(path: Path) -> list[str]:
 def test_no_source_id_is_spelled_outside_its_spec(package: str) -> None:
     found = [hit for p in sorted((ROOT / package).rglob("*.py")) for hit in _source_literals(p)]
     assert found == []
+
+
+def test_each_section_is_read_by_its_own_sources_settings_model() -> None:
+    sections = {
+        s.config_section: ([{"name": "x", "url": "https://x.test/"}] if s.instances else {})
+        for s in REGISTRY
+    }
+    sections["sec_edgar"] = REQUIRED_SEC_SETTINGS
+    settings = Settings.model_validate({"topics": [{"name": "t"}], "sources": sections})
+    for spec in REGISTRY:
+        section = getattr(settings.sources, spec.config_section)
+        entries = section if spec.instances else (section,)
+        assert entries and all(type(e) is spec.settings for e in entries), spec.id
+
+
+def test_bot_config_declares_no_source_section() -> None:
+    """Adding a source never edits bot/config.py: its keys come from the registry."""
+    tree = ast.parse((ROOT / "bot" / "config.py").read_text(encoding="utf-8"))
+    sections = {s.config_section for s in REGISTRY}
+    named = {n.target.id for n in ast.walk(tree) if isinstance(n, ast.AnnAssign)} | {
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+    assert sorted(named & sections) == []

@@ -23,6 +23,7 @@ from watchers.registry import (
     source_label,
     spec_for,
 )
+from watchers.settings import SourceSettings
 from watchers.spec import Folding, RecordHistory, Retention, Severity, SourceKind, SourceSpec
 
 
@@ -68,6 +69,7 @@ TRAIT_CHECKS: dict[str, Callable[[Any], bool]] = {
     "max_data_age": lambda v: v is None or _positive(v),
     "config_section": lambda v: isinstance(v, str) and v != "",
     "instances": lambda v: isinstance(v, bool),
+    "settings": lambda v: isinstance(v, type) and issubclass(v, SourceSettings),
     "build": callable,
     "history": lambda v: v is None or _record_history(v),
     "by_authority": lambda v: (

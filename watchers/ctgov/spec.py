@@ -8,6 +8,7 @@ from typing import Any
 
 from watchers.base import Watcher
 from watchers.ctgov.ids import HISTORY_URL, SOURCE
+from watchers.ctgov.settings import ClinicalTrialsSettings
 from watchers.spec import (
     BuildContext,
     FieldDelta,
@@ -70,6 +71,7 @@ SPEC = SourceSpec(
     max_data_age=timedelta(days=3),
     config_section="clinicaltrials",
     instances=False,
+    settings=ClinicalTrialsSettings,
     build=_build,
     history=RecordHistory(default_url=HISTORY_URL, record_id=nct_id),
 )

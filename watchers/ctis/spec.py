@@ -8,6 +8,7 @@ from typing import Any
 
 from watchers.base import Watcher
 from watchers.ctis.ids import HIGH_STATUS_CODES, SOURCE, STATUS_WORDS
+from watchers.ctis.settings import CtisSettings
 from watchers.spec import (
     BuildContext,
     FieldDelta,
@@ -72,6 +73,7 @@ SPEC = SourceSpec(
     max_data_age=None,
     config_section="ctis",
     instances=False,
+    settings=CtisSettings,
     build=_build,
     history=None,
 )

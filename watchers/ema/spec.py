@@ -8,6 +8,7 @@ from typing import Any
 
 from watchers.base import Watcher
 from watchers.ema.ids import SOURCE
+from watchers.ema.settings import EmaMedicinesSettings
 from watchers.model import Observation
 from watchers.spec import (
     BuildContext,
@@ -109,6 +110,7 @@ SPEC = SourceSpec(
     max_data_age=None,
     config_section="ema_medicines",
     instances=False,
+    settings=EmaMedicinesSettings,
     build=_build,
     history=None,
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from watchers.base import Watcher
 from watchers.federal_register.ids import SOURCE
+from watchers.federal_register.settings import FederalRegisterSettings
 from watchers.spec import (
     BuildContext,
     FieldDelta,
@@ -60,6 +61,7 @@ SPEC = SourceSpec(
     max_data_age=None,
     config_section="federal_register",
     instances=False,
+    settings=FederalRegisterSettings,
     build=_build,
     history=None,
 )

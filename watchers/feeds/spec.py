@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from watchers.base import Watcher
+from watchers.feeds.settings import FeedSettings
 from watchers.spec import (
     AUTHORITY_FIELD,
     BuildContext,
@@ -85,6 +86,7 @@ FEED_SPEC = SourceSpec(
     max_data_age=None,
     config_section="feeds",
     instances=True,
+    settings=FeedSettings,
     build=_build,
     history=None,
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from watchers.base import Watcher
 from watchers.medrxiv.ids import SOURCE
+from watchers.medrxiv.settings import MedrxivSettings
 from watchers.spec import (
     BuildContext,
     FieldDelta,
@@ -63,6 +64,7 @@ SPEC = SourceSpec(
     max_data_age=None,
     config_section="medrxiv",
     instances=False,
+    settings=MedrxivSettings,
     build=_build,
     history=None,
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from watchers.base import Watcher
 from watchers.news.ids import SOURCE
+from watchers.news.settings import GoogleNewsSettings
 from watchers.spec import (
     BuildContext,
     Folding,
@@ -45,6 +46,7 @@ SPEC = SourceSpec(
     max_data_age=None,
     config_section="google_news",
     instances=False,
+    settings=GoogleNewsSettings,
     build=_build,
     history=None,
 )

@@ -9,6 +9,7 @@ from typing import Any
 from watchers.base import Watcher
 from watchers.model import Observation
 from watchers.openfda.ids import SOURCE
+from watchers.openfda.settings import OpenFdaSettings
 from watchers.spec import (
     BuildContext,
     FieldDelta,
@@ -76,6 +77,7 @@ SPEC = SourceSpec(
     max_data_age=None,
     config_section="openfda",
     instances=False,
+    settings=OpenFdaSettings,
     build=_build,
     history=None,
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from watchers.base import Watcher
 from watchers.pubmed.ids import SOURCE
+from watchers.pubmed.settings import PubMedSettings
 from watchers.spec import (
     BuildContext,
     Folding,
@@ -47,6 +48,7 @@ SPEC = SourceSpec(
     max_data_age=None,
     config_section="pubmed",
     instances=False,
+    settings=PubMedSettings,
     build=_build,
     history=None,
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from watchers.base import Watcher
 from watchers.sec_edgar.ids import MIN_INTERVAL, SOURCE, is_placeholder_contact
+from watchers.sec_edgar.settings import SecEdgarSettings
 from watchers.spec import (
     BuildContext,
     FieldDelta,
@@ -57,6 +58,7 @@ SPEC = SourceSpec(
     max_data_age=None,
     config_section="sec_edgar",
     instances=False,
+    settings=SecEdgarSettings,
     build=_build,
     history=None,
 )

@@ -1,0 +1,11 @@
+"""medRxiv's configuration keys, validated (its spec names the section)."""
+
+from __future__ import annotations
+
+from watchers.settings import HttpUrl, SourceSettings
+
+__all__ = ["MedrxivSettings"]
+
+
+class MedrxivSettings(SourceSettings):
+    base_url: HttpUrl = "https://api.biorxiv.org"
