@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from state.types import Change, ChangeKind, Severity, StoredObservation
 from watchers.model import FieldValue, Observation, SourceResult
+from watchers.registry import wording
 
 __all__ = [
     "WARN_DAYS",
@@ -25,6 +26,8 @@ __all__ = [
 ]
 
 WARN_DAYS = 30
+# Which fields say "bound by the law", "primary completion" and "results posted" (the specs').
+_CLOCK = wording().results_clock
 
 
 class ClockState(StrEnum):
@@ -49,9 +52,9 @@ def _actual_date(value: FieldValue) -> date | None:
 
 def results_due(fields: Mapping[str, FieldValue]) -> date | None:
     """When results are due, for an FDA-regulated drug study with an ACTUAL primary completion."""
-    if fields.get("fda_regulated_drug") is not True:
+    if _CLOCK is None or fields.get(_CLOCK.regulated) is not True:
         return None
-    completed = _actual_date(fields.get("primary_completion_date"))
+    completed = _actual_date(fields.get(_CLOCK.completion))
     if completed is None:
         return None
     try:
@@ -61,7 +64,8 @@ def results_due(fields: Mapping[str, FieldValue]) -> date | None:
 
 
 def _posted(fields: Mapping[str, FieldValue]) -> bool:
-    return fields.get("has_results") is True or bool(fields.get("results_first_posted"))
+    # A flag set true, or a date set: results are posted.
+    return _CLOCK is not None and any(fields.get(name) for name in _CLOCK.posted)
 
 
 def clock_state(fields: Mapping[str, FieldValue], today: date) -> ClockState:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from state.types import Change, ChangeKind, FieldChange, StoredObservation
 from watchers.model import FieldValue, RegistryVersion
+from watchers.registry import wording
 
 __all__ = [
     "DATE_FIELDS",
@@ -23,12 +24,9 @@ __all__ = [
     "timeline_lines",
 ]
 
-# The dates a clinical team follows, in the order they happen.
-DATE_FIELDS = (
-    ("start_date", "Start"),
-    ("primary_completion_date", "Primary completion"),
-    ("completion_date", "Completion"),
-)
+# The dates a clinical team follows, in the order they happen (the trial registries' specs).
+DATE_FIELDS = wording().dates
+_STATUS_FIELD = wording().status or ""
 _TIMES = {1: "once", 2: "twice"}
 
 
@@ -102,7 +100,7 @@ def _status_line(versions: Sequence[RegistryVersion], words: Callable[[str], str
     path: list[str] = []
     last: str | None = None
     for version in versions:
-        status = version.overall_status
+        status = getattr(version, _STATUS_FIELD, None)
         if status and status != last:
             path.append(f"{words(status)} ({version.date})")
             last = status

@@ -20,6 +20,7 @@ from watchers.openfda.spec import SPEC as openfda
 from watchers.pubmed.spec import SPEC as pubmed
 from watchers.sec_edgar.spec import SPEC as sec_edgar
 from watchers.spec import RecordHistory, SourceKind, SourceSpec
+from watchers.wording import NO_WORDING, Wording
 
 __all__ = [
     "REGISTRY",
@@ -32,6 +33,7 @@ __all__ = [
     "spec_of",
     "specs_where",
     "trial_registries",
+    "wording",
 ]
 
 # In the order watchers are built and polled.
@@ -113,3 +115,19 @@ def trial_registries() -> tuple[str, ...]:
 def history_registries() -> dict[str, RecordHistory]:
     """Source id -> its record history, for the sources that serve one."""
     return {s.id: s.history for s in REGISTRY if s.history is not None}
+
+
+def _merged_wording() -> Wording:
+    merged = NO_WORDING
+    for spec in all_specs():
+        merged = merged.merge(spec.wording)
+    return merged
+
+
+_WORDING = _merged_wording()
+
+
+def wording() -> Wording:
+    """Every source's field vocabulary in one (registry order first): labels, which fields
+    are a trial's status, dates and results clock."""
+    return _WORDING

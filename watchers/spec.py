@@ -10,6 +10,7 @@ from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from watchers.model import FieldValue, Observation
+from watchers.wording import Wording
 
 if TYPE_CHECKING:  # the spec names them; a spec module loads them only to build its watcher
     from watchers.base import Watcher
@@ -148,6 +149,7 @@ class SourceSpec:
     severity: SeverityRule
     confirms: Mapping[str, ClaimRule]  # claim kind -> which of its records back it
     describe: Callable[[Observation], str] | None  # a record's short name in a claim label
+    wording: Wording  # its fields in people's words, and which fields mean what
     interval: timedelta  # default poll interval
     pacing: Mapping[str, timedelta]  # host -> minimum gap between two requests
     retention: Retention

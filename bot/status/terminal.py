@@ -23,7 +23,7 @@ from state.types import (
     TopicStatus,
 )
 from watchers.model import RegistryVersion, Topic
-from watchers.registry import trial_registries
+from watchers.registry import trial_registries, wording
 
 __all__ = [
     "KEY_TRIAL_FIELDS",
@@ -38,17 +38,9 @@ __all__ = [
     "trials_missing_reason",
 ]
 
-# What a clinical team asks first about a trial, in the order they ask it.
-KEY_TRIAL_FIELDS = (
-    "overall_status",
-    "why_stopped",
-    "enrollment",
-    "start_date",
-    "primary_completion_date",
-    "completion_date",
-    "has_results",
-    "results_first_posted",
-)
+# What a clinical team asks first about a trial, in the order they ask it (the specs' words).
+_WORDING = wording()
+KEY_TRIAL_FIELDS = _WORDING.key_facts
 
 
 def format_time(value: datetime | None) -> str:
@@ -91,9 +83,9 @@ def trial_facts(
         if name not in fields:
             continue  # a registry that does not publish it (EU CTIS has no enrollment)
         value = fields.get(name)
-        if value is None and name in ("why_stopped", "results_first_posted"):
+        if value is None and name in _WORDING.optional_facts:
             continue
-        text = status_words(fields) if name == "overall_status" else format_value(name, value)
+        text = status_words(fields) if name == _WORDING.status else format_value(name, value)
         facts.append((field_label(name), text, _when(stored, name)))
     note = clock_note(fields, now.date()) if now else None
     if note is not None:
@@ -103,10 +95,11 @@ def trial_facts(
         facts.append((field_label("status_verified"), verified, _when(stored, "status_verified")))
     if "sites" in fields:  # not in records stored before sites were tracked
         facts.append((field_label("sites"), site_summary(fields), _when(stored, "sites")))
+    status_field = _WORDING.status or ""
     for other in linked:
         label = f"{source_label(other.observation.source)} {other.observation.key}"
-        status = format_value("overall_status", other.observation.fields.get("overall_status"))
-        facts.append((label, status, _when(other, "overall_status")))
+        status = format_value(status_field, other.observation.fields.get(status_field))
+        facts.append((label, status, _when(other, status_field)))
     return facts
 
 

@@ -11,7 +11,7 @@ import pytest
 from bot.config import HttpSettings, Secrets, Settings, SourcesSettings
 from bot.sources import build_watchers, host_intervals, source_intervals
 from watchers.net.http import Http
-from watchers.registry import REGISTRY
+from watchers.registry import REGISTRY, wording
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED_SEC_SETTINGS = {"contact": "Trialwatch Tests ops@pharma.test"}
@@ -86,3 +86,33 @@ def test_bot_config_declares_no_source_section() -> None:
         n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
     }
     assert sorted(named & sections) == []
+
+
+def _meaningful_fields() -> set[str]:
+    """The fields a spec says mean something (a trial's status, dates, results clock, ...)."""
+    words = wording()
+    clock = words.results_clock
+    return {
+        *(f for f in (words.status, words.last_known_status) if f),
+        *words.key_facts,
+        *(f for f, _ in words.dates),
+        *((clock.regulated, clock.completion, *clock.posted) if clock else ()),
+        *words.sequences,
+        *words.enums,
+        *words.value_words,
+    }
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["state/fields.py", "state/timeline.py", "state/clocks.py", "bot/status/terminal.py"],
+)
+def test_field_meanings_come_from_the_specs(module: str) -> None:
+    fields = _meaningful_fields()
+    tree = ast.parse((ROOT / module).read_text("utf-8"))
+    found = [
+        f"{module}:{n.lineno}: {n.value!r}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and n.value in fields
+    ]
+    assert found == []

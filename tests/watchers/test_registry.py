@@ -25,6 +25,7 @@ from watchers.registry import (
 )
 from watchers.settings import SourceSettings
 from watchers.spec import Folding, RecordHistory, Retention, Severity, SourceKind, SourceSpec
+from watchers.wording import Wording
 
 
 def _positive(span: object) -> bool:
@@ -63,6 +64,7 @@ TRAIT_CHECKS: dict[str, Callable[[Any], bool]] = {
     "severity": _severity_rule,
     "confirms": _claim_rules,
     "describe": lambda v: v is None or callable(v),
+    "wording": lambda v: isinstance(v, Wording),
     "interval": _positive,
     "pacing": lambda v: isinstance(v, dict) and all(_positive(gap) for gap in v.values()),
     "retention": lambda v: isinstance(v, Retention),

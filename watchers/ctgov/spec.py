@@ -9,6 +9,7 @@ from typing import Any
 from watchers.base import Watcher
 from watchers.ctgov.ids import HISTORY_URL, SOURCE
 from watchers.ctgov.settings import ClinicalTrialsSettings
+from watchers.ctgov.wording import WORDING
 from watchers.spec import (
     BuildContext,
     FieldDelta,
@@ -64,6 +65,7 @@ SPEC = SourceSpec(
     severity=trial_severity,
     confirms={},
     describe=None,
+    wording=WORDING,
     interval=timedelta(hours=1),
     pacing={"clinicaltrials.gov": timedelta(seconds=1)},  # about one request a second
     retention=Retention.STATE,

@@ -19,6 +19,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
+from watchers.wording import NO_WORDING
 
 __all__ = [
     "HIGH_STATUS_CODES",
@@ -66,6 +67,7 @@ SPEC = SourceSpec(
     severity=ctis_severity,
     confirms={},
     describe=None,
+    wording=NO_WORDING,
     # Trial records change on the sponsor's schedule; an unchanged poll costs its searches only.
     interval=timedelta(hours=3),
     pacing={"euclinicaltrials.eu": timedelta(seconds=1)},  # limits undocumented: be gentle

@@ -20,6 +20,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
+from watchers.wording import Wording
 
 __all__ = [
     "SOURCE",
@@ -103,6 +104,15 @@ SPEC = SourceSpec(
         "withdrawal": lambda fields: fields.get("medicine_status") == "Withdrawn",
     },
     describe=describe_medicine,
+    wording=Wording(
+        labels={
+            "medicine_status": "EMA medicine status",
+            "opinion_status": "CHMP opinion",
+            "opinion_adopted_date": "CHMP opinion adopted",
+            "european_commission_decision_date": "European Commission decision",
+            "marketing_authorisation_date": "Marketing authorisation",
+        }
+    ),
     # EMA regenerates the report at most twice a day (docs/sources.md).
     interval=timedelta(hours=6),
     pacing={"www.ema.europa.eu": timedelta(seconds=1)},

@@ -23,6 +23,7 @@ from watchers.spec import (
 )
 from watchers.text.feed_items import OFFICIAL
 from watchers.text.match import IN_TEXT
+from watchers.wording import NO_WORDING
 
 __all__ = [
     "OFFICIAL",
@@ -80,6 +81,7 @@ FEED_SPEC = SourceSpec(
     severity=feed_severity,
     confirms={},
     describe=None,
+    wording=NO_WORDING,
     interval=timedelta(minutes=30),
     pacing={},  # hosts vary by feed: `[http].min_interval` applies
     retention=Retention.EVENT,

@@ -19,6 +19,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
+from watchers.wording import NO_WORDING
 
 __all__ = [
     "SOURCE",
@@ -57,6 +58,7 @@ SPEC = SourceSpec(
     severity=preprint_severity,
     confirms={},
     describe=None,
+    wording=NO_WORDING,
     # Postings appear in daily batches; every poll reads the whole window (no search).
     interval=timedelta(hours=6),
     pacing={"api.biorxiv.org": timedelta(seconds=1)},  # none documented: 1 request/s

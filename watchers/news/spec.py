@@ -17,6 +17,7 @@ from watchers.spec import (
     SourceSpec,
     fixed_severity,
 )
+from watchers.wording import NO_WORDING
 
 __all__ = [
     "SOURCE",
@@ -40,6 +41,7 @@ SPEC = SourceSpec(
     severity=fixed_severity(Severity.LOW),
     confirms={},
     describe=None,
+    wording=NO_WORDING,
     interval=timedelta(minutes=30),
     pacing={"news.google.com": timedelta(seconds=1)},
     retention=Retention.EVENT,

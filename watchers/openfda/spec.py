@@ -20,6 +20,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
+from watchers.wording import Wording
 
 __all__ = [
     "SOURCE",
@@ -70,6 +71,17 @@ SPEC = SourceSpec(
     severity=fda_severity,
     confirms={"approval": _approved},
     describe=describe_submission,
+    wording=Wording(
+        labels={
+            "submission_status": "FDA submission status",
+            "submission_status_date": "FDA status date",
+        },
+        # Drugs@FDA submission status codes (docs/sources.md#openfda); the raw code stays
+        # visible in brackets.
+        value_words={
+            "submission_status": {"AP": "Approved (AP)", "TA": "Tentatively approved (TA)"}
+        },
+    ),
     # The keyless quota is 1,000 requests a day per IP (docs/sources.md); data lags a week.
     interval=timedelta(hours=6),
     pacing={"api.fda.gov": timedelta(minutes=1) / 240},  # 240 requests a minute

@@ -17,6 +17,7 @@ from watchers.spec import (
     SourceSpec,
     fixed_severity,
 )
+from watchers.wording import NO_WORDING
 
 __all__ = [
     "SOURCE",
@@ -41,6 +42,7 @@ SPEC = SourceSpec(
     severity=fixed_severity(Severity.LOW),
     confirms={},
     describe=None,
+    wording=NO_WORDING,
     # PubMed indexes new papers daily; hourly keeps far inside NCBI's limits.
     interval=timedelta(hours=1),
     pacing={"eutils.ncbi.nlm.nih.gov": timedelta(seconds=1) / 3},  # 3 requests a second

@@ -19,6 +19,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
+from watchers.wording import NO_WORDING
 
 __all__ = [
     "MIN_INTERVAL",
@@ -51,6 +52,7 @@ SPEC = SourceSpec(
     severity=sec_severity,
     confirms={},
     describe=None,
+    wording=NO_WORDING,
     # Topline results are filed as an 8-K the day they are announced: look hourly.
     interval=timedelta(hours=1),
     pacing={"efts.sec.gov": timedelta(seconds=MIN_INTERVAL)},  # SEC: 10 requests/s in total
