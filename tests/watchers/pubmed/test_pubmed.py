@@ -16,7 +16,7 @@ from watchers.model import FetchError, ParseError, Topic
 from watchers.net.http import Http
 from watchers.pubmed.watcher import PubMedWatcher, parse_esearch, parse_summary, pubmed_term
 
-NEWS = Path(__file__).parent.parent / "fixtures" / "news"
+NEWS = Path(__file__).parents[2] / "fixtures" / "news"
 BASE = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
 ESEARCH = f"{BASE}/esearch.fcgi"
 ESUMMARY = f"{BASE}/esummary.fcgi"

@@ -18,7 +18,7 @@ from watchers.medrxiv.watcher import MedrxivWatcher, parse_details, parse_prepri
 from watchers.model import FetchError, ParseError, Topic
 from watchers.net.http import Http
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "medrxiv"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "medrxiv"
 BASE = "https://api.biorxiv.org/details/medrxiv"
 INTERVAL = "medrxiv_details_interval_SHAPE.json"
 NO_POSTS = "medrxiv_details_no_posts_found_SHAPE.json"

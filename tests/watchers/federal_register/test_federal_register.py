@@ -24,7 +24,7 @@ from watchers.federal_register.watcher import (
 from watchers.model import FetchError, ParseError, Topic
 from watchers.net.http import Http
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "federal_register"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "federal_register"
 BASE = "https://www.federalregister.gov/api/v1"
 ULEFNERSEN = Topic("ulefnersen", aliases=("ION363",), conditions=("Amyotrophic Lateral Sclerosis",))
 TODAY = date(2026, 11, 29)

@@ -20,7 +20,7 @@ from watchers.ctgov.watcher import FIELDS, ClinicalTrialsWatcher, parse_page, pa
 from watchers.model import FetchError, ParseError, Topic
 from watchers.net.http import Http
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "ctgov"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "ctgov"
 BASE = "https://clinicaltrials.gov/api/v2"
 FUSION = "NCT04768972"
 TOPIC = Topic(

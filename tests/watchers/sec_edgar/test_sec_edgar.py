@@ -24,7 +24,7 @@ from watchers.sec_edgar.watcher import (
     parse_hits,
 )
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sec_edgar"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "sec_edgar"
 URL = "https://efts.sec.gov/LATEST/search-index"
 ONE_HIT = "sec_efts_search_1_hit_bellingcat.json"
 ZERO_HITS = "sec_efts_search_0_hits_bellingcat.json"

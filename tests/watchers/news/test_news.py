@@ -16,8 +16,8 @@ from watchers.net.http import Http
 from watchers.news.watcher import GoogleNewsWatcher, google_news_query, split_outlet
 from watchers.text.identity import FINGERPRINTS_KEY
 
-NEWS = Path(__file__).parent.parent / "fixtures" / "news"
-FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
+NEWS = Path(__file__).parents[2] / "fixtures" / "news"
+FEEDS = Path(__file__).parents[2] / "fixtures" / "feeds"
 BASE = "https://news.google.com/rss/search"
 ULEF = Topic("ulefnersen", aliases=("jacifusen", "ION363", "ION-363"))
 QUERY = '"ulefnersen" OR "jacifusen" OR "ION363" OR "ION-363"'

@@ -16,7 +16,7 @@ from watchers.model import FetchError, ParseError, Topic
 from watchers.net.http import Http
 from watchers.text.identity import FINGERPRINTS_KEY
 
-FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
+FEEDS = Path(__file__).parents[2] / "fixtures" / "feeds"
 FDA_URL = "https://www.fda.gov/about-fda/contact-fda/stay-informed/rss-feeds/press-releases/rss.xml"
 EMA_URL = "https://www.ema.europa.eu/en/news.xml"
 MEDWATCH_URL = "https://www.fda.gov/about-fda/contact-fda/stay-informed/rss-feeds/medwatch/rss.xml"

@@ -17,7 +17,7 @@ from watchers.model import FetchError, ParseError, Topic
 from watchers.net.http import Http
 from watchers.net.terms import terms_digest
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "ema"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "ema"
 URL = "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines_json-report_en.json"
 ULEFNERSEN = Topic("ulefnersen", aliases=("jacifusen", "ION363"))
 TOFERSEN = Topic("tofersen", aliases=("Qalsody",))

@@ -16,7 +16,7 @@ from watchers.ctis.watcher import CtisWatcher, parse_search_page, parse_trial, s
 from watchers.model import FetchError, ParseError, Topic
 from watchers.net.http import Http
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "ctis"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "ctis"
 BASE = "https://euclinicaltrials.eu/ctis-public-api"
 RETRIEVE = "ctis_retrieve_trajnovd_2025-523333-26-00_reduced.json"
 SEARCH = "ctis_search_response_SHAPE.json"

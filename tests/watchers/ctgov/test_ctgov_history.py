@@ -11,7 +11,7 @@ import pytest
 from watchers.ctgov.history import VersionEntry, parse_history_list, parse_version
 from watchers.model import ParseError
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ctgov"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ctgov"
 
 
 def load(name: str) -> Any:

@@ -21,7 +21,7 @@ from watchers.net.http import Http
 from watchers.text.feedparse import FeedItem, parse_feed
 from watchers.text.match import IN_HEADLINE, IN_TEXT, Mention, find_alias_in
 
-FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
+FEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 WORDPRESS = "wordpress_content_encoded_seliger_2024.xml"
 URL = "https://jakeseliger.com/feed/"
 NO_SALT = "http://jakeseliger.com/?p=9023"

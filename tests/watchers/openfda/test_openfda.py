@@ -20,7 +20,7 @@ from watchers.model import FetchError, ParseError, Topic
 from watchers.net.http import Http
 from watchers.openfda.watcher import OpenFdaWatcher, build_search, parse_application
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "openfda"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "openfda"
 URL = "https://api.fda.gov/drug/drugsfda.json"
 TOFERSEN = Topic("tofersen", aliases=("QALSODY",))
 ULEFNERSEN = Topic("ulefnersen", aliases=("jacifusen", "ION363"))

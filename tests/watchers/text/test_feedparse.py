@@ -12,7 +12,7 @@ import pytest
 from watchers.model import ParseError
 from watchers.text.feedparse import parse_feed
 
-FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
+FEEDS = Path(__file__).parents[2] / "fixtures" / "feeds"
 RSS_HEAD = b'<?xml version="1.0" encoding="utf-8"?>\n'
 
 
