@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, case, func, select
 
 from state.codec import aware
-from state.core_tables import delivery
+from state.schema import delivery
 from state.types import DeliveryState, DestinationHealth
 
 __all__ = ["destination_health"]

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from state.history_read import health_in, versions_in
-from state.tables import HistoryStateRow, RegistryVersionRow
+from state.schema import HistoryStateRow, RegistryVersionRow
 from state.types import HistoryHealth
 from watchers.model import RegistryVersion
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from state.core_tables import history_state, registry_version
+from state.schema import history_state, registry_version
 from state.types import HistoryHealth
 from watchers.model import RegistryVersion
 from watchers.registry import history_registries

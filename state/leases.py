@@ -20,8 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from state.codec import aware
-from state.core_tables import poll_state
-from state.tables import PollStateRow
+from state.schema import PollStateRow, poll_state
 
 __all__ = ["DEFAULT_POLL_LEASE", "PollLeases", "lease_lost", "release_in"]
 

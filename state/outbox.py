@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from state.codec import alert_from_rows, aware
 from state.delivery_health import destination_health
-from state.tables import AlertRow, DeliveryRow
+from state.schema import AlertRow, DeliveryRow
 from state.types import Alert, DeliveryState, DestinationHealth, Severity
 
 __all__ = [

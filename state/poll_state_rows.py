@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import Insert, Select, Update, bindparam, insert, select, update
 from sqlmodel import Session
 
-from state.core_tables import poll_state
-from state.tables import PollStateRow
+from state.schema import PollStateRow, poll_state
 
 __all__ = ["load_state", "save_state"]
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import Engine, select, text
 
 from state.codec import observation_from_row
-from state.core_tables import snapshot
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.migrate import upgrade
+from state.schema import snapshot
 from state.status_read import CARD_ALERTS, StatusCache, source_health
 from state.triage_read import unacknowledged
 from state.triage_types import UnackedAlert

@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, case, func, or_, select, text
 
 from state.codec import alert_from_rows, aware, health_from_row, observation_from_row
-from state.core_tables import alert, delivery, poll_state, snapshot, triage_action
 from state.delivery_health import destination_health
 from state.history_read import health_in, versions_in
+from state.schema import alert, delivery, poll_state, snapshot, triage_action
 from state.source_sql import from_sources
 from state.staleness import stale_note
 from state.triage_read import triage_summary

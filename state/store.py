@@ -25,8 +25,8 @@ from state.poll_state_rows import load_state, save_state
 from state.poll_writes import add_alert, add_run, health_change, record_unchanged, write_poll
 from state.reading import StoredState, open_engine
 from state.retention import PruneReport
+from state.schema import AlertRow, DeliveryRow, PollStateRow
 from state.snapshot import Snapshot, load_snapshot
-from state.tables import AlertRow, DeliveryRow, PollStateRow
 from state.timeline import DATE_FIELDS, annotate_moves
 from state.triage import Triage
 from state.types import (

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from state.codec import alert_from_rows, aware
-from state.tables import AlertRow, DeliveryRow, TriageActionRow
+from state.schema import AlertRow, DeliveryRow, TriageActionRow
 from state.triage_read import (
     mutes_of,
     record_actions,

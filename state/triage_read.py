@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from state.codec import aware
-from state.core_tables import alert, delivery, triage_action
+from state.schema import alert, delivery, triage_action
 from state.triage_types import (
     Mute,
     SnoozedRecord,

@@ -23,8 +23,8 @@ from bot.destinations.slack.client import build_slack_client
 from bot.destinations.slack.delivery import SlackDestination
 from bot.service.scheduler import build_scheduler
 from state.poll_writes import add_alert
+from state.schema import DeliveryRow
 from state.store import Store
-from state.tables import DeliveryRow
 from state.types import Alert, DeliveryState, Severity
 from tests.factories import Clock, result, trial
 from tests.fakes.slack_api import FakeSlack, fake_slack

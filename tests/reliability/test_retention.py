@@ -12,8 +12,8 @@ from sqlmodel import Session, SQLModel, select
 from bot.app import open_app
 from bot.config import load_settings
 from state.retention import is_event_source
+from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.store import Store
-from state.tables import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.types import ChangeKind
 from tests.factories import Clock, deliver, result, trial
 from watchers.model import Observation, SourceResult
