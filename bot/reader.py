@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from bot.config import LoadedConfig, Settings
 from bot.destinations.quiet import QuietHours
 from bot.topics import find_topic, topics_from_settings
-from state.reading import StoredState
-from state.status_read import CARD_ALERTS
+from state.status import CARD_ALERTS, StoredState
 from state.types import DestinationHealth, TopicStatus
 from watchers.model import Topic
 

@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 from state.codec import aware, dump_field_changes
 from state.enrich import Enrichment
 from state.fields import source_label
+from state.leases import save_state
 from state.outbox import Destinations, as_route
-from state.poll_state_rows import save_state
 from state.schema import AlertRow, DeliveryRow, PollStateRow, poll_run, poll_state
 from state.snapshot import Snapshot, write_snapshot
 from state.types import (

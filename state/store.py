@@ -18,15 +18,14 @@ from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.enrich import enrich
 from state.history import RegistryHistory
 from state.lease_renewal import LeaseRenewer
-from state.leases import PollLeases, lease_lost, release_in
+from state.leases import PollLeases, lease_lost, load_state, release_in, save_state
 from state.outbox import Destinations, Outbox
 from state.poll_load import load_evidence
-from state.poll_state_rows import load_state, save_state
 from state.poll_writes import add_alert, add_run, health_change, record_unchanged, write_poll
-from state.reading import StoredState, open_engine
 from state.retention import PruneReport
 from state.schema import AlertRow, DeliveryRow, PollStateRow
 from state.snapshot import Snapshot, load_snapshot
+from state.status import StoredState, open_engine
 from state.timeline import DATE_FIELDS, annotate_moves
 from state.triage import Triage
 from state.types import (
