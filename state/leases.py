@@ -60,26 +60,6 @@ class PollLeases:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def take(
-        self,
-        topic: str,
-        source: str,
-        *,
-        owner: str,
-        at: datetime,
-        ttl: timedelta = DEFAULT_POLL_LEASE,
-        min_gap: timedelta | None = None,
-    ) -> bool:
-        """Take the lease on (topic, source) for `owner`; False if held or polled recently.
-
-        `min_gap`: also refuse when the pair was polled less than this long ago (by anyone),
-        so two schedulers on one database poll each source once per interval, not once each.
-        """
-        return (
-            self.take_with_meta(topic, source, owner=owner, at=at, ttl=ttl, min_gap=min_gap)
-            is not None
-        )
-
     def take_with_meta(
         self,
         topic: str,
@@ -90,8 +70,12 @@ class PollLeases:
         ttl: timedelta = DEFAULT_POLL_LEASE,
         min_gap: timedelta | None = None,
     ) -> dict[str, str] | None:
-        """As `take`, in the same transaction reading what the last successful poll asked to
-        keep (its validators, the registry's stamp); None when the lease was not taken."""
+        """Take the lease on (topic, source) for `owner`, reading in the same transaction what the
+        last successful poll asked to keep (its validators, the registry's stamp); None if held.
+
+        `min_gap`: also refuse when the pair was polled less than this long ago (by anyone),
+        so two schedulers on one database poll each source once per interval, not once each.
+        """
         return _take(self.engine, topic, source, owner, at, ttl, min_gap)
 
     def why_refused(

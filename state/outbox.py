@@ -110,19 +110,6 @@ class Outbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def pending(self, destination: str, *, limit: int = 200) -> list[Alert]:
-        """Alerts not yet delivered to `destination` (pending or in flight), oldest first."""
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(AlertRow, DeliveryRow)
-                .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
-                .where(DeliveryRow.destination == destination)
-                .where(col(DeliveryRow.state).in_((_PENDING, _IN_FLIGHT)))
-                .order_by(col(AlertRow.id), col(DeliveryRow.id))
-                .limit(limit)
-            ).all()
-            return [_alert(a, d) for a, d in rows]
-
     def count_pending(self, destination: str, *, below: Severity | None = None) -> int:
         """How many deliveries to `destination` are not delivered yet (`below`: less severe)."""
         query = (

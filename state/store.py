@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,7 +22,7 @@ from state.outbox import Destinations, Outbox
 from state.poll_load import load_evidence
 from state.poll_writes import add_alert, add_run, health_change, record_unchanged, write_poll
 from state.retention import PruneReport
-from state.schema import AlertRow, DeliveryRow, PollStateRow
+from state.schema import AlertRow, DeliveryRow
 from state.snapshot import Snapshot, load_snapshot
 from state.status import StoredState, open_engine
 from state.timeline import DATE_FIELDS, annotate_moves
@@ -108,12 +107,6 @@ class Store(StoredState):
     def poll_leases(self) -> PollLeases:
         """One poller per (topic, source) at a time (state/leases.py)."""
         return PollLeases(self.engine)
-
-    def poll_meta(self, topic: str, source: str) -> dict[str, str]:
-        """What the last successful poll of (topic, source) asked to keep for the next one."""
-        with Session(self.engine) as session:
-            row = session.get(PollStateRow, (topic, source))
-            return dict(json.loads(row.meta_json)) if row else {}
 
     def apply_poll(
         self,
