@@ -33,10 +33,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, and_, case, func, or_, select, text
 
 from state.codec import alert_from_rows, aware, health_from_row, observation_from_row
-from state.delivery_health import destination_health
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.history import health_in, versions_in
 from state.migrate import upgrade
+from state.outbox import destination_health
 from state.schema import alert, delivery, poll_state, snapshot, triage_action
 from state.source_sql import from_sources
 from state.staleness import stale_note
