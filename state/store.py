@@ -10,7 +10,7 @@ from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
 from state import digest_log, retention
-from state.clocks import clock_changes, clocks_may_move
+from state.compliance import clock_changes, clocks_may_move
 from state.diff import adopt_rematched, diff
 from state.digest_log import DigestClaim, DigestRun
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
