@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlmodel import Session
 
 from bot.dashboard.serve import render_topic
+from state.schema import AlertRow
 from state.store import Store
-from state.tables import AlertRow
 from tests.factories import result, trial
 from tests.state.test_timeline import fusion_versions
 from watchers.model import Topic

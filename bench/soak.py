@@ -31,8 +31,8 @@ from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
 from bot.pipeline import poll_once
 from state.retention import is_event_source
+from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.store import Store
-from state.tables import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.types import ChangeKind, DeliveryState
 from watchers.model import Topic
 

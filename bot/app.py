@@ -22,7 +22,7 @@ from bot.history_import import HistoryImport, ImportLimits, ImportOutcome
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
 from bot.poll_pool import run_lanes
-from bot.reader import mark_quiet, open_store, quiet_hours, utc_now
+from bot.reader import mark_quiet, quiet_hours, utc_now
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
 from bot.topics import UnknownTopicError, find_topic, topics_from_settings
@@ -53,6 +53,24 @@ __all__ = [
 Clock = Callable[[], datetime]
 
 log = logging.getLogger(__name__)
+
+
+# Besides the polls running in parallel: /status reads (bot/service/read_gate.py, 4), the
+# outbox loop, /healthz, the dashboard and a poll's nested read of registry history.
+_CONNECTIONS_BESIDES_POLLS = 10
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+    """The configured store; pending migrations applied (migrate=False: refused); a
+    connection pool as large as the service's threads that use it at once."""
+    return Store.open(
+        settings.storage.url,
+        failures_before_alert=settings.health.failures_before_alert,
+        retention_days=settings.storage.retention_days,
+        max_per_poll=settings.alerts.max_per_poll,
+        migrate=migrate,
+        connections=settings.http.max_parallel + _CONNECTIONS_BESIDES_POLLS,
+    )
 
 
 def _stdout_write(text: str) -> None:

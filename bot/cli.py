@@ -213,7 +213,7 @@ def status(
     from bot.status.terminal import status_text
     from bot.status.triage_lines import unacked_lines
     from bot.topics import UnknownTopicError
-    from state.status_read import CARD_ALERTS
+    from state.status import CARD_ALERTS
 
     loaded = _load(config, False)
     # The store only: no HTTP, Slack or destinations to build (a quick start, issue 10).

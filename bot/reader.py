@@ -1,4 +1,4 @@
-"""What commands that only read stored state (`status`) open: the store and the topics.
+"""What commands that only read stored state (`status`) open: the stored state and topics.
 
 No HTTP client, Slack, destinations or watchers: `trialwatch status` starts in a fraction of
 the time `check` needs (tests/bot/test_fast_start.py keeps those imports out).
@@ -10,24 +10,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from bot.config import LoadedConfig, Settings
 from bot.destinations.quiet import QuietHours
 from bot.topics import find_topic, topics_from_settings
-from state.reading import StoredState
-from state.status_read import CARD_ALERTS
+from state.status import CARD_ALERTS, StoredState
 from state.types import DestinationHealth, TopicStatus
 from watchers.model import Topic
-
-if TYPE_CHECKING:
-    from state.store import Store
 
 __all__ = [
     "Reader",
     "mark_quiet",
     "open_reader",
-    "open_store",
     "quiet_hours",
     "utc_now",
 ]
@@ -83,26 +77,6 @@ class Reader:
         }
         marked = mark_quiet(status.destinations, quiet, self.clock())
         return replace(status, destinations=tuple(marked))
-
-
-# Besides the polls running in parallel: /status reads (bot/service/read_gate.py, 4), the
-# outbox loop, /healthz, the dashboard and a poll's nested read of registry history.
-_CONNECTIONS_BESIDES_POLLS = 10
-
-
-def open_store(settings: Settings, *, migrate: bool = True) -> Store:
-    """The configured store; pending migrations applied (migrate=False: refused); a
-    connection pool as large as the service's threads that use it at once."""
-    from state.store import Store  # polls, outbox, digest: what no read-only command loads
-
-    return Store.open(
-        settings.storage.url,
-        failures_before_alert=settings.health.failures_before_alert,
-        retention_days=settings.storage.retention_days,
-        max_per_poll=settings.alerts.max_per_poll,
-        migrate=migrate,
-        connections=settings.http.max_parallel + _CONNECTIONS_BESIDES_POLLS,
-    )
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from state.tables import AlertRow
+from state.schema import AlertRow
 
 __all__ = ["alert_sources"]
 

@@ -22,7 +22,7 @@ from watchers.model import FieldValue, Observation, freeze_fields
 if TYPE_CHECKING:  # rows come as ORM objects or as Core rows (status reads build no ORM)
     from sqlalchemy import Row
 
-    from state.tables import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
+    from state.schema import AlertRow, DeliveryRow, PollStateRow, SnapshotRow
 
 __all__ = [
     "alert_from_rows",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from state.tables import DeliveryRow
+from state.schema import DeliveryRow
 from state.types import DeliveryState
 
 __all__ = ["delivered_between"]

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from state.codec import alert_from_rows, aware
-from state.tables import AlertRow, DeliveryRow, DigestRunRow
+from state.schema import AlertRow, DeliveryRow, DigestRunRow
 from state.types import Alert
 
 __all__ = [

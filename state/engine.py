@@ -34,7 +34,7 @@ def create_store_engine(url: str, *, connections: int = DEFAULT_CONNECTIONS) -> 
         "pool_size": min(_KEPT_OPEN, connections),
         "max_overflow": max(0, connections - _KEPT_OPEN),
         # The most recently used connection first: the fewest connections stay busy, and a
-        # status card kept per SQLite connection (state/status_read.py) is found again.
+        # status card kept per SQLite connection (state/status.py) is found again.
         "pool_use_lifo": True,
     }
     parsed = make_url(url)

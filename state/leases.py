@@ -5,6 +5,10 @@ RETURNING says who won and hands the winner the pair's poll meta in the same sta
 very first poll of a pair INSERTs the row, and the primary key settles a race between two
 first polls. A lease runs out by itself, so a crashed poller blocks nobody for longer than its
 time to live. The poll's own commit gives the lease back (Store.apply_poll with `owner`).
+
+Every poll also reads its pair's row and writes it back once (load_state / save_state), with
+Core statements built once: through the ORM that was a `session.get` and a unit-of-work flush
+per poll, more CPU than the statements themselves. The row is a detached PollStateRow.
 """
 
 from __future__ import annotations
@@ -14,16 +18,35 @@ import json
 import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, Select, Update, bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Engine,
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from state.codec import aware
-from state.core_tables import poll_state
-from state.tables import PollStateRow
+from state.schema import PollStateRow, poll_state
 
-__all__ = ["DEFAULT_POLL_LEASE", "PollLeases", "lease_lost", "release_in"]
+__all__ = [
+    "DEFAULT_POLL_LEASE",
+    "PollLeases",
+    "lease_lost",
+    "load_state",
+    "release_in",
+    "save_state",
+]
+
 
 log = logging.getLogger(__name__)
 
@@ -37,26 +60,6 @@ class PollLeases:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def take(
-        self,
-        topic: str,
-        source: str,
-        *,
-        owner: str,
-        at: datetime,
-        ttl: timedelta = DEFAULT_POLL_LEASE,
-        min_gap: timedelta | None = None,
-    ) -> bool:
-        """Take the lease on (topic, source) for `owner`; False if held or polled recently.
-
-        `min_gap`: also refuse when the pair was polled less than this long ago (by anyone),
-        so two schedulers on one database poll each source once per interval, not once each.
-        """
-        return (
-            self.take_with_meta(topic, source, owner=owner, at=at, ttl=ttl, min_gap=min_gap)
-            is not None
-        )
-
     def take_with_meta(
         self,
         topic: str,
@@ -67,8 +70,12 @@ class PollLeases:
         ttl: timedelta = DEFAULT_POLL_LEASE,
         min_gap: timedelta | None = None,
     ) -> dict[str, str] | None:
-        """As `take`, in the same transaction reading what the last successful poll asked to
-        keep (its validators, the registry's stamp); None when the lease was not taken."""
+        """Take the lease on (topic, source) for `owner`, reading in the same transaction what the
+        last successful poll asked to keep (its validators, the registry's stamp); None if held.
+
+        `min_gap`: also refuse when the pair was polled less than this long ago (by anyone),
+        so two schedulers on one database poll each source once per interval, not once each.
+        """
         return _take(self.engine, topic, source, owner, at, ttl, min_gap)
 
     def why_refused(
@@ -230,3 +237,42 @@ def lease_lost(topic: str, source: str) -> None:
         source,
         topic,
     )
+
+
+# The pair's poll_state row, loaded and saved by the poll.
+
+
+def load_state(session: Session, topic: str, source: str) -> PollStateRow:
+    """The (topic, source)'s poll state; a new one if it was never polled."""
+    read, _update, _insert = _statements()
+    row = session.connection().execute(read, {"s_topic": topic, "s_source": source}).first()
+    if row is None:
+        return PollStateRow(topic=topic, source=source)
+    return PollStateRow(**row._asdict())
+
+
+def save_state(session: Session, state: PollStateRow) -> None:
+    """Write `state` back in the caller's transaction (INSERT if the row is not there yet)."""
+    _read, change, add = _statements()
+    values = state.model_dump()
+    connection = session.connection()
+    keyed = {f"s_{name}": value for name, value in values.items()}
+    if connection.execute(change, keyed).rowcount == 0:
+        connection.execute(add, values)
+
+
+@functools.cache
+def _statements() -> tuple[Select[Any], Update, Insert]:
+    """The row's SELECT, UPDATE and INSERT, built once."""
+    table = poll_state
+    key = (
+        table.c.topic == bindparam("s_topic"),
+        table.c.source == bindparam("s_source"),
+    )
+    kept = [c for c in table.c if c.name not in ("topic", "source")]
+    change = (
+        update(table)
+        .where(*key)
+        .values({c.name: bindparam(f"s_{c.name}", type_=c.type) for c in kept})
+    )
+    return select(table).where(*key), change, insert(table)

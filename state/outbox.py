@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, case, func, or_, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from state.codec import alert_from_rows, aware
-from state.delivery_health import destination_health
-from state.tables import AlertRow, DeliveryRow
+from state.schema import AlertRow, DeliveryRow, delivery
 from state.types import Alert, DeliveryState, DestinationHealth, Severity
 
 __all__ = [
@@ -31,7 +32,9 @@ __all__ = [
     "Route",
     "ThreadParent",
     "as_route",
+    "destination_health",
 ]
+
 
 # Longer than one post can take with the Slack client's timeouts and retries (a few minutes at
 # worst): a row held longer than this belongs to a deliverer that died and may be taken over.
@@ -109,19 +112,6 @@ class Outbox:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    def pending(self, destination: str, *, limit: int = 200) -> list[Alert]:
-        """Alerts not yet delivered to `destination` (pending or in flight), oldest first."""
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(AlertRow, DeliveryRow)
-                .join(DeliveryRow, col(DeliveryRow.alert_id) == col(AlertRow.id))
-                .where(DeliveryRow.destination == destination)
-                .where(col(DeliveryRow.state).in_((_PENDING, _IN_FLIGHT)))
-                .order_by(col(AlertRow.id), col(DeliveryRow.id))
-                .limit(limit)
-            ).all()
-            return [_alert(a, d) for a, d in rows]
 
     def count_pending(self, destination: str, *, below: Severity | None = None) -> int:
         """How many deliveries to `destination` are not delivered yet (`below`: less severe)."""
@@ -361,3 +351,49 @@ class Outbox:
             result = session.exec(query.values(values))
             session.commit()
             return bool(result.rowcount == 1)
+
+
+# Each destination's delivery health, on a caller's connection (Core: `status` builds no ORM).
+
+
+def destination_health(
+    connection: Connection, destinations: Collection[str] = ()
+) -> list[DestinationHealth]:
+    """Per destination: pending and failed counts, last delivery, what is going wrong
+    (`destinations` listed even before their first delivery)."""
+    counts = connection.execute(
+        core_select(
+            delivery.c.destination,
+            func.sum(case((delivery.c.state.in_(_WAITING), 1), else_=0)),
+            func.sum(case((delivery.c.state == _FAILED, 1), else_=0)),
+            func.max(delivery.c.delivered_at),
+        ).group_by(delivery.c.destination)
+    ).all()
+    found = {name: DestinationHealth(name) for name in destinations}
+    for name, pending, failed, delivered in counts:
+        retry = _latest_error(connection, name, _WAITING)
+        gave_up = _latest_error(connection, name, (_FAILED,))
+        found[name] = DestinationHealth(
+            destination=name,
+            pending=int(pending or 0),
+            failed=int(failed or 0),
+            last_delivered=aware(delivered),
+            retry_error=retry.last_error if retry else None,
+            retry_since=aware(retry.last_attempt_at) if retry else None,
+            last_failed_at=aware(gave_up.last_attempt_at) if gave_up else None,
+            last_failed_error=gave_up.last_error if gave_up else None,
+        )
+    return sorted(found.values(), key=lambda h: h.destination)
+
+
+def _latest_error(
+    connection: Connection, destination: str, states: tuple[str, ...]
+) -> Row[Any, Any] | None:
+    """The most recently attempted row of `destination` in `states` that has an error."""
+    return connection.execute(
+        core_select(delivery.c.last_error, delivery.c.last_attempt_at)
+        .where(delivery.c.destination == destination, delivery.c.state.in_(states))
+        .where(delivery.c.last_error.is_not(None), delivery.c.meant_for.is_(None))
+        .order_by(delivery.c.last_attempt_at.desc(), delivery.c.id.desc())
+        .limit(1)
+    ).first()

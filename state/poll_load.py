@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 
 from state.claims import UNCONFIRMED, is_official
 from state.codec import observation_from_row
+from state.schema import AlertRow, SnapshotRow
 from state.source_sql import from_sources
 from state.stories import folding_of
-from state.tables import AlertRow, SnapshotRow
 from state.types import Change, ChangeKind
 from watchers.model import Observation, SourceResult
 from watchers.registry import specs_where

@@ -11,13 +11,12 @@ from sqlalchemy import Connection, Insert, Update, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from state.codec import aware, dump_field_changes
-from state.core_tables import poll_run, poll_state
 from state.enrich import Enrichment
 from state.fields import source_label
+from state.leases import save_state
 from state.outbox import Destinations, as_route
-from state.poll_state_rows import save_state
+from state.schema import AlertRow, DeliveryRow, PollStateRow, poll_run, poll_state
 from state.snapshot import Snapshot, write_snapshot
-from state.tables import AlertRow, DeliveryRow, PollStateRow
 from state.types import (
     Change,
     ChangeKind,

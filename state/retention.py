@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, or_, select
 
-from state.tables import AlertRow, PollRunRow, SnapshotRow
+from state.schema import AlertRow, PollRunRow, SnapshotRow
 from state.types import ChangeKind
 from watchers.registry import find_spec
 from watchers.spec import Retention

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -11,22 +10,21 @@ from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
 from state import digest_log, retention
-from state.clocks import clock_changes, clocks_may_move
+from state.compliance import clock_changes, clocks_may_move
 from state.diff import adopt_rematched, diff
 from state.digest_log import DigestClaim, DigestRun
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.enrich import enrich
 from state.history import RegistryHistory
 from state.lease_renewal import LeaseRenewer
-from state.leases import PollLeases, lease_lost, release_in
+from state.leases import PollLeases, lease_lost, load_state, release_in, save_state
 from state.outbox import Destinations, Outbox
 from state.poll_load import load_evidence
-from state.poll_state_rows import load_state, save_state
 from state.poll_writes import add_alert, add_run, health_change, record_unchanged, write_poll
-from state.reading import StoredState, open_engine
 from state.retention import PruneReport
+from state.schema import AlertRow, DeliveryRow
 from state.snapshot import Snapshot, load_snapshot
-from state.tables import AlertRow, DeliveryRow, PollStateRow
+from state.status import StoredState, open_engine
 from state.timeline import DATE_FIELDS, annotate_moves
 from state.triage import Triage
 from state.types import (
@@ -51,7 +49,7 @@ class PollReport:
 
 class Store(StoredState):
     """Snapshots, the alert outbox, deliveries, source health and poll runs (the reads of
-    stored state are StoredState's, state/reading.py)."""
+    stored state are StoredState's, state/status.py)."""
 
     def __init__(
         self,
@@ -109,12 +107,6 @@ class Store(StoredState):
     def poll_leases(self) -> PollLeases:
         """One poller per (topic, source) at a time (state/leases.py)."""
         return PollLeases(self.engine)
-
-    def poll_meta(self, topic: str, source: str) -> dict[str, str]:
-        """What the last successful poll of (topic, source) asked to keep for the next one."""
-        with Session(self.engine) as session:
-            row = session.get(PollStateRow, (topic, source))
-            return dict(json.loads(row.meta_json)) if row else {}
 
     def apply_poll(
         self,

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.dashboard.page import index_page, topic_page
-from state.reading import StoredState
+from state.status import StoredState
 from watchers.model import Topic
 
 __all__ = ["ALERTS_SHOWN", "Dashboard", "is_loopback", "render_topic"]

@@ -39,7 +39,7 @@ def fd_reserve(*, db_connections: int, http_connections: int) -> int:
 
 
 def service_reserve(max_parallel: int) -> int:
-    """The reserve for `[http] max_parallel` polls: the pool sizes of bot/reader.py's store
+    """The reserve for `[http] max_parallel` polls: the pool sizes of bot/app.py's store
     (max_parallel + 10) and of watchers/net/http.py's client (at least 100)."""
     return fd_reserve(db_connections=max_parallel + 10, http_connections=max(100, max_parallel))
 

@@ -21,7 +21,7 @@ from bot.status.terminal import (
 )
 from bot.status.triage_lines import triage_lines
 from state.fields import humanize_enum, source_label, status_words
-from state.status_read import CARD_ALERTS
+from state.status import CARD_ALERTS
 from state.timeline import timeline_lines
 from state.types import Alert, HistoryHealth, SourceHealth, StoredObservation, TopicStatus
 from watchers.model import Topic

@@ -11,7 +11,7 @@ from bot.status.overview import ALERTS_HEADING, alerts_left_out
 from bot.status.triage_lines import triage_lines
 from bot.status.trial_facts import site_summary, verification_note
 from bot.terminal_text import one_line
-from state.clocks import clock_note
+from state.compliance import clock_note
 from state.fields import field_label, format_value, humanize_enum, source_label, status_words
 from state.timeline import timeline_lines
 from state.types import (

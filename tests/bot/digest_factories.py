@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from state.codec import dump_field_changes
+from state.schema import AlertRow, DeliveryRow
 from state.store import Store
-from state.tables import AlertRow, DeliveryRow
 from state.types import ChangeKind, DeliveryState, FieldChange, Severity
 
 MARKUP = "<script>alert(1)</script> & <b>FDA</b>"

@@ -25,6 +25,7 @@ from bot.pipeline import poll_once
 from state.store import Store
 from state.types import ChangeKind, PollOutcome
 from tests.factories import T0, Clock, result, trial
+from tests.state.helpers import take
 from watchers.ctgov.watcher import ClinicalTrialsWatcher
 from watchers.feeds.watcher import FeedWatcher
 from watchers.model import Topic
@@ -132,7 +133,7 @@ def test_a_304_costs_two_commits_and_never_reads_the_snapshot(store: Store, http
     ]
     [health] = store.health(TOPIC.name)
     assert health.last_success == clock()  # "last checked" moved on
-    assert store.poll_leases.take(TOPIC.name, watcher.source, owner="other", at=clock())
+    assert take(store.poll_leases, TOPIC.name, watcher.source, owner="other", at=clock())
 
 
 def test_an_unchanged_registry_stamp_costs_two_commits_and_one_request(
@@ -167,7 +168,7 @@ def test_a_failed_poll_also_commits_once_after_taking_its_lease(store: Store, ht
     assert work.commits == 2  # the first poll INSERTs its lease; the failure and the release
     [health] = store.health(TOPIC.name)
     assert health.consecutive_failures == 1
-    assert store.poll_leases.take(TOPIC.name, watcher.source, owner="other", at=clock())
+    assert take(store.poll_leases, TOPIC.name, watcher.source, owner="other", at=clock())
 
 
 def test_the_first_unchanged_poll_of_a_day_still_raises_a_results_clock_alert(
@@ -215,7 +216,7 @@ def test_a_poller_whose_lease_was_taken_over_stores_nothing(store: Store) -> Non
     leases, clock = store.poll_leases, Clock()
     assert leases.take_with_meta(TOPIC.name, "clinicaltrials", owner="a", at=clock(), ttl=TTL) == {}
     late = clock.advance(minutes=16)
-    assert leases.take(TOPIC.name, "clinicaltrials", owner="b", at=late, ttl=TTL)
+    assert take(leases, TOPIC.name, "clinicaltrials", owner="b", at=late, ttl=TTL)
     report = store.apply_poll(result(trial()), started=T0, at=late, destinations=CONSOLE, owner="a")
     assert report.outcome is PollOutcome.SKIPPED
     assert store.snapshot(TOPIC.name, "clinicaltrials") == {}
@@ -229,13 +230,13 @@ def test_a_poller_whose_lease_was_taken_over_stores_nothing(store: Store) -> Non
     )
     assert failed.outcome is PollOutcome.SKIPPED
     assert store.health(TOPIC.name)[0].consecutive_failures == 0
-    assert not leases.take(TOPIC.name, "clinicaltrials", owner="c", at=late, ttl=TTL)  # b's
+    assert not take(leases, TOPIC.name, "clinicaltrials", owner="c", at=late, ttl=TTL)  # b's
     # b's own poll stores its result and gives the lease back in that commit.
     report = store.apply_poll(
         result(trial()), started=late, at=late, destinations=CONSOLE, owner="b"
     )
     assert report.outcome is PollOutcome.BASELINE
-    assert leases.take(TOPIC.name, "clinicaltrials", owner="c", at=late, ttl=TTL)
+    assert take(leases, TOPIC.name, "clinicaltrials", owner="c", at=late, ttl=TTL)
 
 
 def test_the_lease_hands_over_the_poll_meta_it_was_taken_with(store: Store) -> None:

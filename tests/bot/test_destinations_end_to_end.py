@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.service.server import health_report
+from state.schema import AlertRow, DeliveryRow
 from state.store import Store
-from state.tables import AlertRow, DeliveryRow
 from tests.bot.test_end_to_end import CTGOV, Registry
 from tests.bot.test_end_to_end import registry as registry  # the fixture
 from tests.fakes.slack_api import FakeSlack, fake_slack

@@ -197,7 +197,7 @@ def test_a_quiet_day_with_a_failing_source_does_not_claim_all_were_checked(store
 def test_an_item_says_where_the_topic_is_named_escaped_in_html(store: Store) -> None:
     from sqlmodel import Session, select
 
-    from state.tables import AlertRow
+    from state.schema import AlertRow
 
     add_alert(store, START + timedelta(hours=2), source="feed:FDA", title="FDA Roundup")
     add_alert(store, START + timedelta(hours=3), source="feed:FDA", title="ION363 news")

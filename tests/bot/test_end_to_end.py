@@ -23,6 +23,7 @@ import bot.app
 from bot.cli import app
 from state.store import Store
 from tests.fakes.slack_api import FakeSlack, fake_slack
+from tests.state.helpers import pending_alerts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ctgov"
 CTGOV = "https://clinicaltrials.gov/api/v2"
@@ -178,7 +179,7 @@ def test_watch_loop_end_to_end(
     assert backoff == [0.5, 1.0]  # two retries, backing off, before keeping it for later
     store = Store.open(db_url)
     try:
-        [kept] = store.outbox.pending("slack")
+        [kept] = pending_alerts(store.outbox, "slack")
         assert "Results posted: no → yes" in [fc.text for fc in kept.change.field_changes]
     finally:
         store.close()

@@ -19,6 +19,7 @@ from state.lease_renewal import LeaseRenewer
 from state.types import PollOutcome
 from tests.bot.service_helpers import loaded_config
 from tests.factories import T0, Clock
+from tests.state.helpers import take
 from watchers.model import SourceResult, Topic
 from watchers.net.deadline import DeadlineWatcher
 from watchers.net.http import Http
@@ -58,7 +59,7 @@ def test_a_poll_longer_than_its_lease_renews_it(app: App) -> None:
         def poll(self, topic: Topic, meta: Mapping[str, str]) -> SourceResult:
             assert renewed.wait(_PATIENCE)
             later = T0 + timedelta(minutes=20)  # past the first lease, within the renewed one
-            seen.append(app.store.poll_leases.take(topic.name, self.source, owner="b", at=later))
+            seen.append(take(app.store.poll_leases, topic.name, self.source, owner="b", at=later))
             return SourceResult(source=self.source, topic=topic.name)
 
     topic = app.topics[0]
@@ -71,23 +72,23 @@ def test_a_poll_longer_than_its_lease_renews_it(app: App) -> None:
     assert seen == [False]  # the other process found the lease still held
     assert waits == [TTL.total_seconds() / 3] * 2  # renewed every third of its time to live
     after = T0 + timedelta(minutes=20)
-    assert app.store.poll_leases.take(topic.name, "feed:slow", owner="b", at=after)  # released
+    assert take(app.store.poll_leases, topic.name, "feed:slow", owner="b", at=after)  # released
 
 
 def test_a_lease_taken_over_is_not_renewed(app: App) -> None:
     leases = app.store.poll_leases
-    assert leases.take("t", "feed:x", owner="a", at=T0, ttl=TTL)
+    assert take(leases, "t", "feed:x", owner="a", at=T0, ttl=TTL)
     later = T0 + TTL + timedelta(seconds=1)  # a's lease ran out; b takes it
-    assert leases.take("t", "feed:x", owner="b", at=later, ttl=TTL)
+    assert take(leases, "t", "feed:x", owner="b", at=later, ttl=TTL)
     assert not leases.renew("t", "feed:x", owner="a", at=later, ttl=TTL)
-    assert not leases.take("t", "feed:x", owner="a", at=later, ttl=TTL)  # still b's
+    assert not take(leases, "t", "feed:x", owner="a", at=later, ttl=TTL)  # still b's
 
 
 def test_one_statement_renews_every_lease_in_flight(app: App) -> None:
     clock, leases = Clock(T0), app.store.poll_leases
     pairs = [("ulefnersen", f"feed:{n}") for n in range(3)]
     for topic, source in pairs:
-        assert leases.take(topic, source, owner="a", at=T0, ttl=TTL)
+        assert take(leases, topic, source, owner="a", at=T0, ttl=TTL)
     renews: list[str] = []
 
     def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
@@ -118,7 +119,7 @@ def test_one_statement_renews_every_lease_in_flight(app: App) -> None:
         event.remove(app.store.engine, "before_cursor_execute", count)
     assert len(renews) == 1  # three leases, one statement
     later = T0 + timedelta(minutes=20)  # past the first leases, within the renewed ones
-    assert not any(leases.take(t, s, owner="b", at=later, ttl=TTL) for t, s in pairs)
+    assert not any(take(leases, t, s, owner="b", at=later, ttl=TTL) for t, s in pairs)
 
 
 def test_polls_in_a_row_start_no_thread_each(app: App) -> None:

@@ -23,11 +23,12 @@ from bot.destinations.slack.client import build_slack_client
 from bot.destinations.slack.delivery import SlackDestination
 from bot.service.scheduler import build_scheduler
 from state.poll_writes import add_alert
+from state.schema import DeliveryRow
 from state.store import Store
-from state.tables import DeliveryRow
 from state.types import Alert, DeliveryState, Severity
 from tests.factories import Clock, result, trial
 from tests.fakes.slack_api import FakeSlack, fake_slack
+from tests.state.helpers import pending_alerts
 
 CHANNEL = "#fus-als-watch"
 NIGHT = QuietHours.parse("20:00-07:00", "Europe/Zurich")
@@ -70,7 +71,7 @@ def change(store: Store, clock: Clock, key: str, *, high: bool = False) -> Alert
     store.apply_poll(
         result(trial(key, **changed)), started=clock(), at=clock(), destinations={"slack": CHANNEL}
     )
-    alert = store.outbox.pending("slack")[-1]
+    alert = pending_alerts(store.outbox, "slack")[-1]
     assert alert.change.severity is (Severity.HIGH if high else Severity.NORMAL)
     return alert
 
@@ -167,7 +168,7 @@ def test_a_high_follow_up_does_not_wait_for_a_parent_held_by_quiet_hours(
     with Session(store.engine) as session:
         add_alert(session, confirmed, clock(), {"slack": CHANNEL})
         session.commit()
-    follow_up = store.outbox.pending("slack")[-1]
+    follow_up = pending_alerts(store.outbox, "slack")[-1]
 
     assert deliver.flush().sent == 1
     assert slack.posted_alert_ids() == [follow_up.id]

@@ -25,6 +25,7 @@ from state.store import Store
 from state.types import DeliveryState
 from tests.factories import Clock, result, trial
 from tests.fakes.slack_api import FakeSlack, fake_slack
+from tests.state.helpers import pending_alerts
 from watchers.model import Topic
 
 CHANNEL = "#fus-als-watch"
@@ -72,7 +73,7 @@ def test_an_unknown_refusal_is_retried_three_times_then_failed_and_never_blocks(
     store: Store, clock: Clock, slack: FakeSlack, code: str
 ) -> None:
     six_alerts(store, clock)
-    first = store.outbox.pending("slack")[0]
+    first = pending_alerts(store.outbox, "slack")[0]
     slack.refused_alerts[first.id] = code  # e.g. a read-only channel; Slack keeps refusing
     # The refused one is the oldest: the five after it go out at the first flush anyway.
     assert flush(store, clock, slack) == (5, 0, 1)
@@ -103,7 +104,7 @@ def test_transient_failures_do_not_count_toward_the_refusal_limit(
         slack.fail_with_status(503)
         assert flush(store, clock, slack) == (0, 0, 6)
     slack.recover()
-    first = store.outbox.pending("slack")[0]
+    first = pending_alerts(store.outbox, "slack")[0]
     slack.refused_alerts[first.id] = "restricted_action_read_only_channel"
     assert flush(store, clock, slack) == (5, 0, 1)  # one refusal after the outage: retried
     del slack.refused_alerts[first.id]

@@ -28,6 +28,7 @@ from state.store import Store
 from tests.bot.service_helpers import free_port, loaded_config, sign
 from tests.factories import T0, Clock, trial
 from tests.fakes.forked import Forked
+from tests.state.helpers import pending_alerts
 from watchers.model import SourceResult, Topic
 
 # -- a poll stops at a safe point ----------------------------------------------------------------
@@ -68,7 +69,7 @@ def nothing_recorded(store: Store) -> bool:
     return all(
         h.last_attempt is None and h.consecutive_failures == 0 and h.last_failure is None
         for h in store.health()
-    ) and not store.outbox.pending("console")
+    ) and not pending_alerts(store.outbox, "console")
 
 
 @pytest.fixture

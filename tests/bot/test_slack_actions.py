@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from bot.service.server import HttpServer
 from bot.service.slack_actions import actions_route
-from state.tables import TriageActionRow
+from state.schema import TriageActionRow
 from state.types import Alert
 from tests.bot.service_helpers import sign
 from tests.bot.triage_world import SECRET, SIGNED_AT, TriageWorld, form, triage_world

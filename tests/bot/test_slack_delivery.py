@@ -24,6 +24,7 @@ from state.types import Alert, DeliveryState
 from tests.bot.service_helpers import free_port
 from tests.factories import Clock, result, trial
 from tests.fakes.slack_api import FakeSlack, error, fake_slack, rate_limited
+from tests.state.helpers import pending_alerts
 from watchers.model import Topic
 
 TOKEN = "xoxb-delivery-not-a-real-token"
@@ -75,7 +76,7 @@ def make_alerts(
     )
     changed = result(*(trial(t, overall_status="SUSPENDED") for t in trials))
     store.apply_poll(changed, started=clock(), at=clock(), destinations=where)
-    return store.outbox.pending("slack")
+    return pending_alerts(store.outbox, "slack")
 
 
 def follow_up(store: Store, clock: Clock, parent: Alert) -> Alert:
@@ -84,7 +85,7 @@ def follow_up(store: Store, clock: Clock, parent: Alert) -> Alert:
     with Session(store.engine) as session:
         add_alert(session, change, clock(), {"slack": TOPIC_CHANNEL})
         session.commit()
-    return store.outbox.pending("slack")[-1]
+    return pending_alerts(store.outbox, "slack")[-1]
 
 
 def methods(fake: FakeSlack) -> list[str]:
@@ -103,7 +104,7 @@ def test_post_carries_the_alert_id_and_is_marked_with_slacks_ts(
         "event_payload": {"alert_id": alert.id, "delivery_id": alert.delivery_id},
     }
     assert slack.posts[0]["unfurl_links"] is False
-    assert store.outbox.pending("slack") == []
+    assert pending_alerts(store.outbox, "slack") == []
     assert store.outbox.thread_parent(alert.id, "slack").ts == message["ts"]
 
 
@@ -128,10 +129,9 @@ def test_429_again_stops_the_flush_and_keeps_everything_pending(
     assert sleeps == [3.0]  # honoured once, not hammered
     assert methods(slack).count("chat.postMessage") == 2
     assert (report.sent, report.still_pending) == (0, 3)
-    assert report.errors == [
-        f"alert {store.outbox.pending('slack')[0].id}: rate limited by Slack (retry after 3s)"
-    ]
-    assert all(a.state is DeliveryState.PENDING for a in store.outbox.pending("slack"))
+    first = pending_alerts(store.outbox, "slack")[0]
+    assert report.errors == [f"alert {first.id}: rate limited by Slack (retry after 3s)"]
+    assert all(a.state is DeliveryState.PENDING for a in pending_alerts(store.outbox, "slack"))
     # Next flush, Slack lets us through: all three go out, once each.
     assert deliverer(store, clock, slack.base_url).flush().sent == 3
     assert len(slack.messages) == 3
@@ -158,7 +158,7 @@ def test_5xx_is_retried_with_backoff_then_stays_pending(
     assert len(sleeps) == 2 and sleeps[0] < sleeps[1]  # exponential backoff
     assert methods(slack).count("chat.postMessage") == 3  # one post, two retries, then stop
     assert (report.sent, report.failed, report.still_pending) == (0, 0, 2)
-    first = store.outbox.pending("slack")[0]
+    first = pending_alerts(store.outbox, "slack")[0]
     assert (first.attempts, first.last_error) == (1, f"Slack answered HTTP {status}")
     slack.recover()
     assert deliverer(store, clock, slack.base_url).flush().sent == 2
@@ -171,7 +171,7 @@ def test_connection_refused_is_retried_then_stays_pending(store: Store, clock: C
     report = deliverer(store, clock, f"http://127.0.0.1:{port}/api/", sleeps).flush()
     assert len(sleeps) == 2
     assert report.still_pending == 1
-    [pending] = store.outbox.pending("slack")
+    [pending] = pending_alerts(store.outbox, "slack")
     assert pending.last_error is not None and pending.last_error.startswith("could not reach Slack")
 
 
@@ -200,7 +200,7 @@ def test_auth_errors_pause_delivery_until_the_token_works_again(
         report = deliverer(store, clock, slack.base_url).flush()
         assert (report.sent, report.failed, report.still_pending) == (0, 0, 3)
     assert methods(slack).count("chat.postMessage") == 2  # one try per flush, not hammered
-    first = store.outbox.pending("slack")[0]
+    first = pending_alerts(store.outbox, "slack")[0]
     assert first.last_error == "Slack said invalid_auth"
     assert store.status("ulefnersen").failed_deliveries == ()
     assert "delivery paused" in caplog.text
@@ -229,7 +229,7 @@ def test_a_refusing_topic_channel_falls_back_to_the_default_channel(
     reason = f"Slack said {code} in {TOPIC_CHANNEL}; re-routed to {DEFAULT_CHANNEL}"
     assert shown.last_error == reason
     assert reason in status_text(Topic("ulefnersen"), store.status("ulefnersen"))
-    assert store.outbox.pending("slack") == []
+    assert pending_alerts(store.outbox, "slack") == []
 
 
 def test_no_fallback_loop_when_the_default_channel_refuses_too(
@@ -277,7 +277,7 @@ def test_follow_up_waits_for_its_parents_ts(store: Store, clock: Clock, slack: F
     assert busy is not None  # another deliverer is posting the parent right now
     report = deliverer(store, clock, slack.base_url).flush()
     assert (report.sent, report.still_pending) == (0, 2)
-    assert [a.id for a in store.outbox.pending("slack")] == [parent.id, child.id]
+    assert [a.id for a in pending_alerts(store.outbox, "slack")] == [parent.id, child.id]
     store.outbox.mark_sent(
         parent.delivery_id, at=clock(), ref="1793000000.000001", token=busy.token
     )

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.status.slack_card import status_blocks, status_fallback
 from bot.status.terminal import status_text
-from state.core_tables import alert
+from state.schema import alert
 from state.store import Store
 from state.triage_types import TriageAction, TriageKind
 from state.types import HistoryHealth, Severity, SourceHealth, TopicStatus

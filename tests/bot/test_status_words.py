@@ -14,6 +14,7 @@ from state.store import Store
 from state.triage_types import TriageAction, TriageKind
 from state.types import Alert, Change, ChangeKind, Severity, TopicStatus
 from tests.factories import T0, Clock, result, trial
+from tests.state.helpers import pending_alerts
 from watchers.model import Topic
 
 TOPIC = Topic(name="ulefnersen")
@@ -57,7 +58,7 @@ def test_triage_lines_name_an_acknowledged_alert_by_its_title_cut_to_fit(store: 
     moved = trial(brief_title=LONG_TITLE, overall_status="COMPLETED")
     at = clock.advance(hours=1)
     store.apply_poll(result(moved), started=at, at=at, destinations={"console": None})
-    [pending] = store.outbox.pending("console")
+    [pending] = pending_alerts(store.outbox, "console")
     acknowledge = TriageAction(
         at=clock.advance(minutes=5), user_id="U0ANA12345", user_name="ana",
         kind=TriageKind.ACKNOWLEDGE, alert_id=pending.id or 0, topic="ulefnersen",

@@ -30,7 +30,7 @@ from bot.digest.render import render_html, render_text
 from bot.service.socket_mode import command_listener
 from bot.status.slack_card import status_blocks
 from bot.status.terminal import status_text
-from state.tables import DeliveryRow, TriageActionRow
+from state.schema import DeliveryRow, TriageActionRow
 from state.types import Alert, DeliveryState
 from tests.bot.triage_world import ANA, TriageWorld, form, triage_world
 

@@ -22,7 +22,7 @@ from bot.service.server import HttpServer
 from bot.service.slack_actions import actions_route
 from bot.triage.actions import ClickHandler, Recorded
 from bot.triage.clicks import parse_click
-from state.tables import TriageActionRow
+from state.schema import TriageActionRow
 from state.triage import Triage
 from state.types import Alert
 from tests.bot.service_helpers import sign

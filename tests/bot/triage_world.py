@@ -27,6 +27,7 @@ from state.types import Alert
 from tests.bot.service_helpers import FrozenClock, loaded_config, sign
 from tests.factories import T0, Clock, result, trial
 from tests.fakes.slack_api import FakeSlack, fake_slack
+from tests.state.helpers import pending_alerts
 
 SECRET = "test-signing-secret-not-real"
 SIGNED_AT = 1793520000  # the verifier's frozen now; payloads are signed at this time
@@ -117,7 +118,7 @@ class TriageWorld:
 
     def poll(self, **fields: Any) -> list[Alert]:
         """One ClinicalTrials.gov poll of FUSION with `fields` changed; the alerts it stored."""
-        before = {a.id for a in self.store.outbox.pending("slack")}
+        before = {a.id for a in pending_alerts(self.store.outbox, "slack")}
         topic = self.app.topics[0]
         at = self.clock()
         self.store.apply_poll(
@@ -126,7 +127,7 @@ class TriageWorld:
             at=at,
             destinations=self.app.destinations_for(topic),
         )
-        return [a for a in self.store.outbox.pending("slack") if a.id not in before]
+        return [a for a in pending_alerts(self.store.outbox, "slack") if a.id not in before]
 
     def deliver(self) -> list[DeliveryReport]:
         return self.app.deliver()

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from state.schema import AlertRow, DeliveryRow
 from state.store import Store
-from state.tables import AlertRow, DeliveryRow
 from tests.factories import T0
 from tests.fakes import driver
 from tests.fakes.forked import Forked

@@ -23,6 +23,7 @@ from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
+from tests.state.helpers import pending_alerts
 from watchers.ctgov.watcher import ClinicalTrialsWatcher, parse_study
 from watchers.model import ParseError, Topic
 from watchers.net.http import Http
@@ -159,6 +160,6 @@ def test_type_changes_through_the_watcher_and_store_never_alert(db_url: str) -> 
         assert stored.observation.fields["enrollment"] == "95 (estimated)"
         [health] = store.health(TOPIC.name)
         assert health.consecutive_failures == 0 and health.last_failure is not None
-        assert store.outbox.pending("console") == []
+        assert pending_alerts(store.outbox, "console") == []
     finally:
         store.close()

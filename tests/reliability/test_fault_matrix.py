@@ -36,6 +36,7 @@ from tests.reliability.sources import (
     make_http,
     serving,
 )
+from tests.state.helpers import pending_alerts
 
 CONSOLE = {"console": None}
 THRESHOLD = 3
@@ -123,7 +124,7 @@ class Harness:
         return summaries
 
     def alerts(self, source: str | None = None) -> list[Alert]:
-        alerts = self.store.outbox.pending("console", limit=10_000)
+        alerts = pending_alerts(self.store.outbox, "console", limit=10_000)
         return [a for a in alerts if source is None or a.change.source == source]
 
     def view(self, source: str) -> dict[str, Any]:

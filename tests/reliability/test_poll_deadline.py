@@ -20,6 +20,7 @@ from state.types import ChangeKind, PollOutcome
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
 from tests.reliability.hostile_server import Answer, hostile_server, silent, trickle, trickle_head
+from tests.state.helpers import pending_alerts
 from watchers.feeds.watcher import FeedWatcher
 from watchers.model import FetchError, Topic
 from watchers.net.deadline import DeadlineWatcher
@@ -64,7 +65,9 @@ def test_a_poll_past_its_deadline_fails_as_a_timeout_counted_toward_source_down(
         [health] = store.health(TOPIC.name)
         assert health.consecutive_failures == 2 and health.last_success is None
         assert health.last_error is not None and "timed out" in health.last_error
-        assert [a.change.kind for a in store.outbox.pending("console")] == [ChangeKind.SOURCE_DOWN]
+        assert [a.change.kind for a in pending_alerts(store.outbox, "console")] == [
+            ChangeKind.SOURCE_DOWN
+        ]
         assert store.snapshot(TOPIC.name, watcher.source) == {}
     finally:
         store.close()

@@ -12,10 +12,11 @@ from sqlmodel import Session, SQLModel, select
 from bot.app import open_app
 from bot.config import load_settings
 from state.retention import is_event_source
+from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.store import Store
-from state.tables import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.types import ChangeKind
 from tests.factories import Clock, deliver, result, trial
+from tests.state.helpers import pending_alerts
 from watchers.model import Observation, SourceResult
 
 CONSOLE = {"console": None}
@@ -73,7 +74,7 @@ def test_old_poll_runs_go_and_alerts_and_deliveries_stay(store: Store) -> None:
     poll(store, clock, result(trial()))
     clock.advance(days=1)
     assert poll(store, clock, result(trial(overall_status="SUSPENDED"))) == [ChangeKind.UPDATED]
-    [alert] = store.outbox.pending("console")
+    [alert] = pending_alerts(store.outbox, "console")
     assert alert.delivery_id is not None
     deliver(store, alert, clock())
     for _ in range(3):
@@ -90,7 +91,9 @@ def test_old_poll_runs_go_and_alerts_and_deliveries_stay(store: Store) -> None:
     assert report.poll_runs == 3
     assert count(store, PollRunRow) == 3
     assert (count(store, AlertRow), count(store, DeliveryRow)) == (alerts, deliveries)
-    assert store.outbox.pending("console") != []  # the down/recovered alerts are still to deliver
+    assert (
+        pending_alerts(store.outbox, "console") != []
+    )  # the down/recovered alerts are still to deliver
     kinds = [a.change.kind for a in store.status("ulefnersen", alerts=10).recent_alerts]
     assert ChangeKind.UPDATED in kinds
     # Trials are state, not events: a trial not seen for weeks is kept.

@@ -18,6 +18,7 @@ from state.types import ChangeKind
 from tests.factories import Clock, result, trial
 from tests.fakes.clock import FakeClock
 from tests.reliability.sources import TOPIC, CtGovSource, make_http, serving
+from tests.state.helpers import pending_alerts
 from watchers.model import FetchError, Observation, SourceResult, Topic
 
 CONSOLE = {"console": None}
@@ -85,7 +86,7 @@ def test_one_down_and_one_recovered_alert_per_outage_across_topics(store: Store)
         return int((moment - start) / timedelta(hours=1))
 
     seen: dict[tuple[str, str], list[tuple[ChangeKind, int]]] = {key: [] for key in SCRIPTS}
-    alerts = store.outbox.pending("console", limit=1000)
+    alerts = pending_alerts(store.outbox, "console", limit=1000)
     for alert in alerts:
         change = alert.change
         seen[change.topic, change.source].append((change.kind, round_of(alert.created_at)))

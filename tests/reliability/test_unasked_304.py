@@ -13,6 +13,7 @@ from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock
 from tests.reliability.hostile_server import hostile_server, raw
+from tests.state.helpers import pending_alerts
 from watchers.feeds.watcher import FeedWatcher
 from watchers.model import Topic
 from watchers.net.http import Http, build_client
@@ -49,6 +50,6 @@ def test_an_unasked_304_fails_the_poll_and_the_real_answer_is_a_silent_baseline(
         # A 304 to a request that did send the validator is the ordinary "nothing new".
         assert server.headers_of(2)["if-none-match"] == '"v1"'
         assert third.outcome is PollOutcome.UNCHANGED
-        assert store.outbox.pending("console") == []
+        assert pending_alerts(store.outbox, "console") == []
     finally:
         store.close()

@@ -20,6 +20,7 @@ from state.store import Store
 from state.types import ChangeKind, PollOutcome, Severity
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
+from tests.state.helpers import pending_alerts
 from watchers.ctgov.watcher import ClinicalTrialsWatcher
 from watchers.model import FetchError, Observation, SourceResult, Topic
 from watchers.net.http import Http
@@ -76,7 +77,7 @@ def test_a_nul_in_a_title_fails_no_poll_and_the_real_change_is_alerted(db_url: s
             PollOutcome.OK,
             PollOutcome.OK,
         ]
-        alerts = store.outbox.pending("console")
+        alerts = pending_alerts(store.outbox, "console")
         kinds = [a.change.kind for a in alerts]
         assert ChangeKind.SOURCE_DOWN not in kinds
         [status] = [

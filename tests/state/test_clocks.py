@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from state.clocks import clock_changes, clock_note, results_due
+from state.compliance import clock_changes, clock_note, results_due
 from state.types import ChangeKind, Severity, StoredObservation
 from tests.factories import T0, result, trial
 

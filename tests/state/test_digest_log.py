@@ -14,6 +14,7 @@ from state.digest_log import DigestState
 from state.store import Store
 from state.types import DeliveryState
 from tests.factories import Clock, deliver, result, trial
+from tests.state.helpers import pending_alerts
 
 DAY = date(2026, 11, 22)
 TEAM = ("clinical-team@example.org", "medical@example.org")
@@ -37,7 +38,7 @@ def test_alerts_between_is_half_open_and_carries_the_slack_state(store: Store) -
         store.apply_poll(
             result(trial(overall_status=status)), started=clock(), at=clock(), destinations=slack
         )
-    first = store.outbox.pending("slack")[0]
+    first = pending_alerts(store.outbox, "slack")[0]
     assert first.delivery_id is not None
     deliver(store, first, clock())
 

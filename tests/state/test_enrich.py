@@ -11,6 +11,7 @@ from state.claims import UNCONFIRMED
 from state.store import Store
 from state.types import ChangeKind, Severity
 from tests.factories import Clock
+from tests.state.helpers import pending_alerts
 from watchers.model import Observation, SourceResult, freeze_fields
 
 SLACK = {"slack": "#fus-als-watch"}
@@ -77,7 +78,7 @@ def test_same_story_from_three_outlets_is_one_alert(store: Store) -> None:
         "google_news",
         news("g3", "Ulefnersen becomes first FDA-approved therapy for FUS-ALS", "Fierce Biotech"),
     )
-    [alert] = store.outbox.pending("slack")
+    [alert] = pending_alerts(store.outbox, "slack")
     assert alert.change.title.startswith("FDA approves Ionis")
     assert alert.change.also_reported_by == ("STAT", "Fierce Biotech")
     assert alert.change.detail is not None and alert.change.detail.startswith("Reuters")
@@ -99,7 +100,7 @@ def test_same_story_after_the_window_is_a_new_alert(store: Store) -> None:
         "google_news",
         news("g2", "Ionis ulefnersen ALS meeting presentation set", "B"),
     )
-    assert len(store.outbox.pending("slack")) == 2
+    assert len(pending_alerts(store.outbox, "slack")) == 2
 
 
 def test_same_url_through_two_topics_feeds_is_one_alert(store: Store) -> None:
@@ -117,7 +118,7 @@ def test_same_url_through_two_topics_feeds_is_one_alert(store: Store) -> None:
             url=url,
         )
         poll(store, clock, "feed:Endpoints", item, topic=topic)
-    alerts = store.outbox.pending("slack")
+    alerts = pending_alerts(store.outbox, "slack")
     assert [a.change.topic for a in alerts] == ["ulefnersen"]
 
 
@@ -126,7 +127,7 @@ def test_retitled_item_does_not_alert_again(store: Store) -> None:
     baseline(store, clock, "google_news")
     poll(store, clock, "google_news", news("g1", "Ionis doses first patient", "Reuters"))
     poll(store, clock, "google_news", news("g1", "Ionis doses first patient (updated)", "Reuters"))
-    assert len(store.outbox.pending("slack")) == 1
+    assert len(pending_alerts(store.outbox, "slack")) == 1
 
 
 def test_claim_unconfirmed_then_confirmed_once_in_the_thread(store: Store) -> None:
@@ -138,7 +139,7 @@ def test_claim_unconfirmed_then_confirmed_once_in_the_thread(store: Store) -> No
         "google_news",
         news("g1", "FDA approves ulefnersen for FUS-ALS", "Some Blog", claim="approval"),
     )
-    [claim] = store.outbox.pending("slack")
+    [claim] = pending_alerts(store.outbox, "slack")
     assert claim.change.claim_label == UNCONFIRMED
 
     clock.advance(days=3)
@@ -153,7 +154,7 @@ def test_claim_unconfirmed_then_confirmed_once_in_the_thread(store: Store) -> No
     # Said once: the record showing up again (or changing) adds no second follow-up.
     report = poll(store, clock, "openfda", submission("AP", "2027-03-02"))
     assert ChangeKind.CONFIRMED not in [c.kind for c in report.changes]
-    parent = next(a for a in store.outbox.pending("slack") if a.id == claim.id)
+    parent = next(a for a in pending_alerts(store.outbox, "slack") if a.id == claim.id)
     assert (
         parent.change.claim_label == "confirmed later by Drugs@FDA NDA299999:ORIG-1 (AP 2027-03-01)"
     )
@@ -169,7 +170,7 @@ def test_claim_confirmed_at_once_when_the_record_is_in_state(store: Store) -> No
         "google_news",
         news("g1", "Ulefnersen approved by FDA", "Reuters", claim="approval"),
     )
-    [alert] = store.outbox.pending("slack")
+    [alert] = pending_alerts(store.outbox, "slack")
     assert alert.change.claim_label == "confirmed by Drugs@FDA NDA299999:ORIG-1 (AP 2027-03-01)"
 
 
@@ -197,7 +198,7 @@ def test_approval_and_rejection_headlines_are_never_one_story(store: Store) -> N
             "g2", "FDA rejects Ionis ulefnersen for FUS-ALS patients today", "B", claim="rejection"
         ),
     )
-    assert len(store.outbox.pending("slack")) == 2
+    assert len(pending_alerts(store.outbox, "slack")) == 2
 
 
 def test_a_retelling_among_hundreds_of_distinct_stories_still_folds_into_its_own(

@@ -12,6 +12,7 @@ from bot.pipeline import poll_once
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock, result, trial
+from tests.state.helpers import take
 from watchers.model import SourceResult, Topic
 
 TOPIC, SOURCE = "ulefnersen", "clinicaltrials"
@@ -27,32 +28,32 @@ def store(db_url: str) -> Iterator[Store]:
 
 def test_held_lease_is_refused_until_released_or_expired(store: Store) -> None:
     clock = Clock()
-    assert store.poll_leases.take(TOPIC, SOURCE, owner="a", at=clock(), ttl=TTL)  # first: INSERT
-    assert not store.poll_leases.take(TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL)
-    assert store.poll_leases.take("tofersen", SOURCE, owner="b", at=clock(), ttl=TTL)
+    assert take(store.poll_leases, TOPIC, SOURCE, owner="a", at=clock(), ttl=TTL)  # first: INSERT
+    assert not take(store.poll_leases, TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL)
+    assert take(store.poll_leases, "tofersen", SOURCE, owner="b", at=clock(), ttl=TTL)
     store.poll_leases.release(TOPIC, SOURCE, owner="b")  # not b's to give back
-    assert not store.poll_leases.take(TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL)
+    assert not take(store.poll_leases, TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL)
     store.poll_leases.release(TOPIC, SOURCE, owner="a")
-    assert store.poll_leases.take(TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL)
+    assert take(store.poll_leases, TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL)
     # b dies holding it: after its time to live anyone may poll again.
     clock.advance(minutes=14)
-    assert not store.poll_leases.take(TOPIC, SOURCE, owner="c", at=clock(), ttl=TTL)
+    assert not take(store.poll_leases, TOPIC, SOURCE, owner="c", at=clock(), ttl=TTL)
     clock.advance(minutes=2)
-    assert store.poll_leases.take(TOPIC, SOURCE, owner="c", at=clock(), ttl=TTL)
+    assert take(store.poll_leases, TOPIC, SOURCE, owner="c", at=clock(), ttl=TTL)
 
 
 def test_min_gap_refuses_a_pair_polled_moments_ago(store: Store) -> None:
     clock = Clock()
-    assert store.poll_leases.take(TOPIC, SOURCE, owner="a", at=clock(), ttl=TTL)
+    assert take(store.poll_leases, TOPIC, SOURCE, owner="a", at=clock(), ttl=TTL)
     store.apply_poll(result(trial()), started=clock(), at=clock(), destinations={})
     store.poll_leases.release(TOPIC, SOURCE, owner="a")
     gap = timedelta(minutes=30)
     clock.advance(minutes=10)
-    assert not store.poll_leases.take(TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL, min_gap=gap)
-    assert store.poll_leases.take(TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL)  # no gap asked
+    assert not take(store.poll_leases, TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL, min_gap=gap)
+    assert take(store.poll_leases, TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL)  # no gap asked
     store.poll_leases.release(TOPIC, SOURCE, owner="b")
     clock.advance(minutes=25)
-    assert store.poll_leases.take(TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL, min_gap=gap)
+    assert take(store.poll_leases, TOPIC, SOURCE, owner="b", at=clock(), ttl=TTL, min_gap=gap)
 
 
 def test_first_polls_racing_insert_one_lease(db_url: str) -> None:
@@ -62,7 +63,7 @@ def test_first_polls_racing_insert_one_lease(db_url: str) -> None:
     def poller(name: str) -> None:
         store = Store.open(db_url)
         start.wait()
-        if store.poll_leases.take("new-topic", SOURCE, owner=name, at=clock(), ttl=TTL):
+        if take(store.poll_leases, "new-topic", SOURCE, owner=name, at=clock(), ttl=TTL):
             won.append(name)
         store.close()
 
@@ -88,7 +89,7 @@ class CountingWatcher:
 
 def test_poll_once_skips_a_pair_held_elsewhere_and_releases_its_own(store: Store) -> None:
     clock, watcher, topic = Clock(), CountingWatcher(), Topic(TOPIC)
-    assert store.poll_leases.take(TOPIC, SOURCE, owner="other", at=clock(), ttl=TTL)
+    assert take(store.poll_leases, TOPIC, SOURCE, owner="other", at=clock(), ttl=TTL)
     summary = poll_once(watcher, topic, store, clock, {}, owner="me")
     assert (summary.outcome, watcher.calls) == (PollOutcome.SKIPPED, 0)
     assert store.health(TOPIC)[0].consecutive_failures == 0  # a skip is not a failure
@@ -96,7 +97,7 @@ def test_poll_once_skips_a_pair_held_elsewhere_and_releases_its_own(store: Store
     summary = poll_once(watcher, topic, store, clock, {}, owner="me")
     assert (summary.outcome, watcher.calls) == (PollOutcome.BASELINE, 1)
     # Released after the commit: the other process may poll now (no min_gap asked).
-    assert store.poll_leases.take(TOPIC, SOURCE, owner="other", at=clock(), ttl=TTL)
+    assert take(store.poll_leases, TOPIC, SOURCE, owner="other", at=clock(), ttl=TTL)
 
 
 def test_poll_once_with_min_gap_polls_once_per_interval(store: Store) -> None:

@@ -12,6 +12,7 @@ from bot.pipeline import poll_once
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock, result, trial
+from tests.state.helpers import take
 from watchers.model import SourceResult, Topic
 
 TOPIC = Topic(name="ulefnersen", aliases=("ION363",))
@@ -70,7 +71,7 @@ def test_a_skipped_poll_says_why(store: Store, caplog: pytest.LogCaptureFixture)
     clock.advance(minutes=20)
     with caplog.at_level(logging.INFO, logger="bot.pipeline"):
         recent = poll_once(_Answers(), TOPIC, store, clock, {}, min_gap=GAP)
-        assert store.poll_leases.take(TOPIC.name, SOURCE, owner="host-2:77", at=clock())
+        assert take(store.poll_leases, TOPIC.name, SOURCE, owner="host-2:77", at=clock())
         held = poll_once(_Answers(), TOPIC, store, clock, {})
     assert recent.outcome is held.outcome is PollOutcome.SKIPPED
     assert recent.reason == (

@@ -12,6 +12,7 @@ from state.outbox import Outbox, Route
 from state.store import Store
 from state.types import Alert, DeliveryState, Severity
 from tests.factories import Clock, result, trial
+from tests.state.helpers import pending_alerts
 
 SLACK = {"slack": "#fus-als-watch"}
 TTL = timedelta(minutes=5)
@@ -32,7 +33,7 @@ def make_alerts(store: Store, clock: Clock, count: int = 1) -> list[Alert]:
     )
     changed = result(*(trial(t, overall_status="COMPLETED") for t in trials))
     store.apply_poll(changed, started=clock(), at=clock(), destinations=SLACK)
-    return store.outbox.pending("slack")
+    return pending_alerts(store.outbox, "slack")
 
 
 def delivery_id(alert: Alert) -> int:
@@ -48,7 +49,7 @@ def test_taken_row_is_in_flight_and_not_due_to_anyone_else(store: Store) -> None
     assert lease.unverified_since is None  # never attempted: nothing to look up first
     assert outbox.take(delivery_id(alert), at=clock(), ttl=TTL) is None
     assert outbox.next_due("slack", at=clock()) is None
-    [still] = store.outbox.pending("slack")  # in flight is still "not delivered"
+    [still] = pending_alerts(store.outbox, "slack")  # in flight is still "not delivered"
     assert still.state is DeliveryState.IN_FLIGHT
     assert outbox.count_pending("slack") == 1
 
@@ -70,7 +71,7 @@ def test_a_crashed_deliverers_row_is_taken_over_after_its_lease(store: Store) ->
     # The crashed deliverer's late answer changes nothing: its lease is gone.
     assert not outbox.mark_sent(delivery_id(alert), at=clock(), ref="1.1", token=crashed.token)
     assert outbox.mark_sent(delivery_id(alert), at=clock(), ref="2.2", token=takeover.token)
-    assert store.outbox.pending("slack") == []
+    assert pending_alerts(store.outbox, "slack") == []
 
 
 def test_transient_failure_returns_the_row_and_remembers_a_maybe_posted_attempt(
@@ -94,7 +95,7 @@ def test_transient_failure_returns_the_row_and_remembers_a_maybe_posted_attempt(
         clock() - timedelta(minutes=1),
         None,
     ]
-    [pending, *_] = store.outbox.pending("slack")
+    [pending, *_] = pending_alerts(store.outbox, "slack")
     assert pending.attempts == 1
     assert pending.last_error == "no answer from Slack (TimeoutError)"
 
@@ -111,7 +112,7 @@ def test_permanent_failure_is_failed_for_good_and_shown_in_status(store: Store) 
         permanent=True,
         token=lease.token,
     )
-    assert store.outbox.pending("slack") == []
+    assert pending_alerts(store.outbox, "slack") == []
     assert outbox.next_due("slack", at=clock() + timedelta(days=1)) is None
     [failed] = store.status("ulefnersen").failed_deliveries
     assert failed.last_error == "Slack said invalid_blocks"
@@ -129,7 +130,7 @@ def test_reroute_moves_the_delivery_to_the_default_channel_and_keeps_why(store: 
         to_channel="#trial-alerts",
         token=lease.token,
     )
-    [queued] = store.outbox.pending("slack")  # still one delivery per alert and destination
+    [queued] = pending_alerts(store.outbox, "slack")  # still one delivery per alert and destination
     assert (queued.id, queued.channel, queued.meant_for) == (
         alert.id,
         "#trial-alerts",
@@ -266,7 +267,7 @@ def test_a_route_with_a_minimum_severity_skips_lesser_alerts(store: Store) -> No
         at=clock(),
         destinations=routes,
     )
-    assert len(store.outbox.pending("slack")) == 2
-    [high] = store.outbox.pending("teams")
+    assert len(pending_alerts(store.outbox, "slack")) == 2
+    [high] = pending_alerts(store.outbox, "teams")
     assert high.change.severity is Severity.HIGH
     assert (high.channel, Route().accepts(Severity.LOW)) == (None, True)

@@ -1,7 +1,7 @@
 """`Store.status` remembers a card only while the database is unchanged: never an older answer.
 
 The card is asked for far more often than polls write (every `/status`), so it is kept with a
-stamp of what the database held (state/status_read.py); these tests write in every way the
+stamp of what the database held (state/status.py); these tests write in every way the
 card can show, from this store and from another one (another process), and read again.
 """
 
@@ -19,6 +19,7 @@ from state.store import Store
 from state.triage_types import TriageAction, TriageKind
 from state.types import Alert
 from tests.factories import Clock, deliver, fail_delivery, result, trial
+from tests.state.helpers import pending_alerts
 
 CONSOLE = {"console": None}
 
@@ -35,7 +36,7 @@ def stores(db_url: str) -> Iterator[tuple[Store, Store]]:
 def poll(store: Store, at: datetime, **fields: Any) -> list[Alert]:
     """Store one poll of the trial; the alerts it left waiting for the console."""
     store.apply_poll(result(trial(**fields)), started=at, at=at, destinations=CONSOLE)
-    return store.outbox.pending("console")
+    return pending_alerts(store.outbox, "console")
 
 
 def statements_run(store: Store) -> list[str]:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from state.store import Store
 from state.types import ChangeKind, DeliveryState, PollOutcome
 from tests.factories import Clock, deliver, fail_delivery, result, trial
+from tests.state.helpers import pending_alerts, poll_meta
 
 SLACK = {"slack": "#fus-als-watch"}
 
@@ -30,7 +31,7 @@ def test_first_poll_is_a_silent_baseline(store: Store) -> None:
     report = poll(store, clock, result(trial(), trial("NCT09999999")))
     assert report.outcome is PollOutcome.BASELINE
     assert report.changes == ()
-    assert store.outbox.pending("slack") == []
+    assert pending_alerts(store.outbox, "slack") == []
     assert set(store.snapshot("ulefnersen", "clinicaltrials")) == {"NCT04768972", "NCT09999999"}
 
 
@@ -40,7 +41,7 @@ def test_change_is_stored_with_its_alert_and_delivery(store: Store) -> None:
     clock.advance(hours=1)
     report = poll(store, clock, result(trial(overall_status="COMPLETED")))
     assert report.outcome is PollOutcome.OK
-    [pending] = store.outbox.pending("slack")
+    [pending] = pending_alerts(store.outbox, "slack")
     assert pending.channel == "#fus-als-watch"
     assert pending.change.kind is ChangeKind.UPDATED
     assert [fc.text for fc in pending.change.field_changes] == [
@@ -58,7 +59,7 @@ def test_rerun_with_same_data_alerts_nothing(store: Store) -> None:
     poll(store, clock, result(trial(overall_status="COMPLETED")))
     report = poll(store, clock, result(trial(overall_status="COMPLETED")))
     assert report.changes == ()
-    assert len(store.outbox.pending("slack")) == 1
+    assert len(pending_alerts(store.outbox, "slack")) == 1
 
 
 def test_failure_leaves_snapshot_untouched_and_counts_health(store: Store) -> None:
@@ -80,7 +81,7 @@ def test_failure_leaves_snapshot_untouched_and_counts_health(store: Store) -> No
     [health] = store.health("ulefnersen")
     assert health.consecutive_failures == 2
     assert health.last_error == "HTTP 500"
-    assert store.outbox.pending("slack") == []
+    assert pending_alerts(store.outbox, "slack") == []
 
 
 def test_source_down_once_then_recovered_once(store: Store) -> None:
@@ -103,7 +104,7 @@ def test_source_down_once_then_recovered_once(store: Store) -> None:
     assert [c.kind for c in report.changes] == [ChangeKind.SOURCE_RECOVERED]
     report = poll(store, clock, result(trial()))
     assert report.changes == ()
-    pending = store.outbox.pending("slack")
+    pending = pending_alerts(store.outbox, "slack")
     assert [a.change.kind for a in pending] == [ChangeKind.SOURCE_DOWN, ChangeKind.SOURCE_RECOVERED]
     assert "timed out" in (pending[0].change.detail or "")
 
@@ -112,13 +113,13 @@ def test_delivery_marked_sent_is_never_pending_again(store: Store) -> None:
     clock = Clock()
     poll(store, clock, result(trial()))
     poll(store, clock, result(trial(overall_status="SUSPENDED")))
-    [alert] = store.outbox.pending("slack")
+    [alert] = pending_alerts(store.outbox, "slack")
     assert alert.delivery_id is not None
     fail_delivery(store, alert, clock(), "Slack said fatal_error")
-    [again] = store.outbox.pending("slack")
+    [again] = pending_alerts(store.outbox, "slack")
     assert again.attempts == 1 and again.last_error == "Slack said fatal_error"
     deliver(store, alert, clock(), ref="1503435956.000247")
-    assert store.outbox.pending("slack") == []
+    assert pending_alerts(store.outbox, "slack") == []
     status = store.status("ulefnersen")
     assert status.recent_alerts[0].change.key == "NCT04768972"
 
@@ -127,10 +128,10 @@ def test_permanent_failure_is_shown_in_status(store: Store) -> None:
     clock = Clock()
     poll(store, clock, result(trial()))
     poll(store, clock, result(trial(overall_status="SUSPENDED")))
-    [alert] = store.outbox.pending("slack")
+    [alert] = pending_alerts(store.outbox, "slack")
     assert alert.delivery_id is not None
     fail_delivery(store, alert, clock(), "Slack said channel_not_found", permanent=True)
-    assert store.outbox.pending("slack") == []
+    assert pending_alerts(store.outbox, "slack") == []
     [failed] = store.status("ulefnersen").failed_deliveries
     assert failed.state is DeliveryState.FAILED
     assert failed.last_error == "Slack said channel_not_found"
@@ -170,7 +171,7 @@ def test_alert_and_snapshot_commit_together(store: Store, monkeypatch: pytest.Mo
 def test_meta_is_kept_for_the_next_poll(store: Store) -> None:
     clock = Clock()
     poll(store, clock, result(trial(), meta={"data_timestamp": "2026-11-20T09:00:21"}))
-    assert store.poll_meta("ulefnersen", "clinicaltrials") == {
+    assert poll_meta(store, "ulefnersen", "clinicaltrials") == {
         "data_timestamp": "2026-11-20T09:00:21"
     }
 

@@ -10,6 +10,7 @@ import pytest
 from state.store import Store
 from state.types import ChangeKind, DeliveryState, Severity
 from tests.factories import Clock
+from tests.state.helpers import pending_alerts
 from watchers.model import Observation, SourceResult, freeze_fields
 
 CONSOLE: dict[str, str | None] = {"console": None}
@@ -41,7 +42,7 @@ def poll(store: Store, clock: Clock, *items: Observation) -> list[ChangeKind]:
 
 
 def waiting(store: Store) -> list[str]:
-    return [alert.change.title for alert in store.outbox.pending("console")]
+    return [alert.change.title for alert in pending_alerts(store.outbox, "console")]
 
 
 def test_up_to_the_limit_alerts_are_posted_as_usual(store: Store) -> None:
@@ -61,7 +62,7 @@ def test_a_storm_is_stored_held_and_told_in_one_alert(store: Store) -> None:
         "8 changes from Google News in one poll, held (often a source format change): "
         "see `trialwatch status`"
     )
-    [alert] = store.outbox.pending("console")
+    [alert] = pending_alerts(store.outbox, "console")
     assert 'trialwatch release "ulefnersen" "google_news"' in (alert.change.detail or "")
     assert alert.change.severity is Severity.NORMAL
     # Stored, listed in status, never posted until released.

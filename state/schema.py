@@ -1,10 +1,11 @@
-"""SQLModel tables. Only state/store.py uses them; everything above sees state/types.py values."""
+"""The schema: each table defined once (SQLModel); Core statements use the `__table__` handles."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import DateTime, Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -17,6 +18,15 @@ __all__ = [
     "RegistryVersionRow",
     "SnapshotRow",
     "TriageActionRow",
+    "alert",
+    "delivery",
+    "digest_run",
+    "history_state",
+    "poll_run",
+    "poll_state",
+    "registry_version",
+    "snapshot",
+    "triage_action",
 ]
 
 _TS = DateTime(timezone=True)
@@ -224,3 +234,21 @@ class TriageActionRow(SQLModel, table=True):
     until: datetime | None = Field(default=None, sa_type=_TS)
     click: str | None = None
     repeat_key: str | None = None  # `repeat_of` @ the ledger row it was clicked after
+
+
+def _core(model: type[SQLModel]) -> Table:
+    """The Core table SQLModel built for `model`."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]  # set by SQLModel's metaclass
+
+
+# The same tables as Core sees them, for statements built without the ORM (status reads, the
+# poll's hot path). Casts only: SQLModel types `__table__` loosely.
+snapshot = _core(SnapshotRow)
+poll_state = _core(PollStateRow)
+alert = _core(AlertRow)
+delivery = _core(DeliveryRow)
+poll_run = _core(PollRunRow)
+digest_run = _core(DigestRunRow)
+registry_version = _core(RegistryVersionRow)
+history_state = _core(HistoryStateRow)
+triage_action = _core(TriageActionRow)

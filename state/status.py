@@ -12,6 +12,11 @@ The stamp is exact, not a timer:
   `total_changes()` (rows this connection changed), plus that connection's identity.
 - Any other database: no stamp, so no reuse.
 The stamp is read before the rows, so a remembered card is never older than its stamp.
+
+StoredState is what commands that only read open (`status`, `report`): the engine, the
+migration check and these reads, in SQLAlchemy Core with no poll, outbox or digest code, so
+`trialwatch status` starts quickly (issue 10). Store (state/store.py) is a StoredState that
+also polls, delivers and prunes.
 """
 
 from __future__ import annotations
@@ -25,21 +30,33 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, func, or_, select, text
+from sqlalchemy import Connection, Engine, Row, and_, case, func, or_, select, text
 
 from state.codec import alert_from_rows, aware, health_from_row, observation_from_row
-from state.core_tables import alert, delivery, poll_state, snapshot, triage_action
-from state.delivery_health import destination_health
-from state.history_read import health_in, versions_in
+from state.engine import DEFAULT_CONNECTIONS, create_store_engine
+from state.history import health_in, versions_in
+from state.migrate import upgrade
+from state.outbox import destination_health
+from state.schema import alert, delivery, poll_state, snapshot, triage_action
 from state.source_sql import from_sources
 from state.staleness import stale_note
-from state.triage_read import triage_summary
-from state.triage_types import TriageKind, TriageSummary
-from state.types import DeliveryState, Severity, SourceHealth, TopicStatus
+from state.triage import triage_summary, unacknowledged
+from state.triage_types import TriageKind, TriageSummary, UnackedAlert
+from state.types import DeliveryState, Severity, SourceHealth, StoredObservation, TopicStatus
 from watchers.registry import specs_where
 from watchers.spec import SourceKind
 
-__all__ = ["CARD_ALERTS", "TRIAGE_TTL", "StatusCache", "data_stamp", "read_status", "source_health"]
+__all__ = [
+    "CARD_ALERTS",
+    "TRIAGE_TTL",
+    "StatusCache",
+    "StoredState",
+    "data_stamp",
+    "open_engine",
+    "read_status",
+    "source_health",
+]
+
 
 # How long a card's triage (snoozes in force, unacknowledged alerts) is given again unchanged:
 # its times are shown to the minute; a write to the database ends it at once.
@@ -218,3 +235,69 @@ class StatusCache:
                 self._triage.clear()
             self._triage[key] = (version, at, summary)
         return summary
+
+
+def open_engine(
+    url: str, *, migrate: bool = True, connections: int = DEFAULT_CONNECTIONS
+) -> Engine:
+    """An engine for `url` whose schema is at the newest migration: pending ones applied
+    (migrate=False: refused with SchemaOutOfDateError)."""
+    engine = create_store_engine(url, connections=connections)
+    try:
+        upgrade(engine, apply=migrate)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+class StoredState:
+    """Snapshots, status cards, source health and the triage to-do, read from the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._status_cache = StatusCache()
+
+    @classmethod
+    def open(
+        cls, url: str, *, migrate: bool = True, connections: int = DEFAULT_CONNECTIONS
+    ) -> StoredState:
+        """Open the database at `url`, applying pending migrations as every command does
+        (migrate=False: refuse them); `connections`: the most threads that use it at once."""
+        return StoredState(open_engine(url, migrate=migrate, connections=connections))
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        """Run a trivial query; raises (SQLAlchemyError) when the database cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def snapshot(self, topic: str, source: str) -> dict[str, StoredObservation]:
+        """The stored observations of one (topic, source), by key."""
+        query = select(snapshot).where(snapshot.c.topic == topic, snapshot.c.source == source)
+        with self.engine.connect() as connection:
+            return {row.key: observation_from_row(row) for row in connection.execute(query)}
+
+    def status(
+        self, topic: str, *, alerts: int | None = CARD_ALERTS, at: datetime | None = None
+    ) -> TopicStatus:
+        """Trials, `alerts` alerts (important first; None: all), failed deliveries and source
+        health of a topic; with `at`, its triage too (unacknowledged high alerts, snoozes and
+        mutes in force at `at`).
+
+        One connection; not re-read while the database is unchanged (state/status.py)."""
+        with self.engine.connect() as connection:
+            return self._status_cache.read(connection, topic, alerts=alerts, at=at)
+
+    def health(self, topic: str | None = None) -> list[SourceHealth]:
+        """Source health rows, for one topic or all."""
+        with self.engine.connect() as connection:
+            return source_health(connection, topic)
+
+    def unacknowledged(self, topic: str, at: datetime) -> list[UnackedAlert]:
+        """High alerts of `topic` posted to Slack lately that nobody acknowledged."""
+        with self.engine.connect() as connection:
+            return unacknowledged(connection, topic, at)
