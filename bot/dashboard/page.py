@@ -29,7 +29,8 @@ __all__ = ["index_page", "topic_href", "topic_page", "unknown_topic_page"]
 _CSS = """
 *{box-sizing:border-box}
 body{font-family:system-ui,sans-serif;margin:0 auto;padding:1rem 2rem;color:#222;
-max-width:1100px;line-height:1.4;overflow-wrap:anywhere}
+max-width:1100px;line-height:1.4;overflow-wrap:break-word}
+td[data-label='Alert'],.timeline,.slips{overflow-wrap:anywhere}
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:2px solid #ddd}
 h3{font-size:1.1rem}h4{margin:1rem 0 .3rem}
 table{border-collapse:collapse;width:100%}
@@ -90,15 +91,13 @@ def _health(status: TopicStatus, heading: str = "h2") -> Markup:
     if bad:
         items = Markup("").join(Markup("<li>{}</li>").format(t) for t in bad)
         parts.append(Markup("<ul class='health failing'>{}</ul>").format(items))
-    else:
-        parts.append(Markup("<p>All sources ok.</p>"))
     if ok:
         items = Markup("").join(Markup("<li>{}</li>").format(t) for t in ok)
-        noun = "source" if len(ok) == 1 else "sources"
+        count = f"{'' if bad else 'All '}{len(ok)} source{'' if len(ok) == 1 else 's'} ok"
         parts.append(
-            Markup(
-                "<details class='health ok'><summary>{} {} ok</summary><ul>{}</ul></details>"
-            ).format(len(ok), noun, items)
+            Markup("<details class='health ok'><summary>{}</summary><ul>{}</ul></details>").format(
+                count, items
+            )
         )
     return Markup("").join(parts)
 

@@ -86,6 +86,9 @@ def test_sources_have_a_heading_and_the_failing_ones_come_first() -> None:
     failing, stale, ok = "ema: FAILING", "Google News: ok", "ClinicalTrials.gov: ok"
     assert sources.index(failing) < sources.index(stale) < sources.index(ok)
     assert "<details class='health ok'><summary>1 source ok</summary>" in sources
+    healthy = (health("clinicaltrials", 0), health("ema", 0))
+    status = TopicStatus(topic="tofersen", trials=(), recent_alerts=(), health=healthy)
+    assert "<summary>All 2 sources ok</summary>" in topic_page(OTHER, status, now=T0)
 
 
 def test_the_page_says_how_many_alerts_are_not_shown_and_how_to_see_them() -> None:
