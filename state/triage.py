@@ -7,7 +7,7 @@ an alert was posted, when it is updated) can be asked again later.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +35,7 @@ __all__ = [
     "UNACKED_WINDOW",
     "PostedAlert",
     "Triage",
+    "acknowledgements",
     "action_from_row",
     "mutes_of",
     "record_actions",
@@ -336,3 +337,27 @@ def triage_summary(
         recent=recent_actions,
         titles={int(i): str(t) for i, t in titles},
     )
+
+
+def acknowledgements(
+    engine: Engine, alert_ids: Iterable[int], at: datetime
+) -> dict[int, Acknowledgement]:
+    """The first acknowledgement up to `at` of each of these alerts that has one, by alert id.
+
+    One read for every alert a page shows (the status card's summary keeps only the latest
+    actions)."""
+    wanted = set(alert_ids)
+    if not wanted:
+        return {}
+    query = (
+        core_select(triage_action)
+        .where(
+            triage_action.c.action == TriageKind.ACKNOWLEDGE.value,
+            triage_action.c.alert_id.in_(wanted),
+            triage_action.c.at <= at,
+        )
+        .order_by(triage_action.c.id.desc())  # the first one written is read last and wins
+    )
+    with engine.connect() as connection:
+        actions = [action_from_row(row) for row in connection.execute(query)]
+    return {a.alert_id: Acknowledgement(a.user_id, a.user_name, a.at) for a in actions}

@@ -1,5 +1,8 @@
 """The dashboard's routes on the service's HTTP server: `/` and `/topics/{name}`, read-only.
 
+`/topics/{name}` finds a topic by its name, an alias or a trial id, as `status` does
+(bot/topics.py); an unknown name answers 404 with a page listing the topics.
+
 On a non-loopback `[server].host` every page needs `Authorization: Bearer <token>` with the
 token from TRIALWATCH_DASHBOARD_TOKEN; without that variable the pages are refused (503).
 """
@@ -11,14 +14,18 @@ import ipaddress
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.dashboard.page import index_page, topic_page
+from bot.dashboard.page import index_page, topic_page, unknown_topic_page
+from bot.topics import UnknownTopicError, find_topic
 from state.status import StoredState
+from state.triage import acknowledgements
+from state.types import TopicStatus
 from watchers.model import Topic
 
 __all__ = ["ALERTS_SHOWN", "Dashboard", "is_loopback", "render_topic"]
@@ -43,9 +50,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _status(store: StoredState, topic: Topic, now: datetime) -> TopicStatus:
+    """The topic's trials, latest alerts and health, with its triage (snoozes, mutes) at `now`."""
+    return store.status(topic.name, alerts=ALERTS_SHOWN, at=now)
+
+
+def _acks(store: StoredState, statuses: list[TopicStatus], now: datetime) -> dict[int, Any]:
+    ids = [a.id for status in statuses for a in status.recent_alerts]
+    return acknowledgements(store.engine, ids, now)
+
+
 def render_topic(store: StoredState, topic: Topic, now: datetime) -> str:
     """One topic's page, from stored state only."""
-    return topic_page(topic, store.status(topic.name, alerts=ALERTS_SHOWN), now=now)
+    status = _status(store, topic, now)
+    return topic_page(topic, status, now=now, acks=_acks(store, [status], now))
 
 
 class Dashboard:
@@ -97,12 +115,18 @@ class Dashboard:
 
     def index(self) -> str:
         now = self._clock()
-        statuses = [(t, self._store.status(t.name, alerts=ALERTS_SHOWN)) for t in self._topics]
-        return index_page(statuses, now=now)
+        statuses = [(t, _status(self._store, t, now)) for t in self._topics]
+        acks = _acks(self._store, [s for _, s in statuses], now)
+        return index_page(statuses, now=now, acks=acks)
 
-    def topic(self, name: str) -> str | None:
-        found = next((t for t in self._topics if t.name == name), None)
-        return None if found is None else render_topic(self._store, found, self._clock())
+    def topic(self, name: str) -> tuple[int, str]:
+        """(200, the topic's page) by its name, an alias or a trial id; else (404, the list)."""
+        now = self._clock()
+        try:
+            found = find_topic(self._topics, name, self._store.snapshot)
+        except UnknownTopicError:
+            return 404, unknown_topic_page(name, self._topics, now=now)
+        return 200, render_topic(self._store, found, now)
 
     def routes(self) -> list[Route]:
         """`GET /` and `GET /topics/{name}`."""
@@ -117,10 +141,8 @@ class Dashboard:
             refused = self._refused(request)
             if refused is not None:
                 return refused
-            page = await anyio.to_thread.run_sync(self.topic, request.path_params["name"])
-            if page is None:
-                return PlainTextResponse("unknown topic\n", status_code=404)
-            return HTMLResponse(page)
+            code, page = await anyio.to_thread.run_sync(self.topic, request.path_params["name"])
+            return HTMLResponse(page, status_code=code)
 
         return [
             Route("/", index, methods=["GET"]),

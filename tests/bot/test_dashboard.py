@@ -3,6 +3,7 @@ on non-loopback hosts, `trialwatch report --html`, and the render time at 10,000
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -65,8 +66,9 @@ def test_topic_page_escapes_source_text_and_charts_every_version(store: Store) -
     page = render_topic(store, TOPIC, T0 + timedelta(days=2))
     assert HOSTILE not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; ION363 &amp; friends" in page
-    assert page.count("<circle class='point'") == 4  # one per registry version
-    assert page.count("<circle class='point live'") == 1  # the live change after them
+    # The chart: a point per registry version, then the live change after them.
+    assert len(re.findall(r"<title>Primary completion [^<]*\(registry v\d\)</title>", page)) == 4
+    assert "<title>Primary completion 2026-12 (estimated): stated 2026-11-02 (live record)" in page
     # The timeline text counts the live change too, as the chart and the alert do.
     assert "Primary completion moved 3 times" in page
     assert "(3rd move, 3 months later; 42 months later than first registered)" in page

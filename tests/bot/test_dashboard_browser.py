@@ -1,15 +1,18 @@
 """The dashboard in a real headless Chromium (Debian's `chromium` + `chromium-driver`, driven
-by Selenium): no console errors, one chart point per registry version, a hostile feed title
-shown as text, and a screenshot written under the test's temp dir for people to look at.
+by Selenium): at 360, 768 and 1280 px no page scrolls sideways and nothing errs in the console,
+the chart's points sit left to right in date order, a hostile feed title shows as text, and
+full-page screenshots at each width are written for people to look at.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,26 +81,98 @@ def browser() -> Iterator[object]:
         driver.quit()
 
 
+WIDTHS = (360, 768, 1280)
+# Each chart point's centre and the date its <title> says it was stated on.
+POINTS_JS = """
+return Array.from(document.querySelectorAll('svg.chart g.milestone g.dots'), g => {
+  const box = g.querySelector('circle').getBoundingClientRect();
+  return [g.closest('g.milestone').getAttribute('class'), box.x + box.width / 2,
+          g.querySelector('title').textContent.match(/stated (\\d{4}-\\d{2}-\\d{2})/)[1]];
+});
+"""
+
+
+def at_width(driver: Any, width: int) -> None:
+    """The viewport `width` CSS px wide, as a phone's (headless windows stop at 500 px)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def severe(driver: Any) -> list[dict[str, object]]:
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
 def test_topic_page_in_chromium(served: str, browser: object, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
     driver = browser
     driver.get(f"{served}/topics/ulefnersen")  # type: ignore[attr-defined]
     assert "ulefnersen" in driver.title  # type: ignore[attr-defined]
-    errors = [
-        entry
-        for entry in driver.get_log("browser")  # type: ignore[attr-defined]
-        if entry["level"] == "SEVERE"
+    assert severe(driver) == []
+    titles = [
+        e.get_attribute("textContent")
+        for e in driver.find_elements(By.CSS_SELECTOR, "svg.chart g.dots > title")  # type: ignore[attr-defined]
     ]
-    assert errors == []
-    points = driver.find_elements(By.CSS_SELECTOR, "svg.chart circle.point")  # type: ignore[attr-defined]
-    live = driver.find_elements(By.CSS_SELECTOR, "svg.chart circle.live")  # type: ignore[attr-defined]
-    assert (len(points) - len(live), len(live)) == (4, 1)  # one per version, then the live one
+    primary = [t for t in titles if t.startswith("Primary completion")]
+    assert [t.endswith("(live record)") for t in primary] == [False] * 4 + [True]
     alerts = driver.find_element(By.CSS_SELECTOR, "table.alerts").text  # type: ignore[attr-defined]
     assert HOSTILE in alerts  # the markup shows as text; it never ran
     shot = tmp_path / "dashboard-topic.png"
     driver.save_screenshot(str(shot))  # type: ignore[attr-defined]
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("path", ["/topics/ulefnersen", "/", "/topics/nope"])
+def test_pages_fit_every_width_and_chart_points_sit_at_their_dates(
+    served: str, browser: Any, width: int, path: str
+) -> None:
+    at_width(browser, width)
+    browser.get(served + path)
+    assert browser.execute_script("return window.innerWidth") == width
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - window.innerWidth"
+    )
+    assert overflow <= 0, f"{path} scrolls sideways by {overflow} px at {width} px"
+    # An unknown topic's page answers 404 by design; nothing else may fail.
+    own_404 = f"{served}{path} - Failed to load resource: the server responded with a status of 404"
+    assert [e for e in severe(browser) if not str(e["message"]).startswith(own_404)] == []
+    points = browser.execute_script(POINTS_JS)
+    if path != "/topics/ulefnersen":
+        return
+    assert len(points) == 13  # start, primary completion (and the live move), completion
+    for series in {s for s, _, _ in points}:
+        line = [(stated, x) for s, x, stated in points if s == series]
+        by_date = sorted(line)
+        assert [x for _, x in line] == sorted(x for _, x in line)  # left to right in time
+        assert [x for _, x in by_date] == [x for _, x in line]
+    same_day = {}  # a version's points for every milestone share its x
+    for _, x, stated in points:
+        same_day.setdefault(stated, set()).add(round(x))
+    assert all(len(xs) == 1 for xs in same_day.values())
+
+
+def test_screenshots_at_each_width(served: str, browser: Any, tmp_path: Path) -> None:
+    """Full-page PNGs at 360, 768 and 1280 px, for people to look at (also written to
+    $TRIALWATCH_SCREENSHOTS when it is set)."""
+    wanted = os.environ.get("TRIALWATCH_SCREENSHOTS")
+    folders = [tmp_path, *([Path(wanted)] if wanted else [])]
+    for width in WIDTHS:
+        at_width(browser, width)
+        browser.get(f"{served}/topics/ulefnersen")
+        shot = browser.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+        )
+        png = base64.b64decode(shot["data"])
+        assert png.startswith(b"\x89PNG") and len(png) > 20_000
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"dashboard-topic-{width}px.png").write_bytes(png)
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        f"dashboard-topic-{w}px.png" for w in sorted(WIDTHS, key=str)
+    ]
 
 
 def test_chromium_follows_only_web_links_in_a_saved_report(browser: object, tmp_path: Path) -> None:
