@@ -348,6 +348,9 @@ class Secrets(BaseModel):
     ncbi_api_key: SecretStr | None = None
     # The dashboard's bearer token, required when [server].host is not a loopback address.
     trialwatch_dashboard_token: SecretStr | None = None
+    # The token in the URL of subscribed feeds (iCalendar, Atom) off loopback: calendar apps
+    # and feed readers cannot send headers (bot/service/url_token.py).
+    trialwatch_feed_token: SecretStr | None = None
     # [[notify]] URLs given by url_env, by variable name (they carry webhook tokens). Private:
     # the fields above are the fixed secrets, each named after its variable.
     _notify_urls: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
