@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from state.lease_renewal import LeaseRenewer
-from state.leases import DEFAULT_POLL_LEASE
+from state.poll.lease_renewal import LeaseRenewer
+from state.poll.leases import DEFAULT_POLL_LEASE
 from state.store import Destinations, Store
 from state.types import PollOutcome
 from watchers.base import Watcher

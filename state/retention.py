@@ -48,7 +48,7 @@ def prune(session: Session, at: datetime, retention: timedelta) -> PruneReport:
     runs = session.exec(delete(PollRunRow).where(col(PollRunRow.started_at) < cutoff))
     pruned = 0
     # Forget an item only while the alert log remembers it: a "new" alert with its URL is what
-    # makes a re-served item a repeat (state/enrich.py folds it). Items never alerted are kept:
+    # makes a re-served item a repeat (state/poll/enrich.py folds it). Items never alerted are kept:
     # the first poll's (a silent baseline) and stories folded into another outlet's alert; few.
     alerted = (
         select(AlertRow.id)

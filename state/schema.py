@@ -70,7 +70,7 @@ class PollStateRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     down_alerted: bool = False
     meta_json: str = Field(default="{}", sa_type=Text)
-    # The poll lease (state/leases.py): who is polling this pair now, and until when at most.
+    # The poll lease (state/poll/leases.py): who is polling this pair now, and until when at most.
     lease_owner: str | None = None
     lease_until: datetime | None = Field(default=None, sa_type=_TS)
 

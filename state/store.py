@@ -11,19 +11,19 @@ from sqlmodel import Session, col, select
 
 from state import digest_log, retention
 from state.compliance import clock_changes, clocks_may_move
-from state.diff import adopt_rematched, diff
 from state.digest_log import DigestClaim, DigestRun
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
-from state.enrich import enrich
 from state.history import RegistryHistory
-from state.lease_renewal import LeaseRenewer
-from state.leases import PollLeases, lease_lost, load_state, release_in, save_state
 from state.outbox import Destinations, Outbox
-from state.poll_load import load_evidence
-from state.poll_writes import add_alert, add_run, health_change, record_unchanged, write_poll
+from state.poll.diff import adopt_rematched, diff
+from state.poll.enrich import enrich
+from state.poll.lease_renewal import LeaseRenewer
+from state.poll.leases import PollLeases, lease_lost, load_state, release_in, save_state
+from state.poll.load import load_evidence
+from state.poll.snapshot import Snapshot, load_snapshot
+from state.poll.write import add_alert, add_run, health_change, record_unchanged, write_poll
 from state.retention import PruneReport
 from state.schema import AlertRow, DeliveryRow
-from state.snapshot import Snapshot, load_snapshot
 from state.status import StoredState, open_engine
 from state.timeline import DATE_FIELDS, annotate_moves
 from state.triage import Triage
@@ -63,7 +63,7 @@ class Store(StoredState):
         self.failures_before_alert = failures_before_alert
         self.retention = timedelta(days=retention_days)
         self.max_per_poll = max_per_poll
-        # Keeps every lease of this process's polls in flight alive (state/lease_renewal.py).
+        # Keeps every lease of this process's polls in flight alive (state/poll/lease_renewal.py).
         self.lease_renewer = LeaseRenewer(PollLeases(engine))
 
     @classmethod
@@ -105,7 +105,7 @@ class Store(StoredState):
 
     @property
     def poll_leases(self) -> PollLeases:
-        """One poller per (topic, source) at a time (state/leases.py)."""
+        """One poller per (topic, source) at a time (state/poll/leases.py)."""
         return PollLeases(self.engine)
 
     def apply_poll(

@@ -22,7 +22,7 @@ from bot.destinations.quiet import QuietHours
 from bot.destinations.slack.client import build_slack_client
 from bot.destinations.slack.delivery import SlackDestination
 from bot.service.scheduler import build_scheduler
-from state.poll_writes import add_alert
+from state.poll.write import add_alert
 from state.schema import DeliveryRow
 from state.store import Store
 from state.types import Alert, DeliveryState, Severity

@@ -18,7 +18,7 @@ from bot.destinations.slack.client import build_slack_client
 from bot.destinations.slack.delivery import SlackDestination
 from bot.status.terminal import status_text
 from state.outbox import DEFAULT_DELIVERY_LEASE
-from state.poll_writes import add_alert
+from state.poll.write import add_alert
 from state.store import Store
 from state.types import Alert, DeliveryState
 from tests.bot.service_helpers import free_port

@@ -18,7 +18,7 @@ from bot.destinations.slack.client import build_slack_client
 from bot.destinations.slack.delivery import SlackDestination
 from bot.destinations.slack.limits import fit_blocks
 from state.fields import describe_change
-from state.poll_writes import add_alert
+from state.poll.write import add_alert
 from state.store import Store
 from state.types import Alert, Change, ChangeKind, FieldChange, Severity
 from tests.factories import T0, Clock

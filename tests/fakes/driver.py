@@ -27,7 +27,7 @@ import httpx
 import respx
 from slack_sdk import WebClient
 
-import state.poll_writes
+import state.poll.write
 from bot.app import open_app
 from bot.config import load_settings
 from bot.destinations.slack.client import build_slack_client
@@ -95,13 +95,13 @@ def arm(step: str) -> None:
         _after(ClinicalTrialsWatcher, "poll")
     elif step == "during_commit":
         # The poll run is the last row written before the commit: die with it unflushed.
-        original = state.poll_writes.add_run
+        original = state.poll.write.add_run
 
         def add_run(*args: Any, **kwargs: Any) -> None:
             original(*args, **kwargs)
             die()
 
-        state.poll_writes.add_run = add_run
+        state.poll.write.add_run = add_run
     elif step == "after_commit":
         _after(Store, "apply_poll")
     elif step == "after_take":

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from state.codec import alert_from_rows
-from state.leases import DEFAULT_POLL_LEASE, PollLeases
 from state.outbox import Outbox
+from state.poll.leases import DEFAULT_POLL_LEASE, PollLeases
 from state.schema import AlertRow, DeliveryRow, PollStateRow
 from state.store import Store
 from state.types import Alert, DeliveryState

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from state.diff import diff
+from state.poll.diff import diff
 from state.types import ChangeKind, Severity, StoredObservation
 from tests.factories import T0, result, trial
 from watchers.model import Observation, SourceResult

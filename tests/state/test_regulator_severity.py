@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from state.diff import diff
 from state.fields import format_value
+from state.poll.diff import diff
 from state.types import ChangeKind, Severity, StoredObservation
 from tests.factories import T0
 from watchers.model import Observation, SourceResult, freeze_fields

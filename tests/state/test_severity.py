@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from state.diff import diff
 from state.fields import source_label
+from state.poll.diff import diff
 from state.types import ChangeKind, Severity
 from watchers.model import Observation, SourceResult, freeze_fields
 

@@ -157,7 +157,7 @@ def test_alert_and_snapshot_commit_together(store: Store, monkeypatch: pytest.Mo
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("state.poll_writes.add_alert", boom)
+    monkeypatch.setattr("state.poll.write.add_alert", boom)
     with pytest.raises(RuntimeError):
         poll(store, clock, result(trial(overall_status="TERMINATED")))
     monkeypatch.undo()

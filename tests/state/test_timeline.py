@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from state.diff import diff
 from state.fields import humanize_enum
+from state.poll.diff import diff
 from state.timeline import annotate_moves, ordinal, shift_words, timeline_lines
 from state.types import StoredObservation
 from tests.bot.history_world import FUSION, history_list, version_body

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from state.diff import diff
+from state.poll.diff import diff
 from state.types import ChangeKind, Severity, StoredObservation
 from tests.factories import T0
 from tests.fakes.clock import FakeClock

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from state.leases import DEFAULT_POLL_LEASE, PollLeases
+from state.poll.leases import DEFAULT_POLL_LEASE, PollLeases
 
 __all__ = ["LeaseRenewer"]
 

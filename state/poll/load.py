@@ -1,7 +1,7 @@
 """The load steps of a poll: its state and stored snapshot, then the evidence enrichment needs.
 
 Evidence is read once per poll and only what this poll's changes need (a trial poll reads no
-stories), each part in one query, as plain values: enrichment (state/enrich.py) is pure.
+stories), each part in one query, as plain values: enrichment (state/poll/enrich.py) is pure.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from state.claims import UNCONFIRMED, is_official
 from state.codec import observation_from_row
+from state.poll.claims import UNCONFIRMED, is_official
+from state.poll.stories import folding_of
 from state.schema import AlertRow, SnapshotRow
 from state.source_sql import from_sources
-from state.stories import folding_of
 from state.types import Change, ChangeKind
 from watchers.model import Observation, SourceResult
 from watchers.registry import specs_where

@@ -1,6 +1,6 @@
 """The enrich step of a poll (pure): one alert per story, claim labels, claim follow-ups.
 
-Works on this poll's changes and the Evidence its load step read (state/poll_load.py), which
+Works on this poll's changes and the Evidence its load step read (state/poll/load.py), which
 includes this poll's own official records, so a record and a headline of the same poll meet.
 Changes to alerts stored earlier (another outlet named, a claim confirmed later) are returned
 as values for the write step to apply.
@@ -12,7 +12,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from state.claims import claim_label, confirming_record, describe_record, is_official
 from state.fields import (
     BOOKKEEPING_FIELDS,
     field_label,
@@ -20,8 +19,9 @@ from state.fields import (
     source_label,
     status_words,
 )
-from state.poll_load import EarlierAlert, Evidence, text_field
-from state.stories import MIN_SHARED_WORDS, folding_of, same_story, title_words
+from state.poll.claims import claim_label, confirming_record, describe_record, is_official
+from state.poll.load import EarlierAlert, Evidence, text_field
+from state.poll.stories import MIN_SHARED_WORDS, folding_of, same_story, title_words
 from state.types import Change, ChangeKind
 from watchers.model import Observation
 from watchers.spec import Folding

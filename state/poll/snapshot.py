@@ -19,7 +19,7 @@ from sqlalchemy import Row, Update, bindparam, insert, select, update
 from sqlmodel import Session
 
 from state.codec import aware, dump_fields, dump_times, observation_from_row
-from state.diff import changed_fields
+from state.poll.diff import changed_fields
 from state.schema import SnapshotRow
 from state.schema import snapshot as snapshot_table
 from state.types import StoredObservation

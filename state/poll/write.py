@@ -11,12 +11,12 @@ from sqlalchemy import Connection, Insert, Update, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from state.codec import aware, dump_field_changes
-from state.enrich import Enrichment
 from state.fields import source_label
-from state.leases import save_state
 from state.outbox import Destinations, as_route
+from state.poll.enrich import Enrichment
+from state.poll.leases import save_state
+from state.poll.snapshot import Snapshot, write_snapshot
 from state.schema import AlertRow, DeliveryRow, PollStateRow, poll_run, poll_state
-from state.snapshot import Snapshot, write_snapshot
 from state.types import (
     Change,
     ChangeKind,
@@ -51,7 +51,7 @@ def write_poll(
 ) -> tuple[PollOutcome, list[Change]]:
     """Everything a successful poll changes, in the caller's transaction; the alerts it made.
 
-    `same`: keys polled exactly as `previous` holds them (see state/snapshot.py).
+    `same`: keys polled exactly as `previous` holds them (see state/poll/snapshot.py).
     """
     baseline = state.baseline_at is None
     if not result.unchanged:
