@@ -30,9 +30,8 @@ from sqlmodel import Session, SQLModel, select
 from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
 from bot.pipeline import poll_once
-from state.retention import is_event_source
 from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
-from state.store import Store
+from state.store import Store, is_event_source
 from state.types import ChangeKind, DeliveryState
 from watchers.model import Topic
 

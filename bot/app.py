@@ -26,8 +26,8 @@ from bot.reader import mark_quiet, quiet_hours, utc_now
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
 from bot.topics import UnknownTopicError, find_topic, topics_from_settings
-from state.outbox import DestinationHealth, Route
-from state.store import Destinations, Store
+from state.outbox import DestinationHealth
+from state.store import Destinations, Route, Routes, Store
 from state.types import Severity, TopicStatus
 from watchers.base import Watcher
 from watchers.ctgov.history import HistoryClient
@@ -60,9 +60,10 @@ log = logging.getLogger(__name__)
 _CONNECTIONS_BESIDES_POLLS = 10
 
 
-def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+def open_store(settings: Settings, *, migrate: bool = True, routes: Routes | None = None) -> Store:
     """The configured store; pending migrations applied (migrate=False: refused); a
-    connection pool as large as the service's threads that use it at once."""
+    connection pool as large as the service's threads that use it at once; `routes`: where
+    each topic's alerts go."""
     return Store.open(
         settings.storage.url,
         failures_before_alert=settings.health.failures_before_alert,
@@ -70,6 +71,7 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
         max_per_poll=settings.alerts.max_per_poll,
         migrate=migrate,
         connections=settings.http.max_parallel + _CONNECTIONS_BESIDES_POLLS,
+        routes=routes,
     )
 
 
@@ -110,18 +112,8 @@ class App:
         return any(d.destination == "slack" for d in self.deliverers)
 
     def destinations_for(self, topic: Topic) -> Destinations:
-        """Where a topic's new alerts go: Slack (its channel or the default), every [[notify]]
-        entry that takes the topic (from its minimum severity on), else the console."""
-        settings = self.config.settings
-        routes: dict[str, Route] = {}
-        if self.uses_slack:
-            routes["slack"] = Route(topic.slack_channel or settings.slack.channel)
-        for entry in settings.notify:
-            if not entry.topics or topic.name in entry.topics:
-                routes[entry.name] = Route(min_severity=Severity(entry.min_severity))
-        if any(d.destination == "console" for d in self.deliverers):
-            routes["console"] = Route()
-        return routes
+        """Where a topic's new alerts go (the store's routes, fixed at start-up)."""
+        return self.store.routes.of(topic.name)
 
     def destination_health(self) -> list[DestinationHealth]:
         """How each destination is taking alerts (configured ones listed even when idle)."""
@@ -158,7 +150,7 @@ class App:
         return run_lanes(lanes, self.config.settings.http.max_parallel, on_poll)
 
     def _poll_pair(self, watcher: Watcher, topic: Topic) -> PollSummary:
-        return poll_once(watcher, topic, self.store, self.clock, self.destinations_for(topic))
+        return poll_once(watcher, topic, self.store, self.clock)
 
     def poll_source(self, source: str, stop: threading.Event | None = None) -> list[PollSummary]:
         """Poll one source for every topic, then flush the outbox; stops early once `stop` is set.
@@ -179,17 +171,9 @@ class App:
         for topic in self.topics:
             if stop.is_set():
                 break
-            destinations = self.destinations_for(topic)
             try:
                 summaries.append(
-                    poll_once(
-                        stoppable,
-                        topic,
-                        self.store,
-                        self.clock,
-                        destinations,
-                        min_gap=min_gap,
-                    )
+                    poll_once(stoppable, topic, self.store, self.clock, min_gap=min_gap)
                 )
             except PollAbandoned:
                 log.info("poll source=%s topic=%s abandoned: shutting down", source, topic.name)
@@ -224,6 +208,25 @@ class App:
         if self.history_import is None:
             return []
         return self.history_import.run(self.topics, self.store)
+
+
+def _routes(settings: Settings, topics: Iterable[Topic], *, slack: bool) -> Routes:
+    """Where each topic's new alerts go: Slack (its channel or the default), every [[notify]]
+    entry that takes the topic (from its minimum severity on), else the console."""
+
+    def of(topic: Topic | None) -> Destinations:
+        routes: dict[str, Route] = {}
+        if slack:
+            channel = topic.slack_channel if topic is not None else None
+            routes["slack"] = Route(channel or settings.slack.channel)
+        for entry in settings.notify:
+            if not entry.topics or (topic is not None and topic.name in entry.topics):
+                routes[entry.name] = Route(min_severity=Severity(entry.min_severity))
+        if not slack and not settings.notify:
+            routes["console"] = Route()
+        return routes
+
+    return Routes(by_topic={topic.name: of(topic) for topic in topics}, default=of(None))
 
 
 def _destinations(
@@ -276,7 +279,13 @@ def open_app(
     with SchemaOutOfDateError instead).
     """
     settings, secrets = config.settings, config.secrets
-    store = open_store(settings, migrate=migrate)
+    if slack_client is None and secrets.slack_bot_token is not None:
+        slack_client = _build_slack_client(
+            secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
+        )
+    topics = topics_from_settings(settings)
+    routes = _routes(settings, topics, slack=slack_client is not None)
+    store = open_store(settings, migrate=migrate, routes=routes)
     client = http_client or build_client(
         timeout=settings.http.timeout, parallel=settings.http.max_parallel
     )
@@ -289,10 +298,6 @@ def open_app(
         max_body_bytes=int(settings.http.max_body_mb * 1024 * 1024),
     )
     redactor = Redactor(secrets.values())
-    if slack_client is None and secrets.slack_bot_token is not None:
-        slack_client = _build_slack_client(
-            secrets.slack_bot_token.get_secret_value(), settings.slack.api_url
-        )
     # Snooze and mute apply to Slack, where they are clicked (bot/triage/).
     slack_triage = _slack_triage(store, clock) if slack_client is not None else None
     destinations = _destinations(config, store, slack_client, write or _stdout_write, slack_triage)
@@ -310,7 +315,7 @@ def open_app(
                 )
                 for watcher in build_watchers(settings, secrets, http, clock)
             ],
-            topics=topics_from_settings(settings),
+            topics=topics,
             deliverers=deliverers,
             clock=clock,
             history_import=_history_import(settings, http, store, clock),

@@ -83,7 +83,7 @@ def poll_once(
     topic: Topic,
     store: Store,
     clock: Callable[[], datetime],
-    destinations: Destinations,
+    destinations: Destinations | None = None,
     *,
     owner: str = PROCESS_OWNER,
     lease_ttl: timedelta = DEFAULT_POLL_LEASE,
@@ -97,6 +97,8 @@ def poll_once(
     The poll is skipped when another process holds the pair's lease, or (with `min_gap`) when
     the pair was polled less than `min_gap` ago: two processes never poll it twice. The lease
     is renewed while the poll runs, by the store's one renewer (`renewer`: another; tests).
+    Alerts go where the store's routes (given at start-up) send them; `destinations`: this
+    poll's instead.
     """
     started, tick = clock(), time.perf_counter()
     name, source = topic.name, watcher.source
@@ -147,7 +149,7 @@ def _store(
     topic: Topic,
     store: Store,
     clock: Callable[[], datetime],
-    destinations: Destinations,
+    destinations: Destinations | None,
     fetched: SourceResult | str,
     owner: str,
     started: datetime,

@@ -9,7 +9,7 @@ repeats the "still due" condition and its row count says who won.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,11 +27,8 @@ __all__ = [
     "MAX_REFUSALS",
     "DeliveryLease",
     "DestinationHealth",
-    "Destinations",
     "Outbox",
-    "Route",
     "ThreadParent",
-    "as_route",
     "destination_health",
 ]
 
@@ -48,27 +45,6 @@ _IN_FLIGHT = DeliveryState.IN_FLIGHT.value
 _FAILED = DeliveryState.FAILED.value
 _WAITING = (_PENDING, _IN_FLIGHT)
 _RANK = {Severity.LOW: 0, Severity.NORMAL: 1, Severity.HIGH: 2}
-
-
-@dataclass(frozen=True)
-class Route:
-    """Where a topic's alerts go on one destination, and from which severity on."""
-
-    channel: str | None = None
-    min_severity: Severity = Severity.LOW
-
-    def accepts(self, severity: Severity) -> bool:
-        """Whether an alert of `severity` is delivered here."""
-        return _RANK[severity] >= _RANK[self.min_severity]
-
-
-# Where each new alert goes: destination name -> its route (a bare channel: every severity).
-Destinations = Mapping[str, Route | str | None]
-
-
-def as_route(value: Route | str | None) -> Route:
-    """A destination's route; a bare channel (or None) accepts every severity."""
-    return value if isinstance(value, Route) else Route(channel=value)
 
 
 @dataclass(frozen=True)

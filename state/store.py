@@ -6,45 +6,44 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, delete, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, delete, func, update
+from sqlmodel import Session, col, or_, select
 
-from state import digest_log, retention
-from state.compliance import clock_changes, clocks_may_move
+from state import digest_log, poll
 from state.digest_log import DigestClaim, DigestRun
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.history import RegistryHistory
-from state.outbox import Destinations, Outbox
-from state.poll.diff import adopt_rematched, diff
-from state.poll.enrich import enrich
+from state.outbox import Outbox
+from state.poll import PollReport
 from state.poll.lease_renewal import LeaseRenewer
-from state.poll.leases import PollLeases, lease_lost, load_state, release_in, save_state
-from state.poll.load import load_evidence
-from state.poll.snapshot import Snapshot, load_snapshot
-from state.poll.write import add_alert, add_run, health_change, record_unchanged, write_poll
-from state.retention import PruneReport
-from state.schema import AlertRow, DeliveryRow
+from state.poll.leases import PollLeases
+from state.poll.routes import Destinations, Route, Routes
+from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.status import StoredState, open_engine
-from state.timeline import DATE_FIELDS, annotate_moves
 from state.triage import Triage
-from state.types import (
-    Alert,
-    Change,
-    ChangeKind,
-    DeliveryState,
-    PollOutcome,
-)
-from watchers.model import RegistryVersion, SourceResult, clean_text
+from state.types import Alert, ChangeKind, DeliveryState
+from watchers.model import SourceResult
+from watchers.registry import find_spec
+from watchers.spec import Retention
 
-__all__ = ["Destinations", "PollReport", "Store", "create_store_engine"]
+__all__ = [
+    "Destinations",
+    "PollReport",
+    "PruneReport",
+    "Route",
+    "Routes",
+    "Store",
+    "create_store_engine",
+    "is_event_source",
+]
 
 
 @dataclass(frozen=True)
-class PollReport:
-    """What committing one poll did."""
+class PruneReport:
+    """How many rows one prune removed."""
 
-    outcome: PollOutcome
-    changes: tuple[Change, ...]
+    poll_runs: int = 0
+    snapshot_rows: int = 0
 
 
 class Store(StoredState):
@@ -58,8 +57,11 @@ class Store(StoredState):
         failures_before_alert: int = 3,
         retention_days: int = 90,
         max_per_poll: int = 20,
+        routes: Routes | None = None,
     ) -> None:
         super().__init__(engine)
+        # Where each topic's new alerts go, fixed at start-up (bot/app.py builds them).
+        self.routes = routes or Routes()
         self.failures_before_alert = failures_before_alert
         self.retention = timedelta(days=retention_days)
         self.max_per_poll = max_per_poll
@@ -76,14 +78,16 @@ class Store(StoredState):
         max_per_poll: int = 20,
         migrate: bool = True,
         connections: int = DEFAULT_CONNECTIONS,
+        routes: Routes | None = None,
     ) -> Store:
         """Open the database at `url`, applying pending migrations (migrate=False: refuse them);
-        `connections`: the most threads that use it at once."""
+        `connections`: the most threads that use it at once; `routes`: where alerts go."""
         return cls(
             open_engine(url, migrate=migrate, connections=connections),
             failures_before_alert=failures_before_alert,
             retention_days=retention_days,
             max_per_poll=max_per_poll,
+            routes=routes,
         )
 
     def close(self) -> None:
@@ -114,63 +118,20 @@ class Store(StoredState):
         *,
         started: datetime,
         at: datetime,
-        destinations: Destinations,
+        destinations: Destinations | None = None,
         owner: str | None = None,
     ) -> PollReport:
-        """Commit a successful poll: load -> diff -> enrich -> write, in ONE transaction.
-
-        The diff runs inside the transaction, so two processes cannot interleave a read of the
-        snapshot and the write of its successor. The first poll is a silent baseline. An
-        unchanged result (304, same registry stamp) reads no snapshot unless a new day may
-        move a results clock. `owner`: the poll lease is given back in the same commit, and a
-        poller whose lease was taken over stores nothing (outcome "skipped").
-        """
-        if result.unchanged:  # Core on a bare connection: no ORM session in the common case
-            with self.engine.connect() as connection:
-                if record_unchanged(connection, result, started=started, at=at, owner=owner):
-                    connection.commit()
-                    return PollReport(outcome=PollOutcome.UNCHANGED, changes=())
-        with Session(self.engine) as session:
-            state = load_state(session, result.topic, result.source)
-            if owner is not None and not release_in(state, owner):
-                return _lease_lost(result.topic, result.source)
-            baseline = state.baseline_at is None
-            moved = clocks_may_move(state.last_success, at)
-            snapshot = (
-                Snapshot()
-                if result.unchanged and (baseline or not moved)
-                else load_snapshot(session, result.topic, result.source)
-            )
-            # Most polled records are stored exactly so: they are neither decoded nor diffed.
-            same = frozenset(o.key for o in result.observations if snapshot.holds(o))
-            changes = [] if baseline else diff(snapshot, result, same=same)
-            changes = adopt_rematched(changes, result, state.last_success)
-            if not baseline:  # the same day, only a changed record can move its clock
-                clocked = snapshot if moved else snapshot.only(_keys(result) - same)
-                changes += clock_changes(clocked, result, last_success=state.last_success, at=at)
-            changes = annotate_moves(changes, self._histories_of(changes))
-            evidence = load_evidence(session, changes, result, at)
-            enriched = enrich(changes, result.observations, evidence)
-            outcome, alerts = write_poll(
-                session,
-                result,
-                state,
-                snapshot,
-                enriched,
-                started=started,
-                at=at,
-                destinations=destinations,
-                max_per_poll=self.max_per_poll,
-                same=same,
-            )
-            session.commit()
-        return PollReport(outcome=outcome, changes=tuple(alerts))
-
-    def _histories_of(self, changes: list[Change]) -> dict[str, list[RegistryVersion]]:
-        """Registry history of the trials whose dates these changes move (often none)."""
-        dated = {field for field, _ in DATE_FIELDS}
-        keys = [c.key for c in changes if any(fc.field in dated for fc in c.field_changes)]
-        return self.history.versions_of(keys) if keys else {}
+        """Commit a successful poll: load -> diff -> enrich -> write, in ONE transaction
+        (state/poll/). `destinations`: this poll's, instead of the store's routes."""
+        return poll.apply_poll(
+            self.engine,
+            result,
+            started=started,
+            at=at,
+            destinations=self._routed(result.topic, destinations),
+            max_per_poll=self.max_per_poll,
+            owner=owner,
+        )
 
     def release_held(self, topic: str, source: str, *, drop: bool = False) -> int:
         """Post the held alerts of (topic, source) at the next flush, or drop them (they stay
@@ -200,31 +161,25 @@ class Store(StoredState):
         *,
         started: datetime,
         at: datetime,
-        destinations: Destinations,
+        destinations: Destinations | None = None,
         owner: str | None = None,
     ) -> PollReport:
         """Record a failed poll as source health; the snapshot is left exactly as it was.
+        `owner`, `destinations`: as for `apply_poll`."""
+        return poll.record_failure(
+            self.engine,
+            topic,
+            source,
+            error,
+            started=started,
+            at=at,
+            destinations=self._routed(topic, destinations),
+            failures_before_alert=self.failures_before_alert,
+            owner=owner,
+        )
 
-        `owner`: as for `apply_poll` (the lease is given back in the same commit).
-        """
-        error = clean_text(error)  # any exception's words, storable on every database
-        with Session(self.engine) as session:
-            state = load_state(session, topic, source)
-            if owner is not None and not release_in(state, owner):
-                return _lease_lost(topic, source)
-            state.last_attempt = state.last_failure = at
-            state.consecutive_failures += 1
-            state.failing_since = state.failing_since or at
-            state.last_error = error
-            changes: list[Change] = []
-            if state.consecutive_failures >= self.failures_before_alert and not state.down_alerted:
-                state.down_alerted = True
-                changes.append(health_change(ChangeKind.SOURCE_DOWN, state, at))
-                add_alert(session, changes[0], at, destinations)
-            save_state(session, state)
-            add_run(session, topic, source, started, at, PollOutcome.FAILED, 0, error)
-            session.commit()
-        return PollReport(outcome=PollOutcome.FAILED, changes=tuple(changes))
+    def _routed(self, topic: str, destinations: Destinations | None) -> Destinations:
+        return self.routes.of(topic) if destinations is None else destinations
 
     # -- outbox (leases and outcomes in state/outbox.py) ----------------------------------------
 
@@ -233,12 +188,12 @@ class Store(StoredState):
         """The alert outbox: due deliveries, leases, outcomes, re-routes, thread parents."""
         return Outbox(self.engine)
 
-    # -- retention (rules in state/retention.py) -----------------------------------------------
+    # -- retention ------------------------------------------------------------------------------
 
     def prune(self, at: datetime) -> PruneReport:
         """Drop poll runs and long-gone event items older than the retention; never alerts."""
         with Session(self.engine) as session:
-            report = retention.prune(session, at, self.retention)
+            report = _prune(session, at, self.retention)
             session.commit()
         return report
 
@@ -276,10 +231,64 @@ class Store(StoredState):
             digest_log.mark_digest_failed(session, day, recipients, error=error)
 
 
-def _keys(result: SourceResult) -> set[str]:
-    return {obs.key for obs in result.observations}
+def is_event_source(source: str) -> bool:
+    """Whether `source` serves events (feeds, news, papers) rather than records with a state.
+
+    Events (Retention.EVENT in the spec) are history once they drop out of the source, so
+    their rows only have to outlive its window; records with a state (trials, applications)
+    stay for as long as the record exists. A source no spec declares is never pruned.
+    """
+    spec = find_spec(source)
+    return spec is not None and spec.retention is Retention.EVENT
 
 
-def _lease_lost(topic: str, source: str) -> PollReport:
-    lease_lost(topic, source)
-    return PollReport(outcome=PollOutcome.SKIPPED, changes=())
+def _prune(session: Session, at: datetime, retention: timedelta) -> PruneReport:
+    """Delete poll runs started, and event items last seen or removed, before `at - retention`.
+
+    An event item is pruned only if a later successful poll of its (topic, source) no longer
+    carried it: the items of the latest poll are kept however old, so a feed that was down (or
+    answered "not modified") for longer than the retention does not flood "new" on its return.
+    And only if it was alerted, so that a feed serving it again cannot alert it twice.
+    The caller commits.
+    """
+    cutoff = at - retention
+    runs = session.exec(delete(PollRunRow).where(col(PollRunRow.started_at) < cutoff))
+    pruned = 0
+    # Forget an item only while the alert log remembers it: a "new" alert with its URL is what
+    # makes a re-served item a repeat (state/poll/enrich.py folds it). Items never alerted are kept:
+    # the first poll's (a silent baseline) and stories folded into another outlet's alert; few.
+    alerted = (
+        select(AlertRow.id)
+        .where(
+            col(SnapshotRow.url) != "",
+            AlertRow.url == SnapshotRow.url,
+            AlertRow.kind == ChangeKind.NEW.value,
+        )
+        .exists()
+    )
+    candidates = session.exec(
+        select(SnapshotRow.topic, SnapshotRow.source)
+        .where(col(SnapshotRow.last_seen) < cutoff)
+        .distinct()
+    ).all()
+    for topic, source in candidates:
+        if not is_event_source(source):
+            continue
+        newest = session.exec(
+            select(func.max(SnapshotRow.last_seen)).where(
+                SnapshotRow.topic == topic, SnapshotRow.source == source
+            )
+        ).one()
+        result = session.exec(
+            delete(SnapshotRow).where(
+                col(SnapshotRow.topic) == topic,
+                col(SnapshotRow.source) == source,
+                or_(
+                    col(SnapshotRow.removed_at) < cutoff,
+                    (col(SnapshotRow.last_seen) < cutoff) & (col(SnapshotRow.last_seen) < newest),
+                ),
+                alerted,
+            )
+        )
+        pruned += result.rowcount
+    return PruneReport(poll_runs=runs.rowcount, snapshot_rows=pruned)

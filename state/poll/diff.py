@@ -1,15 +1,56 @@
-"""Pure diff of a poll result against the stored snapshot: what changed, in human words."""
+"""The diff step of a poll (pure): what changed against the stored snapshot, in human words.
+
+Its result (`Diff`) is carried to the write step, which stores the changed fields' times from
+it: nothing is compared twice.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from state.compliance import clock_changes
 from state.fields import BOOKKEEPING_FIELDS, describe_changes, severity_for
+from state.poll.snapshot import Snapshot
 from state.types import Change, ChangeKind, FieldChange, StoredObservation
 from watchers.model import Observation, SourceResult
 
-__all__ = ["adopt_rematched", "changed_fields", "diff"]
+__all__ = ["Diff", "adopt_rematched", "changed_fields", "diff", "diff_poll"]
+
+
+@dataclass(frozen=True)
+class Diff:
+    """What one poll changed: its alerts-to-be, and per stored record what the write needs."""
+
+    changes: list[Change]
+    # Keys polled exactly as stored (`Snapshot.holds`): neither decoded nor compared.
+    same: frozenset[str] = frozenset()
+    # Stored records polled again (not `same`): the tracked fields whose values changed.
+    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def diff_poll(
+    snapshot: Snapshot,
+    result: SourceResult,
+    *,
+    last_success: datetime | None,
+    baseline: bool,
+    clocks_move: bool,
+    at: datetime,
+) -> Diff:
+    """The poll's changes: records (none on the silent baseline), re-found items adopted
+    (a rules upgrade), and results clocks that moved (`clocks_move`: a new day)."""
+    # Most polled records are stored exactly so: they are neither decoded nor diffed.
+    same = frozenset(o.key for o in result.observations if snapshot.holds(o))
+    fields: dict[str, tuple[str, ...]] = {}
+    changes = _diff(snapshot, result, same, fields, alerts=not baseline)
+    changes = adopt_rematched(changes, result, last_success)
+    if not baseline:  # the same day, only a changed record can move its clock
+        polled = {obs.key for obs in result.observations}
+        clocked = snapshot if clocks_move else snapshot.only(polled - same)
+        changes += clock_changes(clocked, result, last_success=last_success, at=at)
+    return Diff(changes=changes, same=same, fields=fields)
 
 
 def changed_fields(before: Observation, after: Observation) -> tuple[FieldChange, ...]:
@@ -51,6 +92,19 @@ def diff(
     source declared gone are. The caller handles the silent first-poll baseline. `same`: keys
     the caller already knows are stored exactly as polled (they are not even looked up).
     """
+    return _diff(previous, result, frozenset(same), {})
+
+
+def _diff(
+    previous: Mapping[str, StoredObservation],
+    result: SourceResult,
+    same: Collection[str],
+    changed: dict[str, tuple[str, ...]],
+    *,
+    alerts: bool = True,
+) -> list[Change]:
+    """`diff`, noting in `changed` each stored record's changed field names (the write step's
+    change times); `alerts=False` (the silent baseline): only those."""
     if result.unchanged:
         return []
     changes: list[Change] = []
@@ -58,12 +112,17 @@ def diff(
         if obs.key in same:
             continue
         stored = previous.get(obs.key)
+        fields = changed_fields(stored.observation, obs) if stored is not None else ()
+        if stored is not None:
+            changed[obs.key] = tuple(fc.field for fc in fields)
+        if not alerts:
+            continue
         if stored is None or stored.removed_at is not None:
             changes.append(_change(ChangeKind.NEW, obs, (), reappeared=stored is not None))
-            continue
-        fields = changed_fields(stored.observation, obs)
-        if fields:
+        elif fields:
             changes.append(_change(ChangeKind.UPDATED, obs, fields))
+    if not alerts:
+        return changes
     for key in sorted(result.gone):
         stored = previous.get(key)
         if stored is not None and stored.removed_at is None:

@@ -1,7 +1,9 @@
-"""The enrich step of a poll (pure): one alert per story, claim labels, claim follow-ups.
+"""The enrich step of a poll (pure): date moves counted, one alert per story, claim labels,
+claim follow-ups.
 
-Works on this poll's changes and the Evidence its load step read (state/poll/load.py), which
-includes this poll's own official records, so a record and a headline of the same poll meet.
+Works on this poll's changes and the Evidence (its input type, declared here) that the load
+step read (state/poll/load.py), which includes this poll's own official records, so a record
+and a headline of the same poll meet.
 Changes to alerts stored earlier (another outlet named, a claim confirmed later) are returned
 as values for the write step to apply.
 """
@@ -9,7 +11,7 @@ as values for the write step to apply.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from state.fields import (
@@ -20,15 +22,47 @@ from state.fields import (
     status_words,
 )
 from state.poll.claims import claim_label, confirming_record, describe_record, is_official
-from state.poll.load import EarlierAlert, Evidence, text_field
 from state.poll.stories import MIN_SHARED_WORDS, folding_of, same_story, title_words
+from state.timeline import annotate_moves
 from state.types import Change, ChangeKind
-from watchers.model import Observation
+from watchers.model import Observation, RegistryVersion
 from watchers.spec import Folding
 
-__all__ = ["Enrichment", "enrich"]
+__all__ = ["EarlierAlert", "Enrichment", "Evidence", "enrich", "text_field"]
 
 _SUMMARY_CHARS = 300
+
+
+@dataclass(frozen=True)
+class EarlierAlert:
+    """An alert stored by an earlier poll, with the item that told it (this topic's, if any)."""
+
+    id: int
+    source: str
+    title: str
+    url: str
+    matched_alias: str | None
+    also_reported_by: tuple[str, ...]
+    told_by: Observation | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the database knows that enrichment of one poll needs."""
+
+    stories: tuple[EarlierAlert, ...] = ()  # the topic's news alerts within the window
+    # The first "new" alert (any topic) that linked to each of this poll's new items' links.
+    by_url: dict[str, EarlierAlert] = field(default_factory=dict)
+    official_records: tuple[Observation, ...] = ()  # this poll's included
+    unconfirmed: tuple[tuple[EarlierAlert, str], ...] = ()  # (alert, claim kind)
+    # Registry history of the trials whose dates the changes move ("3rd move, ...").
+    histories: Mapping[str, Sequence[RegistryVersion]] = field(default_factory=dict)
+
+
+def text_field(obs: Observation | None, name: str) -> str | None:
+    """An informational field as text, or None when absent or empty."""
+    value = obs.fields.get(name) if obs else None
+    return str(value) if value else None
 
 
 @dataclass
@@ -55,8 +89,9 @@ class _Story:
 def enrich(
     changes: Sequence[Change], observations: Iterable[Observation], evidence: Evidence
 ) -> Enrichment:
-    """Repeats folded into earlier alerts, claims labelled, and follow-ups for earlier
-    unconfirmed claims that an official record now confirms."""
+    """Date moves counted, repeats folded into earlier alerts, claims labelled, and
+    follow-ups for earlier unconfirmed claims that an official record now confirms."""
+    changes = annotate_moves(changes, evidence.histories)
     by_key = {obs.key: obs for obs in observations}
     out = Enrichment(changes=[])
     told = _Told(changes[0].topic if changes else "")

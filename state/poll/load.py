@@ -1,35 +1,36 @@
 """The load steps of a poll: its state and stored snapshot, then the evidence enrichment needs.
 
-Evidence is read once per poll and only what this poll's changes need (a trial poll reads no
-stories), each part in one query, as plain values: enrichment (state/poll/enrich.py) is pure.
+Both read on the poll's one connection, inside its transaction. Evidence is read once per poll
+and only what this poll's changes need (a trial poll reads no stories), each part in one query,
+as plain values (the types enrichment declares, state/poll/enrich.py), so enrichment is pure.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from state.codec import observation_from_row
+from state.compliance import clocks_may_move
+from state.history import versions_in
 from state.poll.claims import UNCONFIRMED, is_official
+from state.poll.enrich import EarlierAlert, Evidence, text_field
+from state.poll.leases import load_state, release_in
+from state.poll.snapshot import Snapshot, load_snapshot
 from state.poll.stories import folding_of
-from state.schema import AlertRow, SnapshotRow
+from state.schema import AlertRow, PollStateRow, SnapshotRow
 from state.source_sql import from_sources
+from state.timeline import DATE_FIELDS
 from state.types import Change, ChangeKind
-from watchers.model import Observation, SourceResult
+from watchers.model import Observation, RegistryVersion, SourceResult
 from watchers.registry import specs_where
 from watchers.spec import Folding
 
-__all__ = [
-    "STORY_WINDOW",
-    "EarlierAlert",
-    "Evidence",
-    "load_evidence",
-    "text_field",
-]
+__all__ = ["STORY_WINDOW", "Loaded", "load_evidence", "load_poll"]
 
 # Outlets retell a story over a day or two; later items are new stories.
 STORY_WINDOW = timedelta(hours=48)
@@ -37,33 +38,35 @@ _IN_CHUNK = 500  # values per IN (...) list: well inside every backend's paramet
 
 
 @dataclass(frozen=True)
-class EarlierAlert:
-    """An alert stored by an earlier poll, with the item that told it (this topic's, if any)."""
+class Loaded:
+    """A (topic, source) as the poll finds it: its state and the snapshot the diff needs."""
 
-    id: int
-    source: str
-    title: str
-    url: str
-    matched_alias: str | None
-    also_reported_by: tuple[str, ...]
-    told_by: Observation | None
+    state: PollStateRow
+    snapshot: Snapshot
+    clocks_move: bool  # a new day since the last success: a results clock may move
 
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the database knows that enrichment of one poll needs."""
-
-    stories: tuple[EarlierAlert, ...] = ()  # the topic's news alerts within the window
-    # The first "new" alert (any topic) that linked to each of this poll's new items' links.
-    by_url: dict[str, EarlierAlert] = field(default_factory=dict)
-    official_records: tuple[Observation, ...] = ()  # this poll's included
-    unconfirmed: tuple[tuple[EarlierAlert, str], ...] = ()  # (alert, claim kind)
+    @property
+    def baseline(self) -> bool:
+        """The first successful poll: stored silently."""
+        return self.state.baseline_at is None
 
 
-def text_field(obs: Observation | None, name: str) -> str | None:
-    """An informational field as text, or None when absent or empty."""
-    value = obs.fields.get(name) if obs else None
-    return str(value) if value else None
+def load_poll(
+    session: Session, result: SourceResult, at: datetime, owner: str | None
+) -> Loaded | None:
+    """The pair's state and snapshot; None when `owner`'s lease was taken over. An unchanged
+    result (304, same stamp) reads no snapshot unless a new day may move a results clock."""
+    state = load_state(session, result.topic, result.source)
+    if owner is not None and not release_in(state, owner):
+        return None
+    moved = clocks_may_move(state.last_success, at)
+    baseline = state.baseline_at is None
+    snapshot = (
+        Snapshot()
+        if result.unchanged and (baseline or not moved)
+        else load_snapshot(session, result.topic, result.source)
+    )
+    return Loaded(state, snapshot, moved)
 
 
 def load_evidence(
@@ -93,7 +96,15 @@ def load_evidence(
         if any(text_field(o, "_claim") and not is_official(o) for o in new)
         else (),
         unconfirmed=_unconfirmed(session, topic) if any(map(is_official, touched)) else (),
+        histories=_histories(session, changes),
     )
+
+
+def _histories(session: Session, changes: Sequence[Change]) -> dict[str, list[RegistryVersion]]:
+    """Registry history of the trials whose dates these changes move (often none)."""
+    dated = {field for field, _ in DATE_FIELDS}
+    keys = [c.key for c in changes if any(fc.field in dated for fc in c.field_changes)]
+    return versions_in(session.connection(), keys) if keys else {}
 
 
 def _stories(session: Session, topic: str, since: datetime) -> tuple[EarlierAlert, ...]:

@@ -19,7 +19,6 @@ from sqlalchemy import Row, Update, bindparam, insert, select, update
 from sqlmodel import Session
 
 from state.codec import aware, dump_fields, dump_times, observation_from_row
-from state.poll.diff import changed_fields
 from state.schema import SnapshotRow
 from state.schema import snapshot as snapshot_table
 from state.types import StoredObservation
@@ -81,10 +80,12 @@ def write_snapshot(
     at: datetime,
     *,
     same: frozenset[str] = frozenset(),
+    changed: Mapping[str, tuple[str, ...]],
 ) -> None:
     """Upsert the poll's observations (with per-field change times) and mark `gone` keys.
 
     `same`: keys whose polled record `previous.holds` exactly; they only get `last_seen`.
+    `changed`: the diff's changed field names of each other stored record (not compared again).
     """
     table, connection = snapshot_table, session.connection()
     fresh: list[dict[str, Any]] = []
@@ -94,7 +95,7 @@ def write_snapshot(
         if obs.key in same:
             continue
         if obs.key in previous:
-            values = _updated_row(previous, obs, at)
+            values = _updated_row(previous, obs, changed.get(obs.key, ()), at)
             moved["r_last_changed" in values].append(values)
             continue
         fresh.append(_new_row(obs, at))
@@ -117,11 +118,12 @@ def write_snapshot(
         )
 
 
-def _updated_row(previous: Snapshot, obs: Observation, at: datetime) -> dict[str, Any]:
+def _updated_row(
+    previous: Snapshot, obs: Observation, changed: tuple[str, ...], at: datetime
+) -> dict[str, Any]:
     """A record polled again, changed (or back after removal): its new values and times, as
     `_update_statement`'s parameters."""
     stored = previous[obs.key]
-    changed = [fc.field for fc in changed_fields(stored.observation, obs)]
     values: dict[str, Any] = {
         "r_id": previous.row_id(obs.key),
         "r_title": obs.title,

@@ -1,4 +1,5 @@
-"""The write step of a poll: snapshot rows, alert rows with deliveries, health, the poll run."""
+"""The write step of a poll: snapshot rows, alert rows with deliveries, health, the poll run;
+a failed poll's health; an unchanged poll's one UPDATE."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from sqlmodel import Session, col, select
 
 from state.codec import aware, dump_field_changes
 from state.fields import source_label
-from state.outbox import Destinations, as_route
+from state.poll.diff import Diff
 from state.poll.enrich import Enrichment
 from state.poll.leases import save_state
-from state.poll.snapshot import Snapshot, write_snapshot
+from state.poll.load import Loaded
+from state.poll.routes import Destinations, as_route
+from state.poll.snapshot import write_snapshot
 from state.schema import AlertRow, DeliveryRow, PollStateRow, poll_run, poll_state
 from state.types import (
     Change,
@@ -32,6 +35,7 @@ __all__ = [
     "health_change",
     "record_unchanged",
     "storm_change",
+    "write_failure",
     "write_poll",
 ]
 
@@ -39,23 +43,20 @@ __all__ = [
 def write_poll(
     session: Session,
     result: SourceResult,
-    state: PollStateRow,
-    previous: Snapshot,
+    loaded: Loaded,
+    found: Diff,
     enriched: Enrichment,
     *,
     started: datetime,
     at: datetime,
     destinations: Destinations,
     max_per_poll: int,
-    same: frozenset[str] = frozenset(),
 ) -> tuple[PollOutcome, list[Change]]:
     """Everything a successful poll changes, in the caller's transaction; the alerts it made.
-
-    `same`: keys polled exactly as `previous` holds them (see state/poll/snapshot.py).
-    """
-    baseline = state.baseline_at is None
+    The snapshot's change times come from the diff (`found`), never compared again."""
+    state, baseline = loaded.state, loaded.baseline
     if not result.unchanged:
-        write_snapshot(session, result, previous, at, same=same)
+        write_snapshot(session, result, loaded.snapshot, at, same=found.same, changed=found.fields)
     _update_earlier_alerts(session, enriched)
     changes = list(enriched.changes)
     held = len(changes) > max_per_poll
@@ -85,6 +86,32 @@ def write_poll(
     )
     add_run(session, result.topic, result.source, started, at, outcome, len(changes), None)
     return outcome, changes
+
+
+def write_failure(
+    session: Session,
+    state: PollStateRow,
+    error: str,
+    *,
+    started: datetime,
+    at: datetime,
+    destinations: Destinations,
+    failures_before_alert: int,
+) -> list[Change]:
+    """A failed poll as health only (the snapshot untouched): one source_down alert at the
+    threshold; the alerts it made."""
+    state.last_attempt = state.last_failure = at
+    state.consecutive_failures += 1
+    state.failing_since = state.failing_since or at
+    state.last_error = error
+    changes: list[Change] = []
+    if state.consecutive_failures >= failures_before_alert and not state.down_alerted:
+        state.down_alerted = True
+        changes.append(health_change(ChangeKind.SOURCE_DOWN, state, at))
+        add_alert(session, changes[0], at, destinations)
+    save_state(session, state)
+    add_run(session, state.topic, state.source, started, at, PollOutcome.FAILED, 0, error)
+    return changes
 
 
 def record_unchanged(

@@ -11,9 +11,8 @@ from sqlmodel import Session, SQLModel, select
 
 from bot.app import open_app
 from bot.config import load_settings
-from state.retention import is_event_source
 from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
-from state.store import Store
+from state.store import Store, is_event_source
 from state.types import ChangeKind
 from tests.factories import Clock, deliver, result, trial
 from tests.state.helpers import pending_alerts

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from state.outbox import Outbox, Route
-from state.store import Store
+from state.outbox import Outbox
+from state.store import Route, Store
 from state.types import Alert, DeliveryState, Severity
 from tests.factories import Clock, result, trial
 from tests.state.helpers import pending_alerts
