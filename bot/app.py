@@ -22,7 +22,7 @@ from bot.history_import import HistoryImport, ImportLimits, ImportOutcome
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
 from bot.poll_pool import run_lanes
-from bot.reader import mark_quiet, quiet_hours, utc_now
+from bot.read_only import mark_quiet, quiet_hours, utc_now
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
 from bot.topics import UnknownTopicError, find_topic, topics_from_settings

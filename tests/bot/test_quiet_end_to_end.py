@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App, open_app
-from bot.check_summary import summary_lines
+from bot.cli.check_summary import summary_lines
 from bot.config import load_settings
 from bot.slack.commands import StatusCommand
 from bot.slack.delivery.client import build_slack_client

@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from bot.app import CheckReport
-from bot.check_summary import summary_lines
 from bot.cli import app as cli
+from bot.cli.check_summary import summary_lines
 from bot.config import DigestSettings
 from bot.digest.assemble import assemble_digest
 from bot.digest.render import render_html, render_text
