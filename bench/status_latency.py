@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.app import open_app
 from bot.config import LoadedConfig, Secrets, Settings
 from bot.service.server import HttpServer, create_asgi_app, health_report
-from bot.service.slash_commands import StatusCommand
+from bot.slack.commands import StatusCommand
 from state.store import Store, create_store_engine
 from watchers.model import Observation, SourceResult, freeze_fields
 

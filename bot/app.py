@@ -22,7 +22,7 @@ from bot.history_import import HistoryImport, ImportLimits, ImportOutcome
 from bot.interrupt import PollAbandoned, StoppableWatcher
 from bot.pipeline import PollSummary, poll_once
 from bot.poll_pool import run_lanes
-from bot.reader import mark_quiet, quiet_hours, utc_now
+from bot.read_only import mark_quiet, quiet_hours, utc_now
 from bot.redact import RedactingWatcher, Redactor
 from bot.sources import build_watchers, host_intervals, source_intervals
 from bot.topics import UnknownTopicError, find_topic, topics_from_settings
@@ -38,8 +38,8 @@ from watchers.net.http import Http, build_client
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.triage.actions import ClickHandler
-    from bot.triage.gate import SlackTriage
+    from bot.slack.triage.actions import ClickHandler
+    from bot.slack.triage.gate import SlackTriage
 
 __all__ = [
     "App",
@@ -240,7 +240,7 @@ def _destinations(
     settings, secrets = config.settings, config.secrets
     found: list[Destination] = []
     if slack_client is not None:
-        from bot.destinations.slack.delivery import SlackDestination
+        from bot.slack.delivery.destination import SlackDestination
 
         found.append(
             SlackDestination(
@@ -298,7 +298,7 @@ def open_app(
         max_body_bytes=int(settings.http.max_body_mb * 1024 * 1024),
     )
     redactor = Redactor(secrets.values())
-    # Snooze and mute apply to Slack, where they are clicked (bot/triage/).
+    # Snooze and mute apply to Slack, where they are clicked (bot/slack/triage/).
     slack_triage = _slack_triage(store, clock) if slack_client is not None else None
     destinations = _destinations(config, store, slack_client, write or _stdout_write, slack_triage)
     quiet = quiet_hours(settings)
@@ -328,15 +328,15 @@ def open_app(
 
 
 def _build_slack_client(token: str, api_url: str, **options: Any) -> WebClient:
-    """The Slack Web API client (bot/destinations/slack/client.py); Slack's SDK is imported
+    """The Slack Web API client (bot/slack/delivery/client.py); Slack's SDK is imported
     only when a bot token is set: `check` without Slack never loads it."""
-    from bot.destinations.slack.client import build_slack_client
+    from bot.slack.delivery.client import build_slack_client
 
     return build_slack_client(token, api_url, **options)
 
 
 def _slack_triage(store: Store, clock: Clock) -> SlackTriage:
-    from bot.triage.gate import SlackTriage
+    from bot.slack.triage.gate import SlackTriage
 
     return SlackTriage(store.triage, clock)
 
@@ -347,7 +347,7 @@ def _clicks(
     """Button clicks are answered where Slack delivers (with its triage), else not at all."""
     if triage is None:
         return None
-    from bot.triage.actions import ClickHandler
+    from bot.slack.triage.actions import ClickHandler
 
     return ClickHandler(store.triage, triage, slack_client, clock)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.destinations.cut import truncate
-from bot.destinations.slack.limits import HEADER_LIMIT, SECTION_LIMIT
 from bot.links import web_link
+from bot.slack.delivery.limits import HEADER_LIMIT, SECTION_LIMIT
 from bot.terminal_text import one_line
 from state.fields import source_label
 from state.types import Alert, Change, ChangeKind, Severity

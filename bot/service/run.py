@@ -28,9 +28,9 @@ from bot.dashboard.serve import Dashboard
 from bot.service.fd_budget import connection_cap, service_reserve
 from bot.service.scheduler import build_scheduler, due_after_restart
 from bot.service.server import HttpServer, create_asgi_app, health_report
-from bot.service.slack_actions import actions_route
-from bot.service.slash_commands import StatusCommand
-from bot.service.socket_mode import SocketClient, SocketModeRunner, build_socket_client
+from bot.slack.actions_endpoint import actions_route
+from bot.slack.commands import StatusCommand
+from bot.slack.socket_mode import SocketClient, SocketModeRunner, build_socket_client
 from bot.sources import source_intervals
 
 __all__ = ["STOP_BUDGET", "Service", "ServiceError", "run_service"]

@@ -26,8 +26,8 @@ from bot.service.connection_guard import REQUEST_DEADLINE, ConnectionGuard
 from bot.service.fd_budget import BACKLOG, connection_cap, service_reserve
 from bot.service.prompt_server import PromptServer
 from bot.service.read_gate import ReadGate
-from bot.service.signed_requests import signed_body
 from bot.service.throttled_log import AcceptErrorHandler
+from bot.slack.signed_requests import signed_body
 from state.store import Store
 from state.types import DestinationHealth
 

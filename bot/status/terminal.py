@@ -228,7 +228,7 @@ def status_text(topic: Topic, status: TopicStatus, *, now: datetime | None = Non
         lines.append("  none yet")
     if more := alerts_left_out(topic, status, len(status.recent_alerts)):
         lines.append(f"  … {more[0]}: {more[1]}")
-    if not status.triage.empty:  # acknowledged / snoozed / muted in Slack (bot/triage/)
+    if not status.triage.empty:  # acknowledged / snoozed / muted in Slack (bot/slack/triage/)
         lines += ["", "Triage", *(f"  {line}" for line in triage_lines(status.triage))]
     if status.failed_deliveries:
         lines += ["", "Failed deliveries (not retried)"]

@@ -9,8 +9,8 @@ import respx
 from typer.testing import CliRunner
 
 from bot.app import CheckReport
-from bot.check_summary import Progress, summary_lines
 from bot.cli import app
+from bot.cli.check_summary import Progress, summary_lines
 from bot.pipeline import PollSummary
 from state.types import PollOutcome
 

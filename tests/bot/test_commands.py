@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from bot.app import App, open_app
-from bot.service.slash_commands import StatusCommand, StatusRequest, parse_status_text
+from bot.slack.commands import StatusCommand, StatusRequest, parse_status_text
 from tests.bot.service_helpers import loaded_config, seed_ulefnersen
 from tests.factories import T0, Clock
 

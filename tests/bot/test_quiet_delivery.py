@@ -19,9 +19,9 @@ from bot.config import Settings
 from bot.destinations import flush as flush_module
 from bot.destinations.flush import DeliveryLoop
 from bot.destinations.quiet import QuietHours
-from bot.destinations.slack.client import build_slack_client
-from bot.destinations.slack.delivery import SlackDestination
 from bot.service.scheduler import build_scheduler
+from bot.slack.delivery.client import build_slack_client
+from bot.slack.delivery.destination import SlackDestination
 from state.poll.write import add_alert
 from state.schema import DeliveryRow
 from state.store import Store

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import App, open_app
-from bot.check_summary import summary_lines
+from bot.cli.check_summary import summary_lines
 from bot.config import load_settings
-from bot.destinations.slack.client import build_slack_client
-from bot.service.slash_commands import StatusCommand
+from bot.slack.commands import StatusCommand
+from bot.slack.delivery.client import build_slack_client
 from bot.status.terminal import status_text
 from tests.bot.test_end_to_end import CTGOV, Registry
 from tests.bot.test_end_to_end import registry as registry  # the fixture

@@ -14,11 +14,11 @@ import pytest
 
 from bot.config import DigestSettings
 from bot.destinations.flush import DeliveryLoop
-from bot.destinations.slack.client import build_slack_client
-from bot.destinations.slack.delivery import SlackDestination
 from bot.digest.assemble import assemble_digest
 from bot.digest.render import render_text
 from bot.service.server import health_report
+from bot.slack.delivery.client import build_slack_client
+from bot.slack.delivery.destination import SlackDestination
 from bot.status.terminal import status_text
 from state.outbox import MAX_REFUSALS
 from state.store import Store

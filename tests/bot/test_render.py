@@ -12,7 +12,7 @@ from bot.destinations.render import (
     mrkdwn_link,
     slack_alert_blocks,
 )
-from bot.destinations.slack.limits import HEADER_LIMIT, SECTION_LIMIT
+from bot.slack.delivery.limits import HEADER_LIMIT, SECTION_LIMIT
 from state.fields import describe_change
 from state.types import Alert, Change, ChangeKind, Severity
 from tests.factories import T0

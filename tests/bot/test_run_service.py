@@ -23,7 +23,7 @@ from bot.app import App, open_app
 from bot.config import LoadedConfig, Secrets
 from bot.service.run import STOP_BUDGET, run_service
 from bot.service.server import HttpServer
-from bot.service.socket_mode import SocketModeRunner, build_socket_client, command_listener
+from bot.slack.socket_mode import SocketModeRunner, build_socket_client, command_listener
 from state.store import Store
 from tests.bot.service_helpers import free_port, loaded_config, sign
 from tests.factories import T0, Clock, trial

@@ -15,7 +15,7 @@ from slack_sdk.signature import Clock
 
 from bot.app import App, open_app
 from bot.service.server import BUSY, HttpServer, create_asgi_app, health_report
-from bot.service.slash_commands import StatusCommand
+from bot.slack.commands import StatusCommand
 from state.store import Store, create_store_engine
 from tests.bot.service_helpers import FrozenClock, free_port, loaded_config, seed_ulefnersen, sign
 from tests.factories import T0

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from starlette.applications import Starlette
 
 from bot.service.server import HttpServer
-from bot.service.slack_actions import actions_route
+from bot.slack.actions_endpoint import actions_route
 from state.schema import TriageActionRow
 from state.types import Alert
 from tests.bot.service_helpers import sign
@@ -84,7 +84,7 @@ def test_a_click_we_will_not_act_on_is_a_400_and_one_log_line(
 ) -> None:
     payload = world.click_payload(posted, "Acknowledge")
     mutate(payload)
-    with caplog.at_level(logging.WARNING, logger="bot.service.slack_actions"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.actions_endpoint"):
         response = world.post(form(payload))
     assert response.status_code == 400, case
     assert reason in response.text, case

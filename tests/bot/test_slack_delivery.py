@@ -14,8 +14,8 @@ import pytest
 from sqlmodel import Session
 
 from bot.destinations.flush import DeliveryLoop
-from bot.destinations.slack.client import build_slack_client
-from bot.destinations.slack.delivery import SlackDestination
+from bot.slack.delivery.client import build_slack_client
+from bot.slack.delivery.destination import SlackDestination
 from bot.status.terminal import status_text
 from state.outbox import DEFAULT_DELIVERY_LEASE
 from state.poll.write import add_alert

@@ -14,9 +14,9 @@ from sqlmodel import Session
 from bot.destinations.cut import cut_mrkdwn
 from bot.destinations.flush import DeliveryLoop
 from bot.destinations.render import slack_alert_blocks
-from bot.destinations.slack.client import build_slack_client
-from bot.destinations.slack.delivery import SlackDestination
-from bot.destinations.slack.limits import fit_blocks
+from bot.slack.delivery.client import build_slack_client
+from bot.slack.delivery.destination import SlackDestination
+from bot.slack.delivery.limits import fit_blocks
 from state.fields import describe_change
 from state.poll.write import add_alert
 from state.store import Store

@@ -12,7 +12,7 @@ import yaml
 from slack_sdk import WebClient
 
 from bot.service import server
-from bot.service.slack_actions import actions_route
+from bot.slack.actions_endpoint import actions_route
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = ("bot", "state", "watchers")

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.status.slack_card import status_blocks, status_fallback
+from bot.slack.status_card import status_blocks, status_fallback
 from bot.status.terminal import status_text
 from state.schema import alert
 from state.store import Store

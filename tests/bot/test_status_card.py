@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.destinations.slack.limits import HEADER_LIMIT, SECTION_LIMIT
-from bot.status.slack_card import MAX_BLOCKS, MAX_TRIALS, status_blocks, status_fallback
+from bot.slack.delivery.limits import HEADER_LIMIT, SECTION_LIMIT
+from bot.slack.status_card import MAX_BLOCKS, MAX_TRIALS, status_blocks, status_fallback
 from bot.status.terminal import status_text
 from state.fields import describe_change
 from state.types import (

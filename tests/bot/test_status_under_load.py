@@ -16,7 +16,7 @@ import pytest
 
 from bot.service.read_gate import ReadGate
 from bot.service.server import BUSY, HttpServer, create_asgi_app
-from bot.service.slash_commands import StatusCommand
+from bot.slack.commands import StatusCommand
 from bot.topics import find_topic, topics_from_settings
 from state.store import Store
 from tests.bot.service_helpers import FrozenClock, loaded_config, seed_ulefnersen, sign

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.check_summary import poll_line
 from bot.cli import app
+from bot.cli.check_summary import poll_line
 from bot.pipeline import PollSummary
 from bot.terminal_text import one_line, printable
 from state.types import PollOutcome

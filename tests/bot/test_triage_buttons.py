@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.destinations.slack.delivery import render_message
-from bot.destinations.slack.limits import MAX_BLOCKS, fit_blocks
+from bot.slack.delivery.destination import render_message
+from bot.slack.delivery.limits import MAX_BLOCKS, fit_blocks
+from bot.slack.triage.buttons import MessageState, triage_blocks
+from bot.slack.triage.clicks import BadClick, parse_click
 from bot.status.triage_lines import unacked_lines
-from bot.triage.buttons import MessageState, triage_blocks
-from bot.triage.clicks import BadClick, parse_click
 from state.triage_types import Acknowledgement, Mute, UnackedAlert
 from state.types import Alert, Change, ChangeKind, FieldChange, Severity
 from tests.bot.triage_world import block_actions

@@ -22,13 +22,13 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from bot.app import CheckReport
-from bot.check_summary import summary_lines
 from bot.cli import app as cli
+from bot.cli.check_summary import summary_lines
 from bot.config import DigestSettings
 from bot.digest.assemble import assemble_digest
 from bot.digest.render import render_html, render_text
-from bot.service.socket_mode import command_listener
-from bot.status.slack_card import status_blocks
+from bot.slack.socket_mode import command_listener
+from bot.slack.status_card import status_blocks
 from bot.status.terminal import status_text
 from state.schema import DeliveryRow, TriageActionRow
 from state.types import Alert, DeliveryState
@@ -240,7 +240,7 @@ def test_a_click_over_socket_mode_is_acked_then_the_message_updated(
     assert len(client.acks) == 2 and len(world.slack.updates) == 1
     forged = json.loads(json.dumps(payload))
     forged["container"]["message_ts"] = "1793520000.000999"  # not a message we posted
-    with caplog.at_level(logging.WARNING, logger="bot.service.socket_mode"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.socket_mode"):
         listener(client, SocketModeRequest(type="interactive", envelope_id="env-2", payload=forged))
     assert [r.getMessage() for r in caplog.records] == [
         f"slack action rejected over Socket Mode reason=alert {alert.id} was not posted by "

@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 from starlette.applications import Starlette
 
 from bot.service.server import HttpServer
-from bot.service.slack_actions import actions_route
-from bot.triage.actions import ClickHandler, Recorded
-from bot.triage.clicks import parse_click
+from bot.slack.actions_endpoint import actions_route
+from bot.slack.triage.actions import ClickHandler, Recorded
+from bot.slack.triage.clicks import parse_click
 from state.schema import TriageActionRow
 from state.triage import Triage
 from state.types import Alert

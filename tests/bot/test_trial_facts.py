@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.status.slack_card import status_blocks
+from bot.slack.status_card import status_blocks
 from bot.status.terminal import status_text
 from state.types import StoredObservation, TopicStatus
 from tests.factories import T0, trial

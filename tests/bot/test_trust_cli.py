@@ -24,7 +24,7 @@ from bot.logs import JsonFormatter, message_fields
 from bot.pipeline import poll_once
 from bot.service.scheduler import due_after_restart
 from bot.service.server import create_asgi_app
-from bot.status.slack_card import status_blocks
+from bot.slack.status_card import status_blocks
 from bot.status.terminal import status_text
 from bot.terminal_text import one_line, printable
 from state.types import Alert, Change, ChangeKind, PollOutcome, Severity, SourceHealth

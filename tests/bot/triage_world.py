@@ -20,9 +20,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.app import App, open_app
 from bot.destinations.outlet import DeliveryReport
-from bot.destinations.slack.client import build_slack_client
 from bot.service.server import HttpServer
-from bot.service.slack_actions import actions_route
+from bot.slack.actions_endpoint import actions_route
+from bot.slack.delivery.client import build_slack_client
 from state.types import Alert
 from tests.bot.service_helpers import FrozenClock, loaded_config, sign
 from tests.factories import T0, Clock, result, trial

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-import bot.cli
+import bot.cli.common
 from bot.cli import app
 from bot.redact import RedactingWatcher, Redactor
 from tests.fakes.slack_api import FakeSlack, fake_slack
@@ -109,14 +109,14 @@ def raw_logs(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> pytest.LogCaptureFixture:
     """Every log record at DEBUG, as emitted: seen before the redacting handler rewrites it."""
-    configure = bot.cli.configure_logging
+    configure = bot.cli.common.configure_logging
 
     def configure_and_capture(level: int, secrets: Any, **kwargs: Any) -> None:
         configure(logging.DEBUG, secrets, **kwargs)
         logging.getLogger().handlers.insert(0, caplog.handler)
         caplog.handler.setLevel(logging.DEBUG)
 
-    monkeypatch.setattr(bot.cli, "configure_logging", configure_and_capture)
+    monkeypatch.setattr(bot.cli.common, "configure_logging", configure_and_capture)
     return caplog
 
 

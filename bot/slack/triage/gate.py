@@ -13,8 +13,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.destinations.outlet import Held
+from bot.slack.triage.buttons import MessageState, mutable_fields, snoozable
 from bot.terminal_text import shown_name
-from bot.triage.buttons import MessageState, mutable_fields, snoozable
 from state.triage import Triage
 from state.types import Alert, DeliveryState, Severity
 

@@ -3,7 +3,7 @@
 A freshly posted alert gets the buttons only; once someone acts, the message is updated with
 a context line per action ("Acknowledged by <@U…> at 09:14") and the buttons that still make
 sense (Unsnooze instead of Snooze, Unmute instead of Mute). A user id is the only thing shown
-as a mention, and only here; it was validated when the click was read (bot/triage/clicks.py).
+as a mention, and only here; it was validated when the click was read (bot/slack/triage/clicks.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.destinations.cut import truncate
-from bot.triage.clicks import MUTE_BUTTONS, action_id, button_value, menu_id
+from bot.slack.triage.clicks import MUTE_BUTTONS, action_id, button_value, menu_id
 from state.triage_types import Acknowledgement, Mute, SnoozedRecord, TriageKind
 from state.types import Alert, ChangeKind
 from watchers.registry import trial_registries

@@ -14,8 +14,8 @@ from typing import Any
 from bot.app import App, UnknownTopicError
 from bot.destinations.cut import truncate
 from bot.destinations.render import mrkdwn_escape
-from bot.destinations.slack.limits import SECTION_LIMIT
-from bot.status.slack_card import Block, status_blocks, status_fallback
+from bot.slack.delivery.limits import SECTION_LIMIT
+from bot.slack.status_card import Block, status_blocks, status_fallback
 from state.types import TopicStatus
 from watchers.model import Topic
 

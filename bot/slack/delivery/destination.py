@@ -22,17 +22,17 @@ from bot.destinations.render import (
     mrkdwn_link,
     slack_alert_blocks,
 )
-from bot.destinations.slack.client import (
+from bot.slack.delivery.client import (
     REROUTABLE_SLACK_ERRORS,
     SLACK_FAILURES,
     WORKSPACE_SLACK_ERRORS,
     PostFailure,
     classify_failure,
 )
-from bot.destinations.slack.history import HistoryUnavailable, alert_metadata, look_for_post
-from bot.destinations.slack.limits import fit_blocks
-from bot.triage.buttons import triage_blocks
-from bot.triage.gate import SlackTriage
+from bot.slack.delivery.history import HistoryUnavailable, alert_metadata, look_for_post
+from bot.slack.delivery.limits import fit_blocks
+from bot.slack.triage.buttons import triage_blocks
+from bot.slack.triage.gate import SlackTriage
 from state.outbox import DeliveryLease, Outbox
 from state.types import Alert
 
@@ -83,7 +83,7 @@ class SlackDestination:
         self.client = client
         self.outbox = outbox
         self.default_channel = default_channel
-        self.triage = triage  # snooze, mute and the buttons (bot/triage/); None: plain alerts
+        self.triage = triage  # snooze, mute and the buttons (bot/slack/triage/); None: plain alerts
 
     def ready(self, alert: Alert) -> bool:
         """False for a follow-up whose parent has no message yet: it waits for it."""

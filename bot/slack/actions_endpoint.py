@@ -20,9 +20,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.service.server import ANSWER_BUDGET
-from bot.service.signed_requests import refused, signed_body
-from bot.triage.actions import ClickHandler, Recorded
-from bot.triage.clicks import BadClick, Click, parse_form
+from bot.slack.signed_requests import refused, signed_body
+from bot.slack.triage.actions import ClickHandler, Recorded
+from bot.slack.triage.clicks import BadClick, Click, parse_form
 
 __all__ = ["actions_route"]
 

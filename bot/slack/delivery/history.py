@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.destinations.slack.client import SLACK_FAILURES, classify_failure
+from bot.slack.delivery.client import SLACK_FAILURES, classify_failure
 
 __all__ = [
     "ALERT_EVENT_TYPE",

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.destinations.cut import truncate
 from bot.destinations.render import KIND_WORDS, SEVERITY_MARK, mrkdwn_escape, mrkdwn_link
-from bot.destinations.slack.limits import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT, fit_blocks
+from bot.slack.delivery.limits import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT, fit_blocks
 from bot.status.overview import ALERTS_HEADING, alerts_left_out, failing, failing_lines
 from bot.status.terminal import (
     alert_summary,
@@ -148,7 +148,7 @@ def status_blocks(topic: Topic, status: TopicStatus, *, now: datetime) -> list[B
     if more := alerts_left_out(topic, status, len(shown)):
         count, command = more
         blocks.append(_context(f"…and {mrkdwn_escape(count)}: `{mrkdwn_escape(command)}`"))
-    if not status.triage.empty:  # acknowledged / snoozed / muted (bot/triage/)
+    if not status.triage.empty:  # acknowledged / snoozed / muted (bot/slack/triage/)
         triage = "\n".join(f"• {mrkdwn_escape(line)}" for line in triage_lines(status.triage))
         blocks.append(_section("*Triage*\n" + triage))
     blocks += [{"type": "divider"}]

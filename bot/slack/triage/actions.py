@@ -16,11 +16,11 @@ from datetime import datetime
 from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
-from bot.destinations.slack.client import SLACK_FAILURES, classify_failure
-from bot.destinations.slack.delivery import render_message
-from bot.triage.buttons import mutable_fields, snoozable, triage_blocks
-from bot.triage.clicks import BadClick, Click
-from bot.triage.gate import SlackTriage
+from bot.slack.delivery.client import SLACK_FAILURES, classify_failure
+from bot.slack.delivery.destination import render_message
+from bot.slack.triage.buttons import mutable_fields, snoozable, triage_blocks
+from bot.slack.triage.clicks import BadClick, Click
+from bot.slack.triage.gate import SlackTriage
 from state.triage import PostedAlert, Triage
 from state.triage_types import TriageAction, TriageKind
 

@@ -16,8 +16,8 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.triage.actions import ClickHandler, Recorded
-from bot.triage.clicks import BadClick, parse_click
+from bot.slack.triage.actions import ClickHandler, Recorded
+from bot.slack.triage.clicks import BadClick, parse_click
 
 __all__ = ["SocketClient", "SocketModeRunner", "build_socket_client", "command_listener"]
 

@@ -1,0 +1,92 @@
+"""`status` and `report`: read stored state only (no polling, no HTTP, no Slack)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import ConfigOption, database_trouble, load_config
+from bot.terminal_text import one_line
+
+__all__ = ["report", "status"]
+
+
+def status(
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="A topic, one of its aliases, or an NCT id."),
+    ],
+    config: ConfigOption = None,
+    unacked: Annotated[
+        bool,
+        typer.Option(
+            "--unacked", help="Only list its high alerts nobody acknowledged in Slack yet."
+        ),
+    ] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="List every stored alert, not only the most important 5.")
+    ] = False,
+) -> None:
+    """Show a topic's trials, latest alerts and source health from stored state (no polling).
+
+    \b
+    Example:
+      trialwatch status ulefnersen
+      trialwatch status ulefnersen --unacked
+      trialwatch status ulefnersen --all
+    """
+    from bot.read_only import open_reader
+    from bot.status.terminal import status_text
+    from bot.status.triage_lines import unacked_lines
+    from bot.topics import UnknownTopicError
+    from state.status import CARD_ALERTS
+
+    loaded = load_config(config, False)
+    # The store only: no HTTP, Slack or destinations to build (a quick start, issue 10).
+    with database_trouble(loaded, "status"), open_reader(loaded) as application:
+        try:
+            topic = application.resolve_topic(name)
+        except UnknownTopicError:
+            known = ", ".join(one_line(t.name) for t in application.topics)
+            typer.echo(f"unknown topic {one_line(name)!r}; known topics: {known}", err=True)
+            raise typer.Exit(1) from None
+        now = application.clock()
+        if unacked:
+            for line in unacked_lines(application.store.unacknowledged(topic.name, now)):
+                typer.echo(one_line(line))
+            return
+        status_card = application.topic_status(topic.name, alerts=None if every else CARD_ALERTS)
+        typer.echo(status_text(topic, status_card, now=now))
+
+
+def report(
+    name: Annotated[str, typer.Argument(help="A topic, one of its aliases, or an NCT id.")],
+    html: Annotated[Path, typer.Option("--html", help="Where to write the HTML file.")],
+    config: ConfigOption = None,
+) -> None:
+    """Write the topic's dashboard page (trials, charts, alerts, health) as one HTML file.
+
+    \b
+    Example:
+      trialwatch report ulefnersen --html fusion.html
+    """
+    from bot.dashboard.serve import render_topic
+    from bot.read_only import open_reader
+    from bot.topics import UnknownTopicError
+
+    loaded = load_config(config, False)
+    with database_trouble(loaded, "report"), open_reader(loaded) as application:
+        try:
+            topic = application.resolve_topic(name)
+        except UnknownTopicError:
+            typer.echo(f"unknown topic {one_line(name)!r}", err=True)
+            raise typer.Exit(1) from None
+        page = render_topic(application.store, topic, application.clock())
+    try:
+        html.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"could not write {html}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote {html} ({len(page.encode()):,} bytes)")

@@ -1,0 +1,1 @@
+"""Everything Slack: delivery (Block Kit, threads), triage buttons, commands, the status card."""
