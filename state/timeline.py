@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import pairwise
 
 from state.types import Change, ChangeKind, FieldChange, StoredObservation
 from watchers.model import FieldValue, RegistryVersion
@@ -22,6 +23,7 @@ __all__ = [
     "date_moves",
     "month_index",
     "ordinal",
+    "protocol_lines",
     "shift_words",
     "timeline_lines",
 ]
@@ -29,6 +31,7 @@ __all__ = [
 # The dates a clinical team follows, in the order they happen (the trial registries' specs).
 DATE_FIELDS = wording().dates
 _STATUS_FIELD = wording().status or ""
+_LABELS = wording().labels
 _TIMES = {1: "once", 2: "twice"}
 
 
@@ -135,6 +138,32 @@ def timeline_lines(
             moves += _live_move(live, field, moves[-1])
         if moves:
             lines.append(_date_line(label, moves))
+    return lines + protocol_lines(versions)
+
+
+def _protocol_value(value: FieldValue) -> str:
+    if value is None or value == ():
+        return "(none)"
+    return "; ".join(value) if isinstance(value, tuple) else str(value)
+
+
+def protocol_lines(versions: Sequence[RegistryVersion]) -> list[str]:
+    """Each protocol field that changed between versions: "Primary outcome changed once: v7
+    (2023-04-11): <old> -> <new>". A version stored without the field tells nothing."""
+    changes: dict[str, list[str]] = {}
+    for older, newer in pairwise(versions):
+        for field in newer.protocol:
+            if field in older.protocol and older.protocol[field] != newer.protocol[field]:
+                changes.setdefault(field, []).append(
+                    f"v{newer.version} ({newer.date}): {_protocol_value(older.protocol[field])}"
+                    f" -> {_protocol_value(newer.protocol[field])}"
+                )
+    lines = []
+    for field in sorted(changes, key=lambda name: list(versions[-1].protocol).index(name)):
+        moves = changes[field]
+        times = _TIMES.get(len(moves), f"{len(moves)} times")
+        label = _LABELS.get(field, field.replace("_", " ").capitalize())
+        lines.append(f"{label} changed {times}: " + "; ".join(moves))
     return lines
 
 
