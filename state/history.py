@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, Row
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
+from state.codec import dump_fields, load_fields
 from state.schema import HistoryStateRow, RegistryVersionRow, history_state, registry_version
 from state.types import HistoryHealth
 from watchers.model import RegistryVersion
@@ -60,6 +61,7 @@ class RegistryHistory:
                         completion_date=version.completion_date,
                         enrollment=version.enrollment,
                         module_labels_json=json.dumps(list(version.module_labels)),
+                        protocol_json=dump_fields(version.protocol),
                         imported_at=at,
                     )
                 )
@@ -115,6 +117,7 @@ def _version(row: Row[Any]) -> RegistryVersion:
         completion_date=row.completion_date,
         enrollment=row.enrollment,
         module_labels=tuple(json.loads(row.module_labels_json)),
+        protocol=load_fields(row.protocol_json),
     )
 
 

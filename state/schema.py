@@ -190,6 +190,10 @@ class RegistryVersionRow(SQLModel, table=True):
     completion_date: str | None = None
     enrollment: str | None = None  # "95 (estimated)"
     module_labels_json: str = Field(default="[]", sa_type=Text)
+    # The version's protocol fields (outcomes, eligibility, arms, design); migration 0007.
+    protocol_json: str = Field(
+        default="{}", sa_type=Text, sa_column_kwargs={"server_default": "{}"}
+    )
     imported_at: datetime = Field(sa_type=_TS)
 
 

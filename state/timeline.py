@@ -1,13 +1,15 @@
 """Pure: a trial's timeline from its registry versions (status changes, date moves, total slip).
 
 Also words which move a live date change is ("3rd move, 3 months later; 42 months later than
-first registered") from the same history.
+first registered") from the same history, and how sure a moved date is ("now placeholder").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
+from itertools import pairwise
 
 from state.types import Change, ChangeKind, FieldChange, StoredObservation
 from watchers.model import FieldValue, RegistryVersion
@@ -17,9 +19,11 @@ __all__ = [
     "DATE_FIELDS",
     "Move",
     "annotate_moves",
+    "confidence",
     "date_moves",
     "month_index",
     "ordinal",
+    "protocol_lines",
     "shift_words",
     "timeline_lines",
 ]
@@ -27,6 +31,7 @@ __all__ = [
 # The dates a clinical team follows, in the order they happen (the trial registries' specs).
 DATE_FIELDS = wording().dates
 _STATUS_FIELD = wording().status or ""
+_LABELS = wording().labels
 _TIMES = {1: "once", 2: "twice"}
 
 
@@ -133,6 +138,32 @@ def timeline_lines(
             moves += _live_move(live, field, moves[-1])
         if moves:
             lines.append(_date_line(label, moves))
+    return lines + protocol_lines(versions)
+
+
+def _protocol_value(value: FieldValue) -> str:
+    if value is None or value == ():
+        return "(none)"
+    return "; ".join(value) if isinstance(value, tuple) else str(value)
+
+
+def protocol_lines(versions: Sequence[RegistryVersion]) -> list[str]:
+    """Each protocol field that changed between versions: "Primary outcome changed once: v7
+    (2023-04-11): <old> -> <new>". A version stored without the field tells nothing."""
+    changes: dict[str, list[str]] = {}
+    for older, newer in pairwise(versions):
+        for field in newer.protocol:
+            if field in older.protocol and older.protocol[field] != newer.protocol[field]:
+                changes.setdefault(field, []).append(
+                    f"v{newer.version} ({newer.date}): {_protocol_value(older.protocol[field])}"
+                    f" -> {_protocol_value(newer.protocol[field])}"
+                )
+    lines = []
+    for field in sorted(changes, key=lambda name: list(versions[-1].protocol).index(name)):
+        moves = changes[field]
+        times = _TIMES.get(len(moves), f"{len(moves)} times")
+        label = _LABELS.get(field, field.replace("_", " ").capitalize())
+        lines.append(f"{label} changed {times}: " + "; ".join(moves))
     return lines
 
 
@@ -173,21 +204,74 @@ def _month(value: FieldValue) -> int | None:
     return month_index(value) if isinstance(value, str) else None
 
 
+# A move this large, or an actual date going back to an estimate, says how sure the new date is.
+BIG_MOVE_DAYS = 30
+
+
+def _day(value: str) -> date | None:
+    """ "2026-09 (estimated)" -> its first day; "2026-09-14 (actual)" -> that day."""
+    text = value.partition(" (")[0].strip()
+    try:
+        return date.fromisoformat(text if len(text) == 10 else f"{text[:7]}-01")
+    except ValueError:
+        return None
+
+
+def confidence(value: str) -> str | None:
+    """How sure a registry date is: actual; estimated to the day or month; or a placeholder
+    (an estimate on 31 December or 1 January). None when the record gave no type."""
+    day, kind = _day(value), value.partition(" (")[2].rstrip(")")
+    if day is None or kind not in ("actual", "estimated"):
+        return None
+    if kind == "actual":
+        return "actual"
+    text = value.partition(" (")[0].strip()
+    if len(text) < 10:
+        return "estimated to the month"
+    if (day.month, day.day) in ((12, 31), (1, 1)):
+        return "placeholder"
+    return "estimated to the day"
+
+
+def _confidence_note(change: FieldChange) -> str | None:
+    """ "now estimated to the month" for a move of 30 days or more, or actual -> estimated."""
+    before, after = change.before, change.after
+    if not isinstance(before, str) or not isinstance(after, str):
+        return None
+    old, new, sure = _day(before), _day(after), confidence(after)
+    if old is None or new is None or sure is None:
+        return None
+    unsure_again = confidence(before) == "actual" and sure != "actual"
+    if abs((new - old).days) < BIG_MOVE_DAYS and not unsure_again:
+        return None
+    return ("back to an estimate: " if unsure_again else "") + f"now {sure}"
+
+
 def annotate_moves(
     changes: Sequence[Change], histories: Mapping[str, Sequence[RegistryVersion]]
 ) -> list[Change]:
-    """Each live date move says which move it is, when the trial's history is known."""
+    """Each live date move says which move it is (when the trial's history is known) and, when
+    it is large or goes back to an estimate, how sure the new date is."""
     dated = {field for field, _ in DATE_FIELDS}
     annotated: list[Change] = []
     for change in changes:
-        versions = histories.get(change.key)
-        if change.kind is not ChangeKind.UPDATED or not versions:
+        versions = histories.get(change.key) or ()
+        if change.kind is not ChangeKind.UPDATED:
             annotated.append(change)
             continue
         fields = []
         for field_change in change.field_changes:
-            note = _which_move(field_change, versions) if field_change.field in dated else None
-            text = f"{field_change.text} ({note})" if note else field_change.text
+            notes = []
+            if field_change.field in dated:
+                notes = [
+                    note
+                    for note in (
+                        _which_move(field_change, versions) if versions else None,
+                        _confidence_note(field_change),
+                    )
+                    if note
+                ]
+            text = f"{field_change.text} ({'; '.join(notes)})" if notes else field_change.text
             fields.append(replace(field_change, text=text))
         annotated.append(replace(change, field_changes=tuple(fields)))
     return annotated

@@ -175,3 +175,5 @@ class RegistryVersion:
     completion_date: str | None
     enrollment: str | None
     module_labels: tuple[str, ...]
+    # The protocol fields as the live poll reads them ({} for a version stored before them).
+    protocol: Mapping[str, FieldValue] = field(default_factory=dict, hash=False)

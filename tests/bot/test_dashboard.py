@@ -71,7 +71,10 @@ def test_topic_page_escapes_source_text_and_charts_every_version(store: Store) -
     assert "<title>Primary completion 2026-12 (estimated): stated 2026-11-02 (live record)" in page
     # The timeline text counts the live change too, as the chart and the alert do.
     assert "Primary completion moved 3 times" in page
-    assert "(3rd move, 3 months later; 42 months later than first registered)" in page
+    assert (
+        "(3rd move, 3 months later; 42 months later than first registered; "
+        "now estimated to the month)" in page
+    )
     assert "<script" not in page and " src=" not in page  # self-contained, nothing fetched
 
 

@@ -80,7 +80,10 @@ def test_status_prints_each_dates_moves_from_the_imported_history(
     status_module["primaryCompletionDateStruct"] = {"date": "2026-12", "type": "ESTIMATED"}
     status_module["lastUpdatePostDateStruct"] = {"date": "2026-11-02", "type": "ACTUAL"}
     out = cli("check", "--config", path)
-    assert "(3rd move, 3 months later; 42 months later than first registered)" in out
+    assert (
+        "(3rd move, 3 months later; 42 months later than first registered; "
+        "now estimated to the month)" in out
+    )
     assert history.requests[5:] == ["history"]  # the list again, no version fetched twice
 
 

@@ -46,10 +46,45 @@ def test_a_live_date_move_says_which_move_it_is() -> None:
     [change] = annotate_moves(changes, {FUSION: fusion_versions()})
     assert [fc.text for fc in change.field_changes] == [
         "Primary completion: 2026-09 (estimated) → 2026-12 (estimated) "
-        "(3rd move, 3 months later; 42 months later than first registered)"
+        "(3rd move, 3 months later; 42 months later than first registered; "
+        "now estimated to the month)"
     ]
-    # Without history, the alert stays as it was.
-    assert annotate_moves(changes, {}) == changes
+    # Without history, the alert still says how sure the moved date is.
+    [change] = annotate_moves(changes, {})
+    assert [fc.text for fc in change.field_changes] == [
+        "Primary completion: 2026-09 (estimated) → 2026-12 (estimated) (now estimated to the month)"
+    ]
+
+
+def moved(before: str, after: str) -> str:
+    """The alert line of a live primary completion move from `before` to `after`, no history."""
+    stored = StoredObservation(
+        trial(primary_completion_date=before), first_seen=T0, last_seen=T0, last_changed=T0
+    )
+    [change] = annotate_moves(
+        diff({FUSION: stored}, result(trial(primary_completion_date=after))), {}
+    )
+    [line] = [fc.text for fc in change.field_changes]
+    return line
+
+
+def test_a_date_moving_30_days_or_more_says_how_sure_the_new_date_is() -> None:
+    assert moved("2026-09-01 (estimated)", "2026-09-29 (estimated)").endswith("(estimated)")
+    assert moved("2026-09-01 (estimated)", "2026-10-01 (estimated)").endswith(
+        "(now estimated to the day)"
+    )
+    assert moved("2026-09-14 (estimated)", "2026-12-31 (estimated)").endswith("(now placeholder)")
+    assert moved("2026-09-14 (estimated)", "2027-01-01 (estimated)").endswith("(now placeholder)")
+    assert moved("2026-09 (estimated)", "2025-06-14 (actual)").endswith("(now actual)")
+
+
+def test_an_actual_date_going_back_to_an_estimate_says_so_even_when_close() -> None:
+    assert moved("2026-09-14 (actual)", "2026-09-20 (estimated)").endswith(
+        "(back to an estimate: now estimated to the day)"
+    )
+    assert moved("2026-09-14 (actual)", "2026-09 (estimated)").endswith(
+        "(back to an estimate: now estimated to the month)"
+    )
 
 
 def test_ordinals() -> None:
@@ -96,7 +131,8 @@ def test_a_date_moved_earlier_says_earlier_in_words_singular_or_plural() -> None
     earlier = trial(primary_completion_date="2026-08 (estimated)")  # was 2026-09
     [change] = annotate_moves(diff({FUSION: before}, result(earlier)), {FUSION: fusion_versions()})
     assert change.field_changes[0].text.endswith(
-        "(3rd move, 1 month earlier; 38 months later than first registered)"
+        "(3rd move, 1 month earlier; 38 months later than first registered; "
+        "now estimated to the month)"
     )
     # Before the first registered date (2023-06): the total slip is earlier too.
     live = StoredObservation(

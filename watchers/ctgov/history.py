@@ -6,13 +6,16 @@ it is trusted (docs/sources.md#clinicaltrialsgov-record-history).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from watchers.ctgov.fields import StudyPath
 from watchers.ctgov.ids import HISTORY_URL
-from watchers.model import ParseError, RegistryVersion
+from watchers.ctgov.protocol import protocol_fields
+from watchers.model import FieldValue, ParseError, RegistryVersion
 from watchers.net.http import Http
 from watchers.text.coerce import as_map, kind_name, nonblank, nonblanks
 from watchers.text.trial_ids import nct_id
@@ -106,6 +109,28 @@ def _date(struct: Any) -> str | None:
     return f"{date.strip()} ({kind.lower()})" if kind else date.strip()
 
 
+# Long free text stays out of the history: version bodies hold it as HTML, not v2 markdown.
+_NOT_KEPT = frozenset({"eligibility_criteria"})
+
+
+def _unescaped(value: FieldValue) -> FieldValue:
+    # Version bodies escape text as HTML entities (docs/sources.md#clinicaltrialsgov-history).
+    if isinstance(value, str):
+        return html.unescape(value)
+    if isinstance(value, tuple):
+        return tuple(html.unescape(item) for item in value)
+    return value
+
+
+def _protocol(protocol: Mapping[str, Any], nct: str) -> dict[str, FieldValue]:
+    """The version's protocol fields as a live poll reads them; {} when a module is malformed."""
+    try:
+        fields = protocol_fields(protocol, StudyPath(nct))
+    except ParseError:
+        return {}
+    return {name: _unescaped(value) for name, value in fields.items() if name not in _NOT_KEPT}
+
+
 def parse_version(doc: Any, nct: str, entry: VersionEntry) -> RegistryVersion:
     """`{studyVersion, study: {protocolSection}}` -> a RegistryVersion; the shape is checked."""
     if not isinstance(doc, Mapping):
@@ -133,4 +158,5 @@ def parse_version(doc: Any, nct: str, entry: VersionEntry) -> RegistryVersion:
         completion_date=_date(status.get("completionDateStruct")),
         enrollment=None if count is None else f"{count} ({kind.lower()})" if kind else str(count),
         module_labels=entry.module_labels,
+        protocol=_protocol(protocol, nct),
     )

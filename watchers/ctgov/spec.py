@@ -8,6 +8,7 @@ from typing import Any
 
 from watchers.base import Watcher
 from watchers.ctgov.ids import HISTORY_URL, SOURCE
+from watchers.ctgov.protocol import HIGH_IF_CHANGED, HIGH_IF_REMOVED, removed_names
 from watchers.ctgov.settings import ClinicalTrialsSettings
 from watchers.ctgov.wording import WORDING
 from watchers.spec import (
@@ -36,13 +37,18 @@ _HIGH_TRIAL_STATUSES = frozenset({"SUSPENDED", "TERMINATED", "WITHDRAWN", "COMPL
 
 
 def trial_severity(new: bool, fields: Fields, changes: Sequence[FieldDelta]) -> Severity:
-    """A study that ends or halts, or posts results, is high; any other change normal."""
+    """A study that ends or halts, or posts results, is high; so is a changed primary outcome
+    measure, masking or allocation, or an arm or intervention removed; any other change normal."""
     if new and fields.get("overall_status") in _HIGH_TRIAL_STATUSES:
         return Severity.HIGH
     for change in changes:
         if change.field == "overall_status" and change.after in _HIGH_TRIAL_STATUSES:
             return Severity.HIGH
         if change.field in ("has_results", "results_first_posted") and change.after:
+            return Severity.HIGH
+        if change.field in HIGH_IF_CHANGED:
+            return Severity.HIGH
+        if change.field in HIGH_IF_REMOVED and removed_names(change.before, change.after):
             return Severity.HIGH
     return Severity.NORMAL
 

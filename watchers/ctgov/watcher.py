@@ -11,6 +11,7 @@ from typing import Any
 
 from watchers.ctgov.fields import StudyPath, dated, enrollment
 from watchers.ctgov.ids import SOURCE
+from watchers.ctgov.protocol import protocol_fields
 from watchers.ctgov.sites import sites_of
 from watchers.ctgov.version import QUERY_KEY, STAMP_KEY, data_timestamp, query_fingerprint
 from watchers.model import (
@@ -47,7 +48,8 @@ __all__ = ["FIELDS", "ClinicalTrialsWatcher", "parse_page", "parse_study"]
 # anyway.
 FIELDS = (
     "IdentificationModule|StatusModule|SponsorCollaboratorsModule|DesignModule|"
-    "ArmsInterventionsModule|ConditionsModule|ContactsLocationsModule|OversightModule|HasResults"
+    "ArmsInterventionsModule|ConditionsModule|ContactsLocationsModule|OversightModule|"
+    "OutcomesModule|EligibilityModule|HasResults"
 )
 _PUBLIC_STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
 # Listed trials are asked for together; 1,000 is the registry's largest page
@@ -235,7 +237,7 @@ def parse_study(
         module("statusModule"),
         module("designModule"),
     )
-    arms = as_map(protocol.get("armsInterventionsModule"))  # read for matching only
+    arms = as_map(protocol.get("armsInterventionsModule"))  # names to match (and protocol_fields)
     conditions_module = as_map(protocol.get("conditionsModule"))
     sponsor_module = module("sponsorCollaboratorsModule")
     sponsor = read_map(sponsor_module.get("leadSponsor"), at("leadSponsor"))
@@ -274,6 +276,8 @@ def parse_study(
         "last_update_posted": dated(
             status.get("lastUpdatePostDateStruct"), at("lastUpdatePostDateStruct"), typed=False
         ),
+        # Outcomes, eligibility, arms, interventions and design (docs/sources.md#clinicaltrialsgov).
+        **protocol_fields(protocol, at),
     }
     return Observation(
         source=SOURCE,

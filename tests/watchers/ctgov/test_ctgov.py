@@ -14,10 +14,11 @@ import pytest
 import respx
 
 from tests.fakes.clock import FakeClock
+from watchers.ctgov.protocol import PROTOCOL_FIELDS
 from watchers.ctgov.sites import Site, as_entries
 from watchers.ctgov.version import query_fingerprint
 from watchers.ctgov.watcher import FIELDS, ClinicalTrialsWatcher, parse_page, parse_study
-from watchers.model import FetchError, ParseError, Topic
+from watchers.model import FetchError, Observation, ParseError, Topic
 from watchers.net.http import Http
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "ctgov"
@@ -69,6 +70,11 @@ def watcher(clock: FakeClock) -> Iterator[ClinicalTrialsWatcher]:
 # --- parse: recorded payloads -------------------------------------------------------------
 
 
+def _study_fields(observation: Observation) -> dict[str, object]:
+    """Every field but the protocol's (tests/watchers/ctgov/test_protocol.py reads those)."""
+    return {k: v for k, v in observation.fields.items() if k not in PROTOCOL_FIELDS}
+
+
 def test_parse_example_study_fields() -> None:
     observation = parse_study(load("ctgov_study.json"), TOPIC, by_id=True)
     title = (
@@ -85,7 +91,7 @@ def test_parse_example_study_fields() -> None:
     assert observation.url == f"https://clinicaltrials.gov/study/{FUSION}"
     assert observation.published is None
     assert observation.matched_alias == "ulefnersen"  # in interventions[].otherNames
-    assert dict(observation.fields) == {
+    assert _study_fields(observation) == {
         "brief_title": title,
         "overall_status": "ACTIVE_NOT_RECRUITING",
         "why_stopped": None,
@@ -120,7 +126,7 @@ def test_parse_full_aact_record() -> None:
     topic = Topic("unrelated", trials=("NCT06171568",))
     observation = parse_study(load("ctgov_full_study_aact_NCT06171568.json"), topic, by_id=True)
     assert observation.matched_alias == "NCT06171568"  # found by id, no name in its text
-    assert dict(observation.fields) == {
+    assert _study_fields(observation) == {
         "brief_title": "Lariboisière Cognitive Assessment: Evaluation of the 1-year Outcomes",
         "overall_status": "NOT_YET_RECRUITING",
         "why_stopped": None,
