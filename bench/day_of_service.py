@@ -281,7 +281,7 @@ def measure_urlwatch(
     web.call("/_reset")
     size0, started = _size(*caches), time.monotonic()
     due = dict.fromkeys(lines, started)
-    running: dict[float, int] = {}
+    running: dict[float, subprocess.Popen[bytes]] = {}  # held: else subprocess reaps them
     cpu = rss = 0.0
     polls = 0
     while running or time.monotonic() < started + DAY / scale:
@@ -291,12 +291,13 @@ def measure_urlwatch(
                 polls += len(lines[interval])
                 running[interval] = subprocess.Popen(
                     command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                ).pid
+                )
                 while due[interval] <= now:  # like `flock -n`: a tick missed while busy is gone
                     due[interval] += interval / scale
-        for interval, pid in list(running.items()):
-            done, _status, usage = os.wait4(pid, os.WNOHANG)
+        for interval, child in list(running.items()):
+            done, status, usage = os.wait4(child.pid, os.WNOHANG)
             if done:
+                child.returncode = os.waitstatus_to_exitcode(status)
                 cpu += usage.ru_utime + usage.ru_stime
                 rss = max(rss, usage.ru_maxrss / 1024)
                 del running[interval]
