@@ -9,8 +9,6 @@ token from TRIALWATCH_DASHBOARD_TOKEN; without that variable the pages are refus
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -18,10 +16,11 @@ from typing import Any
 
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from bot.dashboard.page import index_page, topic_page, unknown_topic_page
+from bot.service.bearer_gate import BearerGate, is_loopback
 from bot.topics import UnknownTopicError, find_topic
 from state.status import StoredState
 from state.triage import acknowledgements
@@ -34,20 +33,6 @@ log = logging.getLogger(__name__)
 
 # The alerts timeline shows the latest alerts; the page stays fast however many are stored.
 ALERTS_SHOWN = 100
-_UNCONFIGURED = (
-    "The dashboard is served on a non-loopback address: set TRIALWATCH_DASHBOARD_TOKEN and "
-    "send it as 'Authorization: Bearer <token>'.\n"
-)
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and localhost: only this machine can connect."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _status(store: StoredState, topic: Topic, now: datetime) -> TopicStatus:
@@ -79,8 +64,8 @@ class Dashboard:
         token: str | None,
     ) -> None:
         self._store, self._topics, self._clock = store, topics, clock
-        self._needs_token = not is_loopback(host)
-        self._token = token
+        self.gate = BearerGate(host=host, token=token)  # the API shares it
+        self._needs_token, self._token = self.gate.needs_token, token
 
     def startup_message(self, url: str) -> tuple[int, str]:
         """Where the dashboard is and who may read it, as (log level, message) for start-up."""
@@ -97,21 +82,7 @@ class Dashboard:
         )
 
     def _refused(self, request: Request) -> Response | None:
-        if not self._needs_token:
-            return None
-        if not self._token:
-            return PlainTextResponse(_UNCONFIGURED, status_code=503)
-        given = request.headers.get("authorization", "")
-        expected = f"Bearer {self._token}"
-        if hmac.compare_digest(given.encode(), expected.encode()):
-            return None
-        client = request.client.host if request.client else "?"
-        log.warning("dashboard request refused status=401 client=%s", client)
-        return PlainTextResponse(
-            "missing or wrong bearer token\n",
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        return self.gate.refused(request)
 
     def index(self) -> str:
         now = self._clock()
