@@ -200,6 +200,12 @@ def status(
     every: Annotated[
         bool, typer.Option("--all", help="List every stored alert, not only the most important 5.")
     ] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only alerts since: 7d, 24h, 2w or a date.")
+    ] = None,
+    severity: Annotated[
+        str | None, typer.Option("--severity", help="Only alerts this loud or louder: high...")
+    ] = None,
 ) -> None:
     """Show a topic's trials, latest alerts and source health from stored state (no polling).
 
@@ -208,7 +214,9 @@ def status(
       trialwatch status ulefnersen
       trialwatch status ulefnersen --unacked
       trialwatch status ulefnersen --all
+      trialwatch status ulefnersen --since 7d --severity high
     """
+    from bot.read.filtered_status import filtered_card
     from bot.reader import open_reader
     from bot.status.terminal import status_text
     from bot.status.triage_lines import unacked_lines
@@ -230,7 +238,21 @@ def status(
                 typer.echo(one_line(line))
             return
         status_card = application.topic_status(topic.name, alerts=None if every else CARD_ALERTS)
+        if since or severity:  # the same card, its alerts and count those the filter matches
+            try:
+                status_card = filtered_card(application, status_card, since, severity, every=every)
+            except ValueError as exc:  # FilterError: what the option accepts
+                typer.echo(f"trialwatch status: {exc}", err=True)
+                raise typer.Exit(2) from None
         typer.echo(status_text(topic, status_card, now=now))
+
+
+@app.command(cls=PlainCommand, short_help="Answer MCP clients on stdio (read-only).")
+def mcp(config: ConfigOption = None) -> None:
+    """Speak the Model Context Protocol on stdin/stdout, answering from stored state only."""
+    from bot.read.mcp_server import serve_stdio
+
+    serve_stdio(_load(config, False))
 
 
 @app.command(cls=PlainCommand, short_help="Write a topic's dashboard page as one HTML file.")
