@@ -10,18 +10,24 @@ token from TRIALWATCH_DASHBOARD_TOKEN; without that variable the pages are refus
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from bot.dashboard.filter_form import FILTER_PARAMS, filter_form
 from bot.dashboard.page import index_page, topic_page, unknown_topic_page
+from bot.read.filters import FilterError, parse_filter
 from bot.service.bearer_gate import BearerGate, is_loopback
 from bot.topics import UnknownTopicError, find_topic
+from state.alert_query import AlertFilter, alert_page
+from state.alert_sources import alert_sources
 from state.status import StoredState
 from state.triage import acknowledgements
 from state.types import TopicStatus
@@ -45,10 +51,27 @@ def _acks(store: StoredState, statuses: list[TopicStatus], now: datetime) -> dic
     return acknowledgements(store.engine, ids, now)
 
 
-def render_topic(store: StoredState, topic: Topic, now: datetime) -> str:
-    """One topic's page, from stored state only."""
+def render_topic(
+    store: StoredState, topic: Topic, now: datetime, query: Mapping[str, str] | None = None
+) -> str:
+    """One topic's page, from stored state only; with `query` (served), the alert filters
+    form, and the alerts its filters match (newest first, counted honestly)."""
     status = _status(store, topic, now)
-    return topic_page(topic, status, now=now, acks=_acks(store, [status], now))
+    form = Markup("")
+    if query is not None:
+        given = {k: query[k] for k in FILTER_PARAMS if query.get(k)}
+        error = None
+        try:
+            which = parse_filter(topic.name, now=now, **given)
+        except FilterError as exc:
+            error, which = str(exc), AlertFilter(topic.name)
+        if which.narrowed:
+            page = alert_page(store.engine, which, limit=ALERTS_SHOWN)
+            status = replace(status, recent_alerts=page.alerts, alert_count=page.total)
+        trials = sorted({*topic.trials, *(t.observation.key for t in status.trials)})
+        form = filter_form(given, sorted(alert_sources(store.engine, topic.name)), trials, error)
+    acks = _acks(store, [status], now)
+    return topic_page(topic, status, now=now, acks=acks, alert_filters=form)
 
 
 class Dashboard:
@@ -90,14 +113,14 @@ class Dashboard:
         acks = _acks(self._store, [s for _, s in statuses], now)
         return index_page(statuses, now=now, acks=acks)
 
-    def topic(self, name: str) -> tuple[int, str]:
+    def topic(self, name: str, query: Mapping[str, str] | None = None) -> tuple[int, str]:
         """(200, the topic's page) by its name, an alias or a trial id; else (404, the list)."""
         now = self._clock()
         try:
             found = find_topic(self._topics, name, self._store.snapshot)
         except UnknownTopicError:
             return 404, unknown_topic_page(name, self._topics, now=now)
-        return 200, render_topic(self._store, found, now)
+        return 200, render_topic(self._store, found, now, query or {})
 
     def routes(self) -> list[Route]:
         """`GET /` and `GET /topics/{name}`."""
@@ -112,7 +135,9 @@ class Dashboard:
             refused = self._refused(request)
             if refused is not None:
                 return refused
-            code, page = await anyio.to_thread.run_sync(self.topic, request.path_params["name"])
+            code, page = await anyio.to_thread.run_sync(
+                self.topic, request.path_params["name"], request.query_params
+            )
             return HTMLResponse(page, status_code=code)
 
         return [
