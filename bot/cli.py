@@ -201,10 +201,16 @@ def status(
         bool, typer.Option("--all", help="List every stored alert, not only the most important 5.")
     ] = False,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only alerts since: 7d, 24h, 2w or a date.")
+        str | None,
+        typer.Option("--since", metavar="PERIOD", help="Only alerts since: 7d, 24h, 2w or a date."),
     ] = None,
     severity: Annotated[
-        str | None, typer.Option("--severity", help="Only alerts this loud or louder: high...")
+        str | None,
+        typer.Option(
+            "--severity",
+            metavar="LEVEL",
+            help="Only alerts this loud or louder: high, normal, low.",
+        ),
     ] = None,
 ) -> None:
     """Show a topic's trials, latest alerts and source health from stored state (no polling).
