@@ -10,7 +10,7 @@ import typer
 from bot.cli.common import ConfigOption, database_trouble, load_config
 from bot.terminal_text import one_line
 
-__all__ = ["report", "status"]
+__all__ = ["mcp", "report", "status"]
 
 
 def status(
@@ -28,6 +28,18 @@ def status(
     every: Annotated[
         bool, typer.Option("--all", help="List every stored alert, not only the most important 5.")
     ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="PERIOD", help="Only alerts since: 7d, 24h, 2w or a date."),
+    ] = None,
+    severity: Annotated[
+        str | None,
+        typer.Option(
+            "--severity",
+            metavar="LEVEL",
+            help="Only alerts this loud or louder: high, normal, low.",
+        ),
+    ] = None,
 ) -> None:
     """Show a topic's trials, latest alerts and source health from stored state (no polling).
 
@@ -36,7 +48,9 @@ def status(
       trialwatch status ulefnersen
       trialwatch status ulefnersen --unacked
       trialwatch status ulefnersen --all
+      trialwatch status ulefnersen --since 7d --severity high
     """
+    from bot.read.filtered_status import filtered_card
     from bot.read_only import open_reader
     from bot.status.terminal import status_text
     from bot.status.triage_lines import unacked_lines
@@ -58,7 +72,20 @@ def status(
                 typer.echo(one_line(line))
             return
         status_card = application.topic_status(topic.name, alerts=None if every else CARD_ALERTS)
+        if since or severity:  # the same card, its alerts and count those the filter matches
+            try:
+                status_card = filtered_card(application, status_card, since, severity, every=every)
+            except ValueError as exc:  # FilterError: what the option accepts
+                typer.echo(f"trialwatch status: {exc}", err=True)
+                raise typer.Exit(2) from None
         typer.echo(status_text(topic, status_card, now=now))
+
+
+def mcp(config: ConfigOption = None) -> None:
+    """Speak the Model Context Protocol on stdin/stdout, answering from stored state only."""
+    from bot.read.mcp_server import serve_stdio
+
+    serve_stdio(load_config(config, False))
 
 
 def report(

@@ -139,9 +139,11 @@ def topic_page(
     *,
     now: datetime,
     acks: Mapping[int, Acknowledgement] | None = None,
+    alert_filters: Markup | None = None,
 ) -> str:
     """One topic: its trials (facts, timeline, date chart), its alerts (important first, with
-    their triage marks) and source health. `acks`: who acknowledged the shown alerts."""
+    their triage marks) and source health. `acks`: who acknowledged the shown alerts;
+    `alert_filters`: the filter form above them (bot/dashboard/filter_form.py)."""
     parts = [Markup("<h1>{}</h1>").format(topic.name)]
     if topic.aliases:
         parts.append(Markup("<p class='muted'>Also: {}</p>").format(", ".join(topic.aliases)))
@@ -150,6 +152,7 @@ def topic_page(
         parts.append(Markup("<p>None stored yet.</p>"))
     parts += [_trial(stored, status, now) for stored in status.trials]
     parts.append(Markup("<h2>{}</h2>").format(ALERTS_HEADING))
+    parts.append(alert_filters or Markup(""))
     parts.append(alert_table(status.recent_alerts, status.triage, acks))
     parts += [_more(topic, status, len(status.recent_alerts)), _health(status)]
     return _page(f"{topic.name} · trialwatch", Markup("").join(parts), now)

@@ -9,20 +9,25 @@ token from TRIALWATCH_DASHBOARD_TOKEN; without that variable the pages are refus
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
+from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from bot.dashboard.filter_form import FILTER_PARAMS, filter_form
 from bot.dashboard.page import index_page, topic_page, unknown_topic_page
+from bot.read.filters import FilterError, parse_filter
+from bot.service.bearer_gate import BearerGate, is_loopback
 from bot.topics import UnknownTopicError, find_topic
+from state.alert_query import AlertFilter, alert_page
+from state.alert_sources import alert_sources
 from state.status import StoredState
 from state.triage import acknowledgements
 from state.types import TopicStatus
@@ -34,20 +39,6 @@ log = logging.getLogger(__name__)
 
 # The alerts timeline shows the latest alerts; the page stays fast however many are stored.
 ALERTS_SHOWN = 100
-_UNCONFIGURED = (
-    "The dashboard is served on a non-loopback address: set TRIALWATCH_DASHBOARD_TOKEN and "
-    "send it as 'Authorization: Bearer <token>'.\n"
-)
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and localhost: only this machine can connect."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _status(store: StoredState, topic: Topic, now: datetime) -> TopicStatus:
@@ -60,10 +51,27 @@ def _acks(store: StoredState, statuses: list[TopicStatus], now: datetime) -> dic
     return acknowledgements(store.engine, ids, now)
 
 
-def render_topic(store: StoredState, topic: Topic, now: datetime) -> str:
-    """One topic's page, from stored state only."""
+def render_topic(
+    store: StoredState, topic: Topic, now: datetime, query: Mapping[str, str] | None = None
+) -> str:
+    """One topic's page, from stored state only; with `query` (served), the alert filters
+    form, and the alerts its filters match (newest first, counted honestly)."""
     status = _status(store, topic, now)
-    return topic_page(topic, status, now=now, acks=_acks(store, [status], now))
+    form = Markup("")
+    if query is not None:
+        given = {k: query[k] for k in FILTER_PARAMS if query.get(k)}
+        error = None
+        try:
+            which = parse_filter(topic.name, now=now, **given)
+        except FilterError as exc:
+            error, which = str(exc), AlertFilter(topic.name)
+        if which.narrowed:
+            page = alert_page(store.engine, which, limit=ALERTS_SHOWN)
+            status = replace(status, recent_alerts=page.alerts, alert_count=page.total)
+        trials = sorted({*topic.trials, *(t.observation.key for t in status.trials)})
+        form = filter_form(given, sorted(alert_sources(store.engine, topic.name)), trials, error)
+    acks = _acks(store, [status], now)
+    return topic_page(topic, status, now=now, acks=acks, alert_filters=form)
 
 
 class Dashboard:
@@ -79,8 +87,8 @@ class Dashboard:
         token: str | None,
     ) -> None:
         self._store, self._topics, self._clock = store, topics, clock
-        self._needs_token = not is_loopback(host)
-        self._token = token
+        self.gate = BearerGate(host=host, token=token)  # the API shares it
+        self._needs_token, self._token = self.gate.needs_token, token
 
     def startup_message(self, url: str) -> tuple[int, str]:
         """Where the dashboard is and who may read it, as (log level, message) for start-up."""
@@ -97,21 +105,7 @@ class Dashboard:
         )
 
     def _refused(self, request: Request) -> Response | None:
-        if not self._needs_token:
-            return None
-        if not self._token:
-            return PlainTextResponse(_UNCONFIGURED, status_code=503)
-        given = request.headers.get("authorization", "")
-        expected = f"Bearer {self._token}"
-        if hmac.compare_digest(given.encode(), expected.encode()):
-            return None
-        client = request.client.host if request.client else "?"
-        log.warning("dashboard request refused status=401 client=%s", client)
-        return PlainTextResponse(
-            "missing or wrong bearer token\n",
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        return self.gate.refused(request)
 
     def index(self) -> str:
         now = self._clock()
@@ -119,14 +113,14 @@ class Dashboard:
         acks = _acks(self._store, [s for _, s in statuses], now)
         return index_page(statuses, now=now, acks=acks)
 
-    def topic(self, name: str) -> tuple[int, str]:
+    def topic(self, name: str, query: Mapping[str, str] | None = None) -> tuple[int, str]:
         """(200, the topic's page) by its name, an alias or a trial id; else (404, the list)."""
         now = self._clock()
         try:
             found = find_topic(self._topics, name, self._store.snapshot)
         except UnknownTopicError:
             return 404, unknown_topic_page(name, self._topics, now=now)
-        return 200, render_topic(self._store, found, now)
+        return 200, render_topic(self._store, found, now, query or {})
 
     def routes(self) -> list[Route]:
         """`GET /` and `GET /topics/{name}`."""
@@ -141,7 +135,9 @@ class Dashboard:
             refused = self._refused(request)
             if refused is not None:
                 return refused
-            code, page = await anyio.to_thread.run_sync(self.topic, request.path_params["name"])
+            code, page = await anyio.to_thread.run_sync(
+                self.topic, request.path_params["name"], request.query_params
+            )
             return HTMLResponse(page, status_code=code)
 
         return [

@@ -25,9 +25,12 @@ from pydantic import SecretStr
 from bot.app import App, open_app
 from bot.config import LoadedConfig
 from bot.dashboard.serve import Dashboard
+from bot.read.api import ReadApi
+from bot.read.atom import AtomFeeds
 from bot.service.fd_budget import connection_cap, service_reserve
 from bot.service.scheduler import build_scheduler, due_after_restart
 from bot.service.server import HttpServer, create_asgi_app, health_report
+from bot.service.url_token import UrlTokenGate
 from bot.slack.actions_endpoint import actions_route
 from bot.slack.commands import StatusCommand
 from bot.slack.socket_mode import SocketClient, SocketModeRunner, build_socket_client
@@ -187,6 +190,9 @@ def run_service(
             host=settings.server.host,
             token=_secret(secrets.trialwatch_dashboard_token),
         )
+        feed_gate = UrlTokenGate(
+            host=settings.server.host, token=_secret(secrets.trialwatch_feed_token)
+        )
         asgi = create_asgi_app(
             answer=command.answer,
             health=lambda: health_report(app.store, sources, destinations),
@@ -194,6 +200,8 @@ def run_service(
             pages=[
                 actions_route(signing_secret=_secret(signing), clicks=app.clicks),
                 *dashboard.routes(),
+                *ReadApi(app.store, app.topics, app.clock, dashboard.gate).routes(),
+                *AtomFeeds(app.store, app.topics, app.clock, feed_gate).routes(),
             ],
         )
         host, port = settings.server.host, settings.server.port
