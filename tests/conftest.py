@@ -81,7 +81,7 @@ def _logging_left_as_found() -> Iterator[None]:
     # place, the next test on this worker would capture, or print, what it never asked for.
     manager = logging.Logger.manager
     levels = {
-        name: logger.level
+        name: (logger.level, logger.disabled)
         for name, logger in manager.loggerDict.items()
         if isinstance(logger, logging.Logger)
     }
@@ -93,7 +93,9 @@ def _logging_left_as_found() -> Iterator[None]:
         root.removeHandler(handler)
     for name, logger in list(manager.loggerDict.items()):
         if isinstance(logger, logging.Logger):
-            logger.setLevel(levels.get(name, logging.NOTSET))
+            # A library's dictConfig disables every logger that existed: undo that too.
+            logger.setLevel(levels.get(name, (logging.NOTSET, False))[0])
+            logger.disabled = levels.get(name, (logging.NOTSET, False))[1]
 
 
 @pytest.fixture(scope="session", autouse=True)
