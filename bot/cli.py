@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from bot.calendar.command import calendar_command
 from bot.cli_help import PlainCommand
 from bot.config import ConfigError, LoadedConfig, load_settings
 from bot.logs import configure_logging, log_destinations
@@ -231,6 +232,11 @@ def status(
             return
         status_card = application.topic_status(topic.name, alerts=None if every else CARD_ALERTS)
         typer.echo(status_text(topic, status_card, now=now))
+
+
+app.command("calendar", cls=PlainCommand, short_help="List a topic's milestones, soonest first.")(
+    calendar_command
+)
 
 
 @app.command(cls=PlainCommand, short_help="Write a topic's dashboard page as one HTML file.")

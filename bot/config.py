@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.calendar.milestones import Milestone
 from bot.destinations.quiet import QuietHours, check_window, check_zone
 from watchers.net.deadline import DEFAULT_POLL_DEADLINE
 from watchers.registry import REGISTRY
@@ -140,6 +141,7 @@ class TopicSettings(_Strict):
     eu_trials: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
     slack_channel: str | None = None
+    milestones: tuple[Milestone, ...] = ()  # team-entered guidance (bot/calendar)
 
     @field_validator("trials")
     @classmethod

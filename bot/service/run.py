@@ -23,6 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import SecretStr
 
 from bot.app import App, open_app
+from bot.calendar.feeds import feed_routes
 from bot.config import LoadedConfig
 from bot.dashboard.serve import Dashboard
 from bot.service.fd_budget import connection_cap, service_reserve
@@ -194,6 +195,7 @@ def run_service(
             pages=[
                 actions_route(signing_secret=_secret(signing), clicks=app.clicks),
                 *dashboard.routes(),
+                *feed_routes(app, config),  # bot/calendar/feeds.py
             ],
         )
         host, port = settings.server.host, settings.server.port
