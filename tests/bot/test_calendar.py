@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import httpx
@@ -184,3 +184,38 @@ def test_the_feed_needs_the_token_off_loopback_and_never_logs_it(
     served = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
     assert any("refused status=403" in r.getMessage() for r in served)
     assert not [r for r in served if secret in r.getMessage() or "wrong" in r.getMessage()]
+
+
+def test_the_digest_lists_a_passed_guidance_milestone_once_and_whats_coming_up(
+    db_url: str,
+) -> None:
+    from bot.config import DigestSettings
+    from bot.digest.assemble import assemble_digest
+    from bot.digest.render import render_text
+    from state.store import Store
+    from tests.factories import result, trial
+
+    topline = Milestone.model_validate(
+        {"name": "FUSION topline", "window": "2026-H2", "source": "https://ionis.test/pr"}
+    )
+    utc = DigestSettings(timezone="UTC", time=time(8, 0))
+    store = Store.open(db_url)
+    try:
+        at = datetime(2026, 11, 1, tzinfo=UTC)
+        store.apply_poll(
+            result(trial(primary_completion_date="2027-02 (estimated)")),
+            started=at,
+            at=at,
+            destinations={"slack": "#x"},
+        )
+        texts = [
+            render_text(
+                assemble_digest(store, day, utc, ["ulefnersen"], {"ulefnersen": (topline,)})
+            )
+            for day in (date(2026, 12, 31), date(2027, 1, 1), date(2027, 1, 2))
+        ]
+    finally:
+        store.close()
+    passed = "FUSION topline (guidance 2026-H2) has passed: no record of it yet"
+    assert [t.count(passed) for t in texts] == [0, 1, 0]
+    assert "Coming up: FUSION: ION363 in FUS-ALS (NCT04768972): Primary completion" in texts[1]
