@@ -47,6 +47,8 @@ class Wording:
     optional_facts: frozenset[str] = frozenset()  # key facts left out while empty
     dates: tuple[tuple[str, str], ...] = ()  # (field, label): the dates a team follows, in order
     results_clock: ResultsClock | None = None
+    # (field, label): the dates a programme calendar lists (a trial's dates, a meeting's day)
+    calendar: tuple[tuple[str, str], ...] = ()
 
     def merge(self, other: Wording) -> Wording:
         """Both vocabularies, this one's first (sources share trial field names)."""
@@ -64,6 +66,7 @@ class Wording:
             optional_facts=self.optional_facts | other.optional_facts,
             dates=_union(self.dates, other.dates),
             results_clock=self.results_clock or other.results_clock,
+            calendar=_union(self.calendar, other.calendar),
         )
 
 

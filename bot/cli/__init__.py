@@ -66,6 +66,9 @@ app.command(cls=PlainCommand, short_help="Poll every source once, store, deliver
 app.command(cls=PlainCommand, short_help="Show what is stored for a topic (no polling).")(
     reads.status
 )
+app.command("calendar", cls=PlainCommand, short_help="List a topic's milestones, soonest first.")(
+    reads.calendar
+)
 app.command(cls=PlainCommand, short_help="Answer MCP clients on stdio (read-only).")(reads.mcp)
 app.command(cls=PlainCommand, short_help="Write a topic's dashboard page as one HTML file.")(
     reads.report

@@ -10,7 +10,7 @@ import typer
 from bot.cli.common import ConfigOption, database_trouble, load_config
 from bot.terminal_text import one_line
 
-__all__ = ["mcp", "report", "status"]
+__all__ = ["calendar", "mcp", "report", "status"]
 
 
 def status(
@@ -117,3 +117,41 @@ def report(
         typer.echo(f"could not write {html}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"wrote {html} ({len(page.encode()):,} bytes)")
+
+
+def calendar(
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="A topic, one of its aliases, or an NCT id."),
+    ],
+    config: ConfigOption = None,
+    past: Annotated[
+        bool, typer.Option("--past", help="List the milestones gone by instead, latest first.")
+    ] = False,
+) -> None:
+    """List a topic's milestones: trial dates, results due, advisory committee meetings and
+    the team's guidance, each with its confidence, source and slips (no polling).
+
+    \b
+    Example:
+      trialwatch calendar ulefnersen
+      trialwatch calendar ulefnersen --past
+    """
+    from bot.calendar.read import guidance_of, topic_calendar
+    from bot.calendar.table import calendar_table
+    from bot.read_only import open_reader
+    from bot.topics import UnknownTopicError
+
+    loaded = load_config(config, False)
+    with database_trouble(loaded, "calendar"), open_reader(loaded) as application:
+        try:
+            topic = application.resolve_topic(name)
+        except UnknownTopicError:
+            known = ", ".join(one_line(t.name) for t in application.topics)
+            typer.echo(f"unknown topic {one_line(name)!r}; known topics: {known}", err=True)
+            raise typer.Exit(1) from None
+        today = application.clock().date()
+        guidance = guidance_of(loaded.settings, topic.name)
+        found = topic_calendar(application.store.engine, topic.name, guidance, today)
+    typer.echo(f"{topic.name}: programme calendar", nl=True)
+    typer.echo(calendar_table(found, today, past=past), nl=False)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, field_validator
 
+from bot.calendar.milestones import Milestone
 from watchers.settings import StrictSettings as _Strict
 from watchers.text.trial_ids import nct_id
 
@@ -43,6 +44,7 @@ class TopicSettings(_Strict):
     eu_trials: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
     slack_channel: str | None = None
+    milestones: tuple[Milestone, ...] = ()  # team-entered guidance (bot/calendar)
 
     @field_validator("trials")
     @classmethod

@@ -7,12 +7,15 @@ and no alert is missed or repeated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
 from zoneinfo import ZoneInfo
 
+from bot.calendar.coming_up import digest_lines
+from bot.calendar.milestones import Milestone
+from bot.calendar.read import topic_calendar
 from bot.config import DigestSettings
 from bot.destinations.render import KIND_WORDS
 from bot.links import web_link
@@ -126,6 +129,8 @@ class Digest:
     destinations: tuple[DestinationLine, ...] = ()
     # Per topic, its triage at the window's end: unacknowledged high alerts, snoozes, mutes.
     triage: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Per topic, its calendar lines: guidance passed unrecorded, the next 90 days (bot/calendar).
+    calendar: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def items(self) -> list[DigestItem]:
@@ -253,7 +258,11 @@ def _health(
 
 
 def assemble_digest(
-    store: Store, day: date, settings: DigestSettings, topic_order: Sequence[str] = ()
+    store: Store,
+    day: date,
+    settings: DigestSettings,
+    topic_order: Sequence[str] = (),
+    guidance: Mapping[str, Sequence[Milestone]] | None = None,
 ) -> Digest:
     """Read `day`'s alerts and the sources' health from the store (never from a source)."""
     zone = settings.timezone
@@ -285,4 +294,18 @@ def assemble_digest(
             for name in topic_order
             if (lines := triage_lines(store.triage.summary(name, end, recent=0)))
         ),
+        calendar=_calendar(store, topic_order, guidance or {}, start, end),
+    )
+
+
+def _calendar(
+    store: Store,
+    topics: Sequence[str],
+    guidance: Mapping[str, Sequence[Milestone]],
+    start: datetime,
+    end: datetime,
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    found = {n: topic_calendar(store.engine, n, guidance.get(n, ()), end.date()) for n in topics}
+    return tuple(
+        (name, tuple(lines)) for name in topics if (lines := digest_lines(found[name], start, end))
     )

@@ -71,7 +71,8 @@ def build_digest(app: App, *, now: datetime, day: date | None = None) -> Digest:
     """The digest of `day`, by default the one whose time most recently passed at `now`."""
     settings = digest_settings(app)
     day = day or digest_day(now, settings.time, settings.timezone)
-    return assemble_digest(app.store, day, settings, [t.name for t in app.topics])
+    guidance = {t.name: t.milestones for t in app.config.settings.topics}
+    return assemble_digest(app.store, day, settings, [t.name for t in app.topics], guidance)
 
 
 def send_digest(

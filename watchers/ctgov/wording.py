@@ -154,6 +154,11 @@ WORDING = Wording(
         ("primary_completion_date", "Primary completion"),
         ("completion_date", "Completion"),
     ),
+    calendar=(
+        ("start_date", "Start"),
+        ("primary_completion_date", "Primary completion"),
+        ("completion_date", "Completion"),
+    ),
     results_clock=ResultsClock(
         regulated="fda_regulated_drug",
         completion="primary_completion_date",

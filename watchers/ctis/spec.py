@@ -19,7 +19,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
-from watchers.wording import NO_WORDING
+from watchers.wording import Wording
 
 __all__ = [
     "HIGH_STATUS_CODES",
@@ -67,7 +67,7 @@ SPEC = SourceSpec(
     severity=ctis_severity,
     confirms={},
     describe=None,
-    wording=NO_WORDING,
+    wording=Wording(calendar=(("start_date", "Start (EU)"), ("end_date", "End (EU)"))),
     # Trial records change on the sponsor's schedule; an unchanged poll costs its searches only.
     interval=timedelta(hours=3),
     pacing={"euclinicaltrials.eu": timedelta(seconds=1)},  # limits undocumented: be gentle

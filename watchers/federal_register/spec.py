@@ -19,7 +19,7 @@ from watchers.spec import (
     SourceKind,
     SourceSpec,
 )
-from watchers.wording import NO_WORDING
+from watchers.wording import Wording
 
 __all__ = [
     "SOURCE",
@@ -55,7 +55,7 @@ SPEC = SourceSpec(
     severity=federal_register_severity,
     confirms={},
     describe=None,
-    wording=NO_WORDING,
+    wording=Wording(calendar=(("meeting_date", "FDA advisory committee meeting"),)),
     # Published once a working day; advisory committee notices come 15 days ahead or more.
     interval=timedelta(hours=6),
     pacing={"www.federalregister.gov": timedelta(seconds=1)},  # no published limit
