@@ -52,3 +52,23 @@ def test_status_shows_a_primary_outcome_change_known_only_from_the_history(
     status = cli("status", FUSION, "--config", path)
     assert f"Primary outcome changed once: v2 ({date}): {OLD} -> {NEW}" in status
     assert json.dumps(NEW) not in json.dumps(mocked.study)  # not in the live record
+
+
+def test_the_slack_card_and_the_dashboard_show_it_too(
+    tmp_path: Path, db_url: str, mocked: Registry
+) -> None:
+    from bot.cli.common import load_config
+    from bot.dashboard.serve import render_topic
+    from bot.read_only import open_reader
+    from bot.slack.status_card import status_blocks
+
+    path = config(tmp_path, db_url)
+    cli("check", "--config", path)
+    line = f"Primary outcome changed once: v2 ({history_list()['changes'][2]['date']})"
+    with open_reader(load_config(path, False)) as application:
+        topic = application.resolve_topic(FUSION)
+        now = application.clock()
+        card = status_blocks(topic, application.topic_status(topic.name), now=now)
+        page = render_topic(application.store, topic, now)
+    assert line in json.dumps(card, ensure_ascii=False)
+    assert line in page
