@@ -31,7 +31,7 @@ from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
 from bot.pipeline import poll_once
 from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
-from state.store import Store, is_event_source
+from state.store import Routes, Store, is_event_source
 from state.types import ChangeKind, DeliveryState
 from watchers.model import Topic
 
@@ -109,7 +109,12 @@ def run_soak(
     rng = random.Random(seed)
     truth = Truth(threshold=threshold)
     sources = make_sources(rng, truth, fail_rate, window)
-    store = Store.open(url, failures_before_alert=threshold, retention_days=retention_days)
+    store = Store.open(
+        url,
+        failures_before_alert=threshold,
+        retention_days=retention_days,
+        routes=Routes(default={"console": None}),
+    )
     clock = SimClock()
     printed: list[str] = []
     console = DeliveryLoop(ConsoleDestination(printed.append), store.outbox, clock)
@@ -124,7 +129,7 @@ def run_soak(
                 if (step * STEP) % timedelta(seconds=INTERVALS[fake.source]):
                     continue
                 for topic in topics:
-                    poll_once(fake, Topic(topic), store, clock, {"console": None})
+                    poll_once(fake, Topic(topic), store, clock)
             console.flush()
             if now.minute == 0:
                 report = store.prune(now)

@@ -165,7 +165,7 @@ def run(config_path: str, state: dict[str, Any]) -> dict[str, Any]:
         _registry(router, state["registry"], fetched)
         _barrier(state, "ready")
         polls = [
-            poll_once(w, t, app.store, app.clock, app.destinations_for(t), min_gap=min_gap)
+            poll_once(w, t, app.store, app.clock, min_gap=min_gap)
             for t in app.topics
             for w in app.watchers
         ]

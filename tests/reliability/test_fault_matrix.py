@@ -36,7 +36,7 @@ from tests.reliability.sources import (
     make_http,
     serving,
 )
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 
 CONSOLE = {"console": None}
 THRESHOLD = 3
@@ -120,7 +120,9 @@ class Harness:
         for fake in self.sources:
             fake.new_poll()
             watcher = self.watchers[fake.source]
-            summaries[fake.source] = poll_once(watcher, TOPIC, self.store, self.clock, CONSOLE)
+            summaries[fake.source] = poll_once(
+                watcher, TOPIC, routed(self.store, CONSOLE), self.clock
+            )
         return summaries
 
     def alerts(self, source: str | None = None) -> list[Alert]:
