@@ -158,7 +158,7 @@ def vm_rss_mb() -> float:
 
 
 def poll(db_url: str, base_url: str, page_size: int, days_later: int) -> None:
-    from bot.pipeline import poll_once
+    from bot.polling.pipeline import poll_once
     from state.store import Routes, Store
     from watchers.ctgov.watcher import ClinicalTrialsWatcher
     from watchers.model import SourceResult, Topic

@@ -2,7 +2,7 @@
 
     python bench/soak.py --days 30 [--db URL] [--seed 1] [--fail-rate 0.05] [--retention-days 7]
 
-Every poll goes through `bot.pipeline.poll_once` into a real Store on an injected clock; the
+Every poll goes through `bot.polling.pipeline.poll_once` into a real Store on an injected clock; the
 outbox is drained to the console deliverer (into a counter); retention prunes every hour.
 At the end every alert is compared with the truth the fakes recorded (bench/soak_world.py):
 each change alerted exactly once, one "down" and one "recovered" per outage, each delivered
@@ -29,7 +29,7 @@ from sqlmodel import Session, SQLModel, select
 
 from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.store import Routes, Store, is_event_source
 from state.types import ChangeKind, DeliveryState

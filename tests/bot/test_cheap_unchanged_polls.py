@@ -21,7 +21,7 @@ import pytest
 import respx
 from sqlalchemy import Engine, event
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import ChangeKind, PollOutcome
 from tests.factories import T0, Clock, result, trial

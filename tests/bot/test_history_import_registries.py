@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 import respx
 
-from bot.history_import import HistoryImport, history_trials
+from bot.polling.history_import import HistoryImport, history_trials
 from state.store import Store
 from tests.bot.history_world import FUSION, HistoryApi
 from tests.factories import T0, Clock, result, trial

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event
 
 from bot.app import App, open_app
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.poll.lease_renewal import LeaseRenewer
 from state.types import PollOutcome
 from tests.bot.service_helpers import loaded_config

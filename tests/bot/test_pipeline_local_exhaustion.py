@@ -11,9 +11,9 @@ import httpx
 import pytest
 import respx
 
-from bot import pipeline
-from bot.pipeline import poll_once
-from bot.redact import RedactingWatcher, Redactor
+from bot.polling import pipeline
+from bot.polling.pipeline import poll_once
+from bot.polling.wrappers import RedactingWatcher, Redactor
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock, result, trial
@@ -73,7 +73,7 @@ def test_too_many_open_files_leaves_the_source_healthy_and_raises_no_alarm(
         route = router.get(URL).mock(return_value=httpx.Response(200, json={}))
         assert poll_once(watcher, TOPIC, routed(store, {}), clock).outcome is PollOutcome.BASELINE
         route.mock(side_effect=_out_of_fds)
-        with caplog.at_level(logging.INFO, logger="bot.pipeline"):
+        with caplog.at_level(logging.INFO, logger="bot.polling.pipeline"):
             summaries = []
             for seconds in (0, 10, 20, 70):  # four polls, the last a minute after the first
                 ticks.now = seconds

@@ -21,7 +21,7 @@ from sqlalchemy import event, text
 from bot.app import open_app
 from bot.destinations.render import alert_console_text
 from bot.logs import JsonFormatter, message_fields
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from bot.service.scheduler import due_after_restart
 from bot.service.server import create_asgi_app
 from bot.slack.status_card import status_blocks
@@ -114,7 +114,7 @@ def test_failed_or_never_successful_sources_are_due_at_once() -> None:
 
 def test_json_logs_put_fields_as_keys_with_utc_milliseconds() -> None:
     record = logging.LogRecord(
-        "bot.pipeline",
+        "bot.polling.pipeline",
         logging.WARNING,
         __file__,
         1,
@@ -139,7 +139,7 @@ def test_failed_polls_log_a_warning(db_url: str, caplog: pytest.LogCaptureFixtur
     clock = Clock(T0)
     with (
         open_app(loaded_config(db_url), clock=clock, write=lambda _: None) as app,
-        caplog.at_level(logging.INFO, logger="bot.pipeline"),
+        caplog.at_level(logging.INFO, logger="bot.polling.pipeline"),
     ):
         poll_once(Failing(), TOPIC, routed(app.store, {"console": None}), clock)  # type: ignore[arg-type]
     [record] = [r for r in caplog.records if "outcome=failed" in r.getMessage()]

@@ -30,7 +30,7 @@ from slack_sdk import WebClient
 import state.poll.write
 from bot.app import open_app
 from bot.config import load_settings
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from bot.slack.delivery.client import build_slack_client
 from state.outbox import Outbox
 from state.store import Store

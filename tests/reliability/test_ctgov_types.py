@@ -18,7 +18,7 @@ import httpx
 import pytest
 import respx
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock

@@ -1,6 +1,6 @@
 """The fault matrix: every source x every way a source can fail, through the real pipeline.
 
-For each (source, fault): the real watcher, `bot.pipeline.poll_once` and a real Store, with
+For each (source, fault): the real watcher, `bot.polling.pipeline.poll_once` and a real Store, with
 every source served by respx on its own host. After a baseline, the faulted source misbehaves
 for `failures_before_alert` polls while another source (the witness) changes, then recovers.
 Each source's baseline is polled once per test process and copied for each of its faults.
@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from bot.config import Secrets, Settings
-from bot.pipeline import PollSummary, poll_once
-from bot.sources import build_watchers
+from bot.polling.pipeline import PollSummary, poll_once
+from bot.polling.sources import build_watchers
 from state.store import Store
 from state.types import Alert, ChangeKind, PollOutcome
 from tests.databases import SqliteTemplate

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import respx
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import ChangeKind, PollOutcome
 from tests.factories import Clock

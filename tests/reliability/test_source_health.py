@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.staleness import stale_note
 from state.store import Store
 from state.types import ChangeKind

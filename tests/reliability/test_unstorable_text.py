@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import respx
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import ChangeKind, PollOutcome, Severity
 from tests.factories import Clock

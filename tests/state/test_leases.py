@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock, result, trial

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock, result, trial
@@ -68,7 +68,7 @@ def test_a_skipped_poll_says_why(store: Store, caplog: pytest.LogCaptureFixture)
     clock = Clock()
     poll_once(_Answers(), TOPIC, routed(store, {}), clock, min_gap=GAP)  # a success
     clock.advance(minutes=20)
-    with caplog.at_level(logging.INFO, logger="bot.pipeline"):
+    with caplog.at_level(logging.INFO, logger="bot.polling.pipeline"):
         recent = poll_once(_Answers(), TOPIC, routed(store, {}), clock, min_gap=GAP)
         assert take(store.poll_leases, TOPIC.name, SOURCE, owner="host-2:77", at=clock())
         held = poll_once(_Answers(), TOPIC, routed(store, {}), clock)
