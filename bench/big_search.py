@@ -158,8 +158,8 @@ def vm_rss_mb() -> float:
 
 
 def poll(db_url: str, base_url: str, page_size: int, days_later: int) -> None:
-    from bot.pipeline import poll_once
-    from state.store import Store
+    from bot.polling.pipeline import poll_once
+    from state.store import Routes, Store
     from watchers.ctgov.watcher import ClinicalTrialsWatcher
     from watchers.model import SourceResult, Topic
     from watchers.net.http import Http, build_client
@@ -178,14 +178,14 @@ def poll(db_url: str, base_url: str, page_size: int, days_later: int) -> None:
                 self.seconds = time.perf_counter() - tick
                 self.cpu = time.process_time() - cpu
 
-    store = Store.open(db_url)
+    store = Store.open(db_url, routes=Routes(default={"console": None}))
     topic = Topic(TOPIC_NAME)
     with build_client(timeout=60) as client:
         http = Http(client, min_interval=0.0)
         watcher = Timed(ClinicalTrialsWatcher(http, base_url=base_url, page_size=page_size))
         ready_mb = vm_rss_mb()
         tick, cpu = time.perf_counter(), time.process_time()
-        summary = poll_once(watcher, topic, store, lambda: _now(days_later), {"console": None})
+        summary = poll_once(watcher, topic, store, lambda: _now(days_later))
         total, total_cpu = time.perf_counter() - tick, time.process_time() - cpu
     store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from bot.dashboard.serve import render_topic
 from state.schema import AlertRow
-from state.store import Store
+from state.store import Routes, Store
 from tests.factories import result, trial
 from tests.state.test_timeline import fusion_versions
 from watchers.model import Topic
@@ -35,7 +35,7 @@ TOPIC = Topic("ulefnersen", aliases=("ION363",), trials=("NCT04768972",))
 
 def seed(store: Store, alerts: int) -> None:
     """The trial, its 4 registry versions, and `alerts` stored alerts (bulk inserted)."""
-    store.apply_poll(result(trial()), started=T0, at=T0, destinations={"console": None})
+    store.apply_poll(result(trial()), started=T0, at=T0)
     for version in fusion_versions():
         store.history.add(version, at=T0)
     changes = json.dumps([{"field": "enrollment", "label": "Enrollment", "before": "95",
@@ -64,7 +64,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        store = Store.open(
+            f"sqlite:///{Path(tmp) / 'bench.db'}", routes=Routes(default={"console": None})
+        )
         seed(store, args.alerts)
         now = T0 + timedelta(days=30)
         render_topic(store, TOPIC, now)  # warm up

@@ -2,7 +2,7 @@
 
     python bench/soak.py --days 30 [--db URL] [--seed 1] [--fail-rate 0.05] [--retention-days 7]
 
-Every poll goes through `bot.pipeline.poll_once` into a real Store on an injected clock; the
+Every poll goes through `bot.polling.pipeline.poll_once` into a real Store on an injected clock; the
 outbox is drained to the console deliverer (into a counter); retention prunes every hour.
 At the end every alert is compared with the truth the fakes recorded (bench/soak_world.py):
 each change alerted exactly once, one "down" and one "recovered" per outage, each delivered
@@ -29,9 +29,9 @@ from sqlmodel import Session, SQLModel, select
 
 from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
-from state.store import Store, is_event_source
+from state.store import Routes, Store, is_event_source
 from state.types import ChangeKind, DeliveryState
 from watchers.model import Topic
 
@@ -109,7 +109,12 @@ def run_soak(
     rng = random.Random(seed)
     truth = Truth(threshold=threshold)
     sources = make_sources(rng, truth, fail_rate, window)
-    store = Store.open(url, failures_before_alert=threshold, retention_days=retention_days)
+    store = Store.open(
+        url,
+        failures_before_alert=threshold,
+        retention_days=retention_days,
+        routes=Routes(default={"console": None}),
+    )
     clock = SimClock()
     printed: list[str] = []
     console = DeliveryLoop(ConsoleDestination(printed.append), store.outbox, clock)
@@ -124,7 +129,7 @@ def run_soak(
                 if (step * STEP) % timedelta(seconds=INTERVALS[fake.source]):
                     continue
                 for topic in topics:
-                    poll_once(fake, Topic(topic), store, clock, {"console": None})
+                    poll_once(fake, Topic(topic), store, clock)
             console.flush()
             if now.minute == 0:
                 report = store.prune(now)

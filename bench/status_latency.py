@@ -75,8 +75,7 @@ def trial(topic: str, key: str, status: str, enrollment: int) -> Observation:
 
 
 def seed(store: Store, alerts: int, trials_per_topic: int) -> int:
-    """Polls that each change one trial: one alert per poll after the baseline."""
-    console = {"console": None}
+    """Polls that each change one trial: one alert per poll after the baseline (to the console)."""
     made = 0
     for index, topic in enumerate(TOPICS):
         name = topic["name"]
@@ -90,10 +89,9 @@ def seed(store: Store, alerts: int, trials_per_topic: int) -> int:
                 trial(name, key, STATUSES[n % len(STATUSES)], 90 + n) for key, n in changes.items()
             )
             result = SourceResult(source="clinicaltrials", topic=name, observations=observations)
-            report = store.apply_poll(result, started=at, at=at, destinations=console)
+            report = store.apply_poll(result, started=at, at=at)
             made += len(report.changes)
-        store.record_failure(name, "openfda", "api.fda.gov answered HTTP 503", started=at, at=at,
-                             destinations=console)  # fmt: skip
+        store.record_failure(name, "openfda", "api.fda.gov answered HTTP 503", started=at, at=at)
     return made
 
 

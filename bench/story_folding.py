@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from state.store import Store  # noqa: E402
+from state.store import Routes, Store  # noqa: E402
 from watchers.model import Observation, SourceResult, freeze_fields  # noqa: E402
 
 SOURCE, TOPIC = "google_news", "ulefnersen"
@@ -61,7 +61,7 @@ def main() -> None:
 
     items = [_item(n, headline()) for n in range(1 + args.stories + args.items)]
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(f"sqlite:///{tmp}/bench.db")
+        store = Store.open(f"sqlite:///{tmp}/bench.db", routes=Routes(default={"console": None}))
         at = datetime(2026, 11, 1, tzinfo=UTC)
 
         def poll(batch: list[Observation]) -> tuple[float, int]:
@@ -72,7 +72,6 @@ def main() -> None:
                 SourceResult(SOURCE, TOPIC, tuple(batch)),
                 started=at,
                 at=at,
-                destinations={"console": None},
             )
             return time.perf_counter() - started, len(report.changes)
 

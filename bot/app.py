@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -18,13 +18,12 @@ from bot.config import LoadedConfig, Settings
 from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
 from bot.destinations.outlet import DeliveryReport, Destination
-from bot.history_import import HistoryImport, ImportLimits, ImportOutcome
-from bot.interrupt import PollAbandoned, StoppableWatcher
-from bot.pipeline import PollSummary, poll_once
-from bot.poll_pool import run_lanes
+from bot.polling.history_import import HistoryImport, ImportLimits, ImportOutcome
+from bot.polling.pipeline import PollSummary, poll_once
+from bot.polling.pool import run_lanes
+from bot.polling.sources import build_watchers, host_intervals, source_intervals
+from bot.polling.wrappers import PollAbandoned, RedactingWatcher, Redactor, StoppableWatcher
 from bot.read_only import mark_quiet, quiet_hours, utc_now
-from bot.redact import RedactingWatcher, Redactor
-from bot.sources import build_watchers, host_intervals, source_intervals
 from bot.topics import UnknownTopicError, find_topic, topics_from_settings
 from state.outbox import DestinationHealth
 from state.store import Destinations, Route, Routes, Store
@@ -165,7 +164,7 @@ class App:
         stoppable = StoppableWatcher(watcher, stop)
         # Another `trialwatch run` on the same database may have just polled this pair: half an
         # interval apart counts as "just", so two processes share the work instead of doubling it.
-        interval = source_intervals(self.config.settings).get(source)
+        interval = self._intervals.get(source)
         min_gap = timedelta(seconds=interval / 2) if interval else None
         summaries = []
         for topic in self.topics:
@@ -181,6 +180,11 @@ class App:
         if not stop.is_set():
             self.deliver()
         return summaries
+
+    @cached_property
+    def _intervals(self) -> dict[str, float]:
+        # Fixed by the configuration: worked out once, not on every poll's route.
+        return source_intervals(self.config.settings)
 
     def deliver(self) -> list[DeliveryReport]:
         """Drain the outbox to every destination; one that breaks never stops the others."""

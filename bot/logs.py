@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import LoadedConfig
-from bot.redact import Redactor
+from bot.polling.wrappers import Redactor
 from bot.terminal_text import one_line, printable
 
 __all__ = ["JsonFormatter", "RedactingFilter", "configure_logging", "log_destinations"]

@@ -118,17 +118,16 @@ class Store(StoredState):
         *,
         started: datetime,
         at: datetime,
-        destinations: Destinations | None = None,
         owner: str | None = None,
     ) -> PollReport:
         """Commit a successful poll: load -> diff -> enrich -> write, in ONE transaction
-        (state/poll/). `destinations`: this poll's, instead of the store's routes."""
+        (state/poll/); its alerts go where the store's routes send them."""
         return poll.apply_poll(
             self.engine,
             result,
             started=started,
             at=at,
-            destinations=self._routed(result.topic, destinations),
+            destinations=self.routes.of(result.topic),
             max_per_poll=self.max_per_poll,
             owner=owner,
         )
@@ -161,11 +160,9 @@ class Store(StoredState):
         *,
         started: datetime,
         at: datetime,
-        destinations: Destinations | None = None,
         owner: str | None = None,
     ) -> PollReport:
-        """Record a failed poll as source health; the snapshot is left exactly as it was.
-        `owner`, `destinations`: as for `apply_poll`."""
+        """Record a failed poll as source health; the snapshot is left exactly as it was."""
         return poll.record_failure(
             self.engine,
             topic,
@@ -173,13 +170,10 @@ class Store(StoredState):
             error,
             started=started,
             at=at,
-            destinations=self._routed(topic, destinations),
+            destinations=self.routes.of(topic),
             failures_before_alert=self.failures_before_alert,
             owner=owner,
         )
-
-    def _routed(self, topic: str, destinations: Destinations | None) -> Destinations:
-        return self.routes.of(topic) if destinations is None else destinations
 
     # -- outbox (leases and outcomes in state/outbox.py) ----------------------------------------
 

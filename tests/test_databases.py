@@ -11,6 +11,7 @@ from state.migrate import current_revision, head_revision
 from state.store import Store, create_store_engine
 from tests.databases import PostgresDatabases, SqliteTemplate
 from tests.factories import Clock, result, trial
+from tests.state.helpers import routed
 
 CONSOLE = {"console": None}
 
@@ -22,7 +23,7 @@ def _poll_and_read_ids(url: str) -> tuple[list[int], list[int]]:
         clock = Clock()
         with store.engine.connect() as connection:
             before = list(connection.execute(text("SELECT id FROM snapshot")).scalars())
-        store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=CONSOLE)
+        routed(store, CONSOLE).apply_poll(result(trial()), started=clock(), at=clock())
         with store.engine.connect() as connection:
             return before, list(connection.execute(text("SELECT id FROM snapshot")).scalars())
     finally:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.app import CheckReport
 from bot.destinations.quiet import quiet_note
-from bot.pipeline import PollSummary
+from bot.polling.pipeline import PollSummary
 from bot.terminal_text import one_line
 from state.fields import source_label
 from state.types import PollOutcome

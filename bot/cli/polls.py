@@ -34,7 +34,7 @@ def check(
 
     collect_from_now()
     # Each poll's failure is said once, in the summary: without -v no log line repeats it.
-    quiet_logs = () if verbose else ("bot.pipeline", "bot.history_import")
+    quiet_logs = () if verbose else ("bot.polling.pipeline", "bot.polling.history_import")
     loaded = load_config(config, verbose, errors_only=quiet_logs)
     if verbose:
         log_destinations(loaded)

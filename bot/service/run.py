@@ -26,6 +26,7 @@ from bot.app import App, open_app
 from bot.calendar.feeds import feed_routes
 from bot.config import LoadedConfig
 from bot.dashboard.serve import Dashboard
+from bot.polling.sources import source_intervals
 from bot.read.api import ReadApi
 from bot.read.atom import AtomFeeds
 from bot.service.fd_budget import connection_cap, service_reserve
@@ -35,7 +36,6 @@ from bot.service.url_token import UrlTokenGate
 from bot.slack.actions_endpoint import actions_route
 from bot.slack.commands import StatusCommand
 from bot.slack.socket_mode import SocketClient, SocketModeRunner, build_socket_client
-from bot.sources import source_intervals
 
 __all__ = ["STOP_BUDGET", "Service", "ServiceError", "run_service"]
 

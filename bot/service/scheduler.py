@@ -17,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.sources import source_intervals
+from bot.polling.sources import source_intervals
 from state.types import SourceHealth
 
 __all__ = [

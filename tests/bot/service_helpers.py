@@ -12,6 +12,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from bot.config import LoadedConfig, Secrets, Settings
 from state.store import Store
 from tests.factories import T0, result, trial
+from tests.state.helpers import routed
 
 TOPICS: list[dict[str, Any]] = [
     {
@@ -35,10 +36,10 @@ def loaded_config(db_url: str, **sections: Any) -> LoadedConfig:
 def seed_ulefnersen(store: Store) -> None:
     """Baseline FUSION, then it completes (one high alert); the source answered both times."""
     console = {"console": None}
-    store.apply_poll(result(trial()), started=T0, at=T0, destinations=console)
+    routed(store, console).apply_poll(result(trial()), started=T0, at=T0)
     later = T0 + timedelta(days=1)
-    store.apply_poll(
-        result(trial(overall_status="COMPLETED")), started=later, at=later, destinations=console
+    routed(store, console).apply_poll(
+        result(trial(overall_status="COMPLETED")), started=later, at=later
     )
 
 

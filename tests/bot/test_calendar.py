@@ -27,6 +27,7 @@ from bot.service.url_token import UrlTokenGate
 from tests.bot.history_world import FUSION, HistoryApi
 from tests.bot.test_end_to_end import CTGOV, Registry
 from tests.factories import Clock
+from tests.state.helpers import routed
 
 TOPLINE = (
     '[[topics.milestones]]\nname = "FUSION topline"\nwindow = "2026-H2"\n'
@@ -202,11 +203,10 @@ def test_the_digest_lists_a_passed_guidance_milestone_once_and_whats_coming_up(
     store = Store.open(db_url)
     try:
         at = datetime(2026, 11, 1, tzinfo=UTC)
-        store.apply_poll(
+        routed(store, {"slack": "#x"}).apply_poll(
             result(trial(primary_completion_date="2027-02 (estimated)")),
             started=at,
             at=at,
-            destinations={"slack": "#x"},
         )
         texts = [
             render_text(

@@ -21,11 +21,11 @@ import pytest
 import respx
 from sqlalchemy import Engine, event
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import ChangeKind, PollOutcome
 from tests.factories import T0, Clock, result, trial
-from tests.state.helpers import take
+from tests.state.helpers import routed, take
 from watchers.ctgov.watcher import ClinicalTrialsWatcher
 from watchers.feeds.watcher import FeedWatcher
 from watchers.model import Topic
@@ -114,11 +114,13 @@ def test_a_304_costs_two_commits_and_never_reads_the_snapshot(store: Store, http
     watcher = FeedWatcher(http, "FDA", FEED_URL, "FDA", cache_seconds=0)
     with respx.mock() as router:
         route = router.get(FEED_URL).mock(side_effect=feed_answer)
-        assert poll_once(watcher, TOPIC, store, clock, CONSOLE).outcome is PollOutcome.BASELINE
+        assert (
+            poll_once(watcher, TOPIC, routed(store, CONSOLE), clock).outcome is PollOutcome.BASELINE
+        )
         assert store.snapshot(TOPIC.name, watcher.source)  # there is a snapshot to not read
         clock.advance(hours=1)
         with counted(store.engine) as work:
-            summary = poll_once(watcher, TOPIC, store, clock, CONSOLE)
+            summary = poll_once(watcher, TOPIC, routed(store, CONSOLE), clock)
         assert route.calls.last.response.status_code == 304
     assert summary.outcome is PollOutcome.UNCHANGED
     # The lease taken with the poll meta (the ETag sent back), then the check recorded and the
@@ -143,11 +145,13 @@ def test_an_unchanged_registry_stamp_costs_two_commits_and_one_request(
     watcher = ClinicalTrialsWatcher(http, base_url=CTGOV)
     with respx.mock() as router:
         registry(router)
-        assert poll_once(watcher, TOPIC, store, clock, CONSOLE).outcome is PollOutcome.BASELINE
+        assert (
+            poll_once(watcher, TOPIC, routed(store, CONSOLE), clock).outcome is PollOutcome.BASELINE
+        )
         asked = len(router.calls)
         clock.advance(hours=1)
         with counted(store.engine) as work:
-            summary = poll_once(watcher, TOPIC, store, clock, CONSOLE)
+            summary = poll_once(watcher, TOPIC, routed(store, CONSOLE), clock)
         assert [c.request.url.path for c in router.calls][asked:] == ["/api/v2/version"]
     assert summary.outcome is PollOutcome.UNCHANGED
     assert (work.transactions, work.commits) == (2, 2)
@@ -163,7 +167,7 @@ def test_a_failed_poll_also_commits_once_after_taking_its_lease(store: Store, ht
     with respx.mock() as router:
         router.get(FEED_URL).respond(404)
         with counted(store.engine) as work:
-            summary = poll_once(watcher, TOPIC, store, clock, CONSOLE)
+            summary = poll_once(watcher, TOPIC, routed(store, CONSOLE), clock)
     assert summary.outcome is PollOutcome.FAILED
     assert work.commits == 2  # the first poll INSERTs its lease; the failure and the release
     [health] = store.health(TOPIC.name)
@@ -178,20 +182,20 @@ def test_the_first_unchanged_poll_of_a_day_still_raises_a_results_clock_alert(
     due_in_31_days = T0 + timedelta(days=31)  # results due a year after actual completion
     done = f"{due_in_31_days.date().replace(year=T0.year - 1).isoformat()} (actual)"
     clock = Clock()
-    store.apply_poll(
-        result(trial(primary_completion_date=done)), started=clock(), at=clock(), destinations={}
+    routed(store, {}).apply_poll(
+        result(trial(primary_completion_date=done)), started=clock(), at=clock()
     )
     unchanged = result(unchanged=True)
     clock.advance(hours=1)
     with counted(store.engine) as same_day:
-        report = store.apply_poll(unchanged, started=clock(), at=clock(), destinations=CONSOLE)
+        report = routed(store, CONSOLE).apply_poll(unchanged, started=clock(), at=clock())
     assert (report.outcome, report.changes, same_day.snapshot_statements) == (
         PollOutcome.UNCHANGED,
         (),
         [],
     )
     clock.advance(days=1)  # now 30 days before results are due
-    report = store.apply_poll(unchanged, started=clock(), at=clock(), destinations=CONSOLE)
+    report = routed(store, CONSOLE).apply_poll(unchanged, started=clock(), at=clock())
     [deadline] = report.changes
     assert deadline.kind is ChangeKind.DEADLINE
     assert deadline.detail is not None and "in 30 days" in deadline.detail
@@ -199,15 +203,13 @@ def test_the_first_unchanged_poll_of_a_day_still_raises_a_results_clock_alert(
 
 def test_a_source_back_after_an_outage_says_so_on_a_304(store: Store) -> None:
     clock = Clock()
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations={})
+    routed(store, {}).apply_poll(result(trial()), started=clock(), at=clock())
     for _ in range(store.failures_before_alert):
         clock.advance(hours=1)
-        store.record_failure(
-            TOPIC.name, "clinicaltrials", "HTTP 503", started=clock(), at=clock(), destinations={}
+        routed(store, {}).record_failure(
+            TOPIC.name, "clinicaltrials", "HTTP 503", started=clock(), at=clock()
         )
-    report = store.apply_poll(
-        result(unchanged=True), started=clock(), at=clock(), destinations=CONSOLE
-    )
+    report = routed(store, CONSOLE).apply_poll(result(unchanged=True), started=clock(), at=clock())
     assert [c.kind for c in report.changes] == [ChangeKind.SOURCE_RECOVERED]
 
 
@@ -217,24 +219,22 @@ def test_a_poller_whose_lease_was_taken_over_stores_nothing(store: Store) -> Non
     assert leases.take_with_meta(TOPIC.name, "clinicaltrials", owner="a", at=clock(), ttl=TTL) == {}
     late = clock.advance(minutes=16)
     assert take(leases, TOPIC.name, "clinicaltrials", owner="b", at=late, ttl=TTL)
-    report = store.apply_poll(result(trial()), started=T0, at=late, destinations=CONSOLE, owner="a")
+    report = routed(store, CONSOLE).apply_poll(result(trial()), started=T0, at=late, owner="a")
     assert report.outcome is PollOutcome.SKIPPED
     assert store.snapshot(TOPIC.name, "clinicaltrials") == {}
-    unchanged = store.apply_poll(
-        result(unchanged=True), started=T0, at=late, destinations=CONSOLE, owner="a"
+    unchanged = routed(store, CONSOLE).apply_poll(
+        result(unchanged=True), started=T0, at=late, owner="a"
     )
     assert unchanged.outcome is PollOutcome.SKIPPED
     assert store.health(TOPIC.name)[0].last_success is None
-    failed = store.record_failure(
-        TOPIC.name, "clinicaltrials", "timeout", started=T0, at=late, destinations={}, owner="a"
+    failed = routed(store, {}).record_failure(
+        TOPIC.name, "clinicaltrials", "timeout", started=T0, at=late, owner="a"
     )
     assert failed.outcome is PollOutcome.SKIPPED
     assert store.health(TOPIC.name)[0].consecutive_failures == 0
     assert not take(leases, TOPIC.name, "clinicaltrials", owner="c", at=late, ttl=TTL)  # b's
     # b's own poll stores its result and gives the lease back in that commit.
-    report = store.apply_poll(
-        result(trial()), started=late, at=late, destinations=CONSOLE, owner="b"
-    )
+    report = routed(store, CONSOLE).apply_poll(result(trial()), started=late, at=late, owner="b")
     assert report.outcome is PollOutcome.BASELINE
     assert take(leases, TOPIC.name, "clinicaltrials", owner="c", at=late, ttl=TTL)
 
@@ -243,14 +243,12 @@ def test_the_lease_hands_over_the_poll_meta_it_was_taken_with(store: Store) -> N
     clock, leases = Clock(), store.poll_leases
     meta = {"data_timestamp": "2026-10-14T09:00:21", "query": "abc"}
     assert leases.take_with_meta(TOPIC.name, "clinicaltrials", owner="a", at=clock()) == {}
-    store.apply_poll(
-        result(trial(), meta=meta), started=clock(), at=clock(), destinations={}, owner="a"
-    )
+    routed(store, {}).apply_poll(result(trial(), meta=meta), started=clock(), at=clock(), owner="a")
     assert leases.take_with_meta(TOPIC.name, "clinicaltrials", owner="b", at=clock()) == meta
     assert leases.take_with_meta(TOPIC.name, "clinicaltrials", owner="c", at=clock()) is None
     clock.advance(hours=1)  # an unchanged poll that brings no meta keeps the stored one
-    report = store.apply_poll(
-        result(unchanged=True), started=clock(), at=clock(), destinations={}, owner="b"
+    report = routed(store, {}).apply_poll(
+        result(unchanged=True), started=clock(), at=clock(), owner="b"
     )
     assert report.outcome is PollOutcome.UNCHANGED
     assert leases.take_with_meta(TOPIC.name, "clinicaltrials", owner="c", at=clock()) == meta

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from bot.app import CheckReport
 from bot.cli import app
 from bot.cli.check_summary import Progress, summary_lines
-from bot.pipeline import PollSummary
+from bot.polling.pipeline import PollSummary
 from state.types import PollOutcome
 
 FEEDS = ["FDA press releases", "FDA what's new in drugs", "EMA news", "EMA new human medicines"]

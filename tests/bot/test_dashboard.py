@@ -18,6 +18,7 @@ from bot.dashboard.serve import Dashboard, is_loopback, render_topic
 from bot.service.server import HttpServer, create_asgi_app
 from state.store import Store
 from tests.factories import T0, Clock, result, trial
+from tests.state.helpers import routed
 from tests.state.test_timeline import fusion_versions
 from watchers.model import Observation, SourceResult, Topic, freeze_fields
 
@@ -36,12 +37,12 @@ def seed(store: Store) -> None:
     """FUSION with its 4 registry versions, then a live date move and a hostile news item."""
     clock = Clock()
     console = {"console": None}
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=console)
+    routed(store, console).apply_poll(result(trial()), started=clock(), at=clock())
     for version in fusion_versions():
         store.history.add(version, at=clock())
     clock.advance(days=1)
     moved = trial(primary_completion_date="2026-12 (estimated)")
-    store.apply_poll(result(moved), started=clock(), at=clock(), destinations=console)
+    routed(store, console).apply_poll(result(moved), started=clock(), at=clock())
     news = Observation(
         source="google_news",
         key="https://news.example/1",
@@ -53,11 +54,10 @@ def seed(store: Store) -> None:
     )
     for items in ((), (news,)):
         clock.advance(hours=1)
-        store.apply_poll(
+        routed(store, console).apply_poll(
             SourceResult("google_news", "ulefnersen", items),
             started=clock(),
             at=clock(),
-            destinations=console,
         )
 
 

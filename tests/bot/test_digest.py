@@ -14,6 +14,7 @@ from state.store import Store
 from state.types import ChangeKind, DeliveryState, Severity
 from tests.bot.digest_factories import MARKUP, STATUS, add_alert
 from tests.factories import Clock, result, trial
+from tests.state.helpers import routed
 
 ZURICH = DigestSettings(timezone="Europe/Zurich", time=time(8, 0))
 DAY = date(2026, 11, 22)
@@ -29,7 +30,7 @@ def store(sqlite_url: str) -> Iterator[Store]:
 
 
 def healthy_source(store: Store, at: datetime) -> None:
-    store.apply_poll(result(trial()), started=at, at=at, destinations={"slack": "#x"})
+    routed(store, {"slack": "#x"}).apply_poll(result(trial()), started=at, at=at)
 
 
 @pytest.mark.parametrize(
@@ -136,13 +137,12 @@ def test_source_health_names_failing_sources_and_their_last_error(store: Store) 
     clock = Clock(START)
     healthy_source(store, clock())
     for _ in range(3):
-        store.record_failure(
+        routed(store, {"slack": "#x"}).record_failure(
             "ulefnersen",
             "google_news",
             "HTTP 503 from news.google.com",
             started=clock(),
             at=clock.advance(minutes=30),
-            destinations={"slack": "#x"},
         )
     digest = assemble_digest(store, DAY, ZURICH)
     text, html = render_text(digest), render_html(digest)
@@ -186,9 +186,7 @@ def test_a_quiet_day_says_so_and_that_every_source_was_checked(store: Store) -> 
 
 
 def test_a_quiet_day_with_a_failing_source_does_not_claim_all_were_checked(store: Store) -> None:
-    store.record_failure(
-        "ulefnersen", "pubmed", "timeout", started=START, at=START, destinations={}
-    )
+    routed(store, {}).record_failure("ulefnersen", "pubmed", "timeout", started=START, at=START)
     text = render_text(assemble_digest(store, DAY, ZURICH))
     assert "No new events; but 1 source failing (see Sources below)." in text
     assert "all sources checked" not in text

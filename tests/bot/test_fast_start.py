@@ -21,6 +21,7 @@ from alembic.config import Config
 from state.migrate import current_revision, head_revision
 from state.store import Store, create_store_engine
 from tests.factories import Clock, result, trial
+from tests.state.helpers import routed
 
 # What the service needs and `check` does not, when no Slack token or [[notify]] is set.
 NOT_FOR_CHECK = (
@@ -124,7 +125,7 @@ def store_one_trial(url: str) -> str:
     """The database at `url` at the newest schema, with one trial stored; its URL."""
     store = Store.open(url)
     clock = Clock()
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations={"console": None})
+    routed(store, {"console": None}).apply_poll(result(trial()), started=clock(), at=clock())
     store.close()
     return url
 

@@ -16,7 +16,7 @@ import respx
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.history_import import FAILURES_IN_A_ROW, HistoryImport
+from bot.polling.history_import import FAILURES_IN_A_ROW, HistoryImport
 from state.store import Store
 from tests.bot.history_world import FUSION, HistoryApi
 from tests.bot.test_end_to_end import CTGOV, Registry
@@ -146,7 +146,7 @@ def test_a_history_api_that_is_down_costs_a_few_requests_per_run_and_everyone_ge
                     HistoryClient(http), store.history, clock=lambda: next(ticks)
                 )
                 topic = Topic(name="ulefnersen", trials=trials)
-                with caplog.at_level("WARNING", logger="bot.history_import"):
+                with caplog.at_level("WARNING", logger="bot.polling.history_import"):
                     first = importer.run([topic], store)
                     second = importer.run([topic], store)
                     third = importer.run([topic], store)

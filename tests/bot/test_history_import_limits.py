@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import respx
 
-from bot.history_import import HistoryImport, ImportLimits
+from bot.polling.history_import import HistoryImport, ImportLimits
 from state.store import Store
 from tests.bot.history_world import FUSION, HISTORY, HistoryApi, history_list
 from tests.factories import Clock

@@ -7,10 +7,11 @@ from dataclasses import replace
 import pytest
 import respx
 
-from bot.history_import import HistoryImport, history_trials
+from bot.polling.history_import import HistoryImport, history_trials
 from state.store import Store
 from tests.bot.history_world import FUSION, HistoryApi
 from tests.factories import T0, Clock, result, trial
+from tests.state.helpers import routed
 from watchers.ctgov.history import HistoryClient
 from watchers.ctis import spec as ctis
 from watchers.model import SourceResult, Topic
@@ -25,13 +26,12 @@ TOPIC = Topic(name="ulefnersen", aliases=("ION363",), trials=(FUSION,))
 
 def _store_both_registries(store: Store) -> None:
     """The topic's ClinicalTrials.gov record and an EU CTIS record, both found by its alias."""
-    store.apply_poll(result(trial(FUSION)), started=T0, at=T0, destinations=())
+    routed(store, ()).apply_poll(result(trial(FUSION)), started=T0, at=T0)
     eu = replace(trial(EU_NUMBER), source=ctis.SOURCE, url=f"https://ctis.example/{EU_NUMBER}")
-    store.apply_poll(
+    routed(store, ()).apply_poll(
         SourceResult(source=ctis.SOURCE, topic=TOPIC.name, observations=(eu,)),
         started=T0,
         at=T0,
-        destinations=(),
     )
 
 

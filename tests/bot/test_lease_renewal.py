@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import event
 
 from bot.app import App, open_app
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.poll.lease_renewal import LeaseRenewer
 from state.types import PollOutcome
 from tests.bot.service_helpers import loaded_config
 from tests.factories import T0, Clock
-from tests.state.helpers import take
+from tests.state.helpers import routed, take
 from watchers.model import SourceResult, Topic
 from watchers.net.deadline import DeadlineWatcher
 from watchers.net.http import Http
@@ -65,7 +65,7 @@ def test_a_poll_longer_than_its_lease_renews_it(app: App) -> None:
     topic = app.topics[0]
     renewer = LeaseRenewer(app.store.poll_leases, wait=wait)
     summary = poll_once(
-        SlowSource(), topic, app.store, clock, {"console": None}, owner="a", renewer=renewer
+        SlowSource(), topic, routed(app.store, {"console": None}), clock, owner="a", renewer=renewer
     )
     renewer.close()
     assert summary.outcome is PollOutcome.BASELINE
@@ -142,6 +142,6 @@ def test_polls_in_a_row_start_no_thread_each(app: App) -> None:
     with patch.object(threading.Thread, "start", counted):
         for _ in range(50):
             clock.advance(minutes=1)
-            poll_once(watcher, app.topics[0], app.store, clock, {"console": None})
+            poll_once(watcher, app.topics[0], routed(app.store, {"console": None}), clock)
     # At most one lease renewer and a fetch thread or two (one may still be settling in).
     assert len(started) <= 3, started

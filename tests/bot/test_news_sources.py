@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import Secrets, Settings
-from bot.sources import build_watchers, source_intervals
+from bot.polling.sources import build_watchers, source_intervals
 from watchers.model import Topic
 from watchers.net.http import Http
 

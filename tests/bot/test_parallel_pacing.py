@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from bot.poll_pool import run_lanes
+from bot.polling.pool import run_lanes
 from watchers.net.http import Http
 
 _PATIENCE = 10.0

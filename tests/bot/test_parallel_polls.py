@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import App, open_app
 from bot.config import ConfigError, load_settings
-from bot.poll_pool import run_lanes
+from bot.polling.pool import run_lanes
 from state.types import PollOutcome
 from tests.bot.service_helpers import loaded_config
 from tests.factories import T0, Clock

@@ -11,12 +11,13 @@ import httpx
 import pytest
 import respx
 
-from bot import pipeline
-from bot.pipeline import poll_once
-from bot.redact import RedactingWatcher, Redactor
+from bot.polling import pipeline
+from bot.polling.pipeline import poll_once
+from bot.polling.wrappers import RedactingWatcher, Redactor
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock, result, trial
+from tests.state.helpers import routed
 from watchers.model import SourceResult, Topic
 from watchers.net.deadline import DeadlineWatcher
 from watchers.net.http import Http, build_client
@@ -70,14 +71,14 @@ def test_too_many_open_files_leaves_the_source_healthy_and_raises_no_alarm(
         # As production wraps every watcher: the cause must survive both wrappers.
         watcher = RedactingWatcher(DeadlineWatcher(_Registry(http), http, 5), Redactor([]))
         route = router.get(URL).mock(return_value=httpx.Response(200, json={}))
-        assert poll_once(watcher, TOPIC, store, clock, {}).outcome is PollOutcome.BASELINE
+        assert poll_once(watcher, TOPIC, routed(store, {}), clock).outcome is PollOutcome.BASELINE
         route.mock(side_effect=_out_of_fds)
-        with caplog.at_level(logging.INFO, logger="bot.pipeline"):
+        with caplog.at_level(logging.INFO, logger="bot.polling.pipeline"):
             summaries = []
             for seconds in (0, 10, 20, 70):  # four polls, the last a minute after the first
                 ticks.now = seconds
                 clock.advance(minutes=5)
-                summaries.append(poll_once(watcher, TOPIC, store, clock, {}))
+                summaries.append(poll_once(watcher, TOPIC, routed(store, {}), clock))
     assert {s.outcome for s in summaries} == {PollOutcome.SKIPPED}
     assert summaries[0].reason == (
         "this machine ran out of resources (too many open files); the source was not judged"
@@ -98,6 +99,6 @@ def test_a_server_saying_it_is_out_of_memory_is_still_the_source_failing(store: 
     with respx.mock() as router, build_client() as client:
         http = Http(client, min_interval=0, max_retries=0, sleep=lambda _s: None)
         router.get(URL).mock(return_value=httpx.Response(507, text="Cannot allocate memory"))
-        summary = poll_once(_Registry(http), TOPIC, store, clock, {})
+        summary = poll_once(_Registry(http), TOPIC, routed(store, {}), clock)
     assert summary.outcome is PollOutcome.FAILED
     assert store.health(TOPIC.name)[0].consecutive_failures == 1

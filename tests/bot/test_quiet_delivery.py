@@ -28,7 +28,7 @@ from state.store import Store
 from state.types import Alert, DeliveryState, Severity
 from tests.factories import Clock, result, trial
 from tests.fakes.slack_api import FakeSlack, fake_slack
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 
 CHANNEL = "#fus-als-watch"
 NIGHT = QuietHours.parse("20:00-07:00", "Europe/Zurich")
@@ -54,7 +54,7 @@ def slack(clock: Clock) -> Iterator[FakeSlack]:
 def store(db_url: str, clock: Clock) -> Iterator[Store]:
     s = Store.open(db_url)
     # The baseline, at noon: every later poll of a trial makes one alert.
-    s.apply_poll(result(*(trial(t) for t in TRIALS)), started=clock(), at=clock(), destinations={})
+    routed(s, {}).apply_poll(result(*(trial(t) for t in TRIALS)), started=clock(), at=clock())
     yield s
     s.close()
 
@@ -68,8 +68,8 @@ def loop(store: Store, clock: Clock, slack: FakeSlack) -> DeliveryLoop:
 def change(store: Store, clock: Clock, key: str, *, high: bool = False) -> Alert:
     """One alert for trial `key` now: high (suspended) or normal (enrollment)."""
     changed = {"overall_status": "SUSPENDED"} if high else {"enrollment": f"{clock().minute} (a)"}
-    store.apply_poll(
-        result(trial(key, **changed)), started=clock(), at=clock(), destinations={"slack": CHANNEL}
+    routed(store, {"slack": CHANNEL}).apply_poll(
+        result(trial(key, **changed)), started=clock(), at=clock()
     )
     alert = pending_alerts(store.outbox, "slack")[-1]
     assert alert.change.severity is (Severity.HIGH if high else Severity.NORMAL)

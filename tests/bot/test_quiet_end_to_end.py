@@ -25,6 +25,7 @@ from tests.bot.test_end_to_end import registry as registry  # the fixture
 from tests.factories import Clock, result, trial
 from tests.fakes.slack_api import FakeSlack, fake_slack
 from tests.fakes.webhook import Webhooks, webhooks
+from tests.state.helpers import routed
 
 NOON = datetime(2026, 11, 2, 11, 0, tzinfo=UTC)  # 12:00 in Zurich
 LATE = datetime(2026, 11, 2, 22, 0, tzinfo=UTC)  # 23:00 in Zurich
@@ -135,11 +136,11 @@ def test_a_notify_destination_keeps_its_own_quiet_hours(
     )
     with open_app(load_settings(path, env={}, cwd=tmp_path), clock=clock) as app:
         routes = app.destinations_for(app.resolve_topic("ulefnersen"))
-        app.store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=routes)
+        routed(app.store, routes).apply_poll(result(trial()), started=clock(), at=clock())
 
         clock.now = LATE
         normal = result(trial(enrollment="120 (estimated)"))
-        app.store.apply_poll(normal, started=clock(), at=clock(), destinations=routes)
+        routed(app.store, routes).apply_poll(normal, started=clock(), at=clock())
         app.deliver()
         assert hooks.bodies("/night") == []
         assert len(hooks.bodies("/pager")) == 1  # a destination without quiet hours: at once
@@ -148,7 +149,7 @@ def test_a_notify_destination_keeps_its_own_quiet_hours(
 
         clock.advance(hours=1)
         high = result(trial(enrollment="120 (estimated)", overall_status="SUSPENDED"))
-        app.store.apply_poll(high, started=clock(), at=clock(), destinations=routes)
+        routed(app.store, routes).apply_poll(high, started=clock(), at=clock())
         app.deliver()
         [suspended] = hooks.bodies("/night")
         assert "Suspended" in suspended["message"]

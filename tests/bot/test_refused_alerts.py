@@ -25,7 +25,7 @@ from state.store import Store
 from state.types import DeliveryState
 from tests.factories import Clock, result, trial
 from tests.fakes.slack_api import FakeSlack, fake_slack
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.model import Topic
 
 CHANNEL = "#fus-als-watch"
@@ -53,9 +53,9 @@ def store(db_url: str) -> Iterator[Store]:
 def six_alerts(store: Store, clock: Clock) -> None:
     trials = [f"NCT0{4768972 + i}" for i in range(6)]
     where = {"slack": CHANNEL}
-    store.apply_poll(result(*map(trial, trials)), started=clock(), at=clock(), destinations=where)
+    routed(store, where).apply_poll(result(*map(trial, trials)), started=clock(), at=clock())
     changed = result(*(trial(t, overall_status="SUSPENDED") for t in trials))
-    store.apply_poll(changed, started=clock(), at=clock(), destinations=where)
+    routed(store, where).apply_poll(changed, started=clock(), at=clock())
 
 
 def flush(store: Store, clock: Clock, slack: FakeSlack) -> tuple[int, int, int]:

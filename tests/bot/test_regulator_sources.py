@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from bot.config import Secrets, Settings
-from bot.sources import build_watchers, source_intervals
+from bot.polling.sources import build_watchers, source_intervals
 from watchers.model import Topic
 from watchers.net.http import Http
 

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from state.store import Store
 from tests.factories import Clock
+from tests.state.helpers import routed
 from watchers.model import Observation, SourceResult, freeze_fields
 
 
@@ -35,7 +36,7 @@ def storm(tmp_path: Path) -> Path:
     for items in ((), tuple(item(n) for n in range(4))):
         clock.advance(hours=1)
         result = SourceResult("google_news", "ulefnersen", items)
-        store.apply_poll(result, started=clock(), at=clock(), destinations={"console": None})
+        routed(store, {"console": None}).apply_poll(result, started=clock(), at=clock())
     store.close()
     return config
 

@@ -20,6 +20,7 @@ from state.store import Store, create_store_engine
 from tests.bot.service_helpers import FrozenClock, free_port, loaded_config, seed_ulefnersen, sign
 from tests.factories import T0
 from tests.factories import Clock as WallClock
+from tests.state.helpers import routed
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 VECTOR = json.loads((EXAMPLES / "slack_signature_official_test_vector.json").read_text())
@@ -210,8 +211,8 @@ def test_an_error_while_answering_is_a_polite_reply(serve: Serve) -> None:
 
 def test_healthz_reports_last_success_per_source(app: App, serve: Serve) -> None:
     at = T0.replace(day=5)
-    app.store.record_failure(
-        "tofersen", "openfda", "HTTP 500", started=at, at=at, destinations={"console": None}
+    routed(app.store, {"console": None}).record_failure(
+        "tofersen", "openfda", "HTTP 500", started=at, at=at
     )
     url = serve(**for_app(app))
     response = httpx.get(f"{url}/healthz")

@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from bot.config import Secrets, Settings
-from bot.sources import build_watchers
+from bot.polling.sources import build_watchers
 from tests.fakes.clock import FakeClock
 from watchers.model import Topic
 from watchers.net.http import Http

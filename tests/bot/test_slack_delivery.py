@@ -24,7 +24,7 @@ from state.types import Alert, DeliveryState
 from tests.bot.service_helpers import free_port
 from tests.factories import Clock, result, trial
 from tests.fakes.slack_api import FakeSlack, error, fake_slack, rate_limited
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.model import Topic
 
 TOKEN = "xoxb-delivery-not-a-real-token"
@@ -71,11 +71,11 @@ def make_alerts(
 ) -> list[Alert]:
     trials = [f"NCT0{4768972 + i}" for i in range(count)]
     where = {"slack": channel}
-    store.apply_poll(
-        result(*(trial(t) for t in trials)), started=clock(), at=clock(), destinations=where
+    routed(store, where).apply_poll(
+        result(*(trial(t) for t in trials)), started=clock(), at=clock()
     )
     changed = result(*(trial(t, overall_status="SUSPENDED") for t in trials))
-    store.apply_poll(changed, started=clock(), at=clock(), destinations=where)
+    routed(store, where).apply_poll(changed, started=clock(), at=clock())
     return pending_alerts(store.outbox, "slack")
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.config import HttpSettings, Secrets, Settings, SourcesSettings
-from bot.sources import build_watchers, host_intervals, source_intervals
+from bot.polling.sources import build_watchers, host_intervals, source_intervals
 from watchers.net.http import Http
 from watchers.registry import REGISTRY, wording
 

@@ -21,6 +21,7 @@ from bot.topics import find_topic, topics_from_settings
 from state.store import Store
 from tests.bot.service_helpers import FrozenClock, loaded_config, seed_ulefnersen, sign
 from tests.factories import T0, Clock
+from tests.state.helpers import routed
 
 SECRET = "test-signing-secret"
 TS = 1_764_000_000
@@ -73,9 +74,7 @@ def test_more_requests_at_once_than_pooled_connections_all_get_the_card(
     def poller() -> None:  # a source failing over and over: each write changes the card
         at = T0
         while not stop.is_set():
-            store.record_failure(
-                "tofersen", "openfda", "HTTP 503", started=at, at=at, destinations={}
-            )
+            routed(store, {}).record_failure("tofersen", "openfda", "HTTP 503", started=at, at=at)
             time.sleep(0.005)
 
     writer = threading.Thread(target=poller)

@@ -14,7 +14,7 @@ from state.store import Store
 from state.triage_types import TriageAction, TriageKind
 from state.types import Alert, Change, ChangeKind, Severity, TopicStatus
 from tests.factories import T0, Clock, result, trial
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.model import Topic
 
 TOPIC = Topic(name="ulefnersen")
@@ -54,10 +54,10 @@ def store(db_url: str) -> Iterator[Store]:
 
 def test_triage_lines_name_an_acknowledged_alert_by_its_title_cut_to_fit(store: Store) -> None:
     clock = Clock()
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations={"console": None})
+    routed(store, {"console": None}).apply_poll(result(trial()), started=clock(), at=clock())
     moved = trial(brief_title=LONG_TITLE, overall_status="COMPLETED")
     at = clock.advance(hours=1)
-    store.apply_poll(result(moved), started=at, at=at, destinations={"console": None})
+    routed(store, {"console": None}).apply_poll(result(moved), started=at, at=at)
     [pending] = pending_alerts(store.outbox, "console")
     acknowledge = TriageAction(
         at=clock.advance(minutes=5), user_id="U0ANA12345", user_name="ana",

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.cli.check_summary import poll_line
-from bot.pipeline import PollSummary
+from bot.polling.pipeline import PollSummary
 from bot.terminal_text import one_line, printable
 from state.types import PollOutcome
 

@@ -21,7 +21,7 @@ from sqlalchemy import event, text
 from bot.app import open_app
 from bot.destinations.render import alert_console_text
 from bot.logs import JsonFormatter, message_fields
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from bot.service.scheduler import due_after_restart
 from bot.service.server import create_asgi_app
 from bot.slack.status_card import status_blocks
@@ -32,6 +32,7 @@ from tests.bot.digest_factories import add_alert
 from tests.bot.service_helpers import loaded_config
 from tests.factories import T0, Clock, result, trial
 from tests.fakes.forked import Forked
+from tests.state.helpers import routed
 from watchers.model import FetchError, SourceResult, Topic
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,7 +77,7 @@ def health(**kw: object) -> SourceHealth:
 def test_status_says_when_and_why_the_last_poll_failed(db_url: str) -> None:
     clock = Clock(T0)
     with open_app(loaded_config(db_url), clock=clock, write=lambda _: None) as app:
-        poll_once(Failing(), TOPIC, app.store, clock, {"console": None})  # type: ignore[arg-type]
+        poll_once(Failing(), TOPIC, routed(app.store, {"console": None}), clock)  # type: ignore[arg-type]
         status = app.store.status("ulefnersen")
     text_card = status_text(TOPIC, status)
     reason = "clinicaltrials.gov did not answer: DNS lookup failed"
@@ -113,7 +114,7 @@ def test_failed_or_never_successful_sources_are_due_at_once() -> None:
 
 def test_json_logs_put_fields_as_keys_with_utc_milliseconds() -> None:
     record = logging.LogRecord(
-        "bot.pipeline",
+        "bot.polling.pipeline",
         logging.WARNING,
         __file__,
         1,
@@ -138,9 +139,9 @@ def test_failed_polls_log_a_warning(db_url: str, caplog: pytest.LogCaptureFixtur
     clock = Clock(T0)
     with (
         open_app(loaded_config(db_url), clock=clock, write=lambda _: None) as app,
-        caplog.at_level(logging.INFO, logger="bot.pipeline"),
+        caplog.at_level(logging.INFO, logger="bot.polling.pipeline"),
     ):
-        poll_once(Failing(), TOPIC, app.store, clock, {"console": None})  # type: ignore[arg-type]
+        poll_once(Failing(), TOPIC, routed(app.store, {"console": None}), clock)  # type: ignore[arg-type]
     [record] = [r for r in caplog.records if "outcome=failed" in r.getMessage()]
     assert record.levelno == logging.WARNING
 
@@ -217,13 +218,12 @@ def test_status_in_a_real_process_shows_hostile_errors_inert(tmp_path: Path) -> 
     config.write_text(f'[storage]\nurl = "sqlite:///{db}"\n[[topics]]\nname = "ulefnersen"\n')
     clock = Clock(T0)
     with open_app(loaded_config(f"sqlite:///{db}"), clock=clock, write=lambda _: None) as app:
-        app.store.record_failure(
+        routed(app.store, {"console": None}).record_failure(
             "ulefnersen",
             "clinicaltrials",
             HOSTILE,
             started=T0,
             at=T0,
-            destinations={"console": None},
         )
     done = _trialwatch("status", "ulefnersen", "--config", str(config), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -247,7 +247,7 @@ def test_a_read_only_database_serves_status_and_refuses_check_in_one_sentence(
     config = tmp_path / "trialwatch.toml"
     config.write_text(f'[storage]\nurl = "sqlite:///{db}"\n[[topics]]\nname = "ulefnersen"\n')
     with open_app(loaded_config(f"sqlite:///{db}"), clock=Clock(T0), write=lambda _: None) as app:
-        app.store.apply_poll(result(trial()), started=T0, at=T0, destinations={"console": None})
+        routed(app.store, {"console": None}).apply_poll(result(trial()), started=T0, at=T0)
     db.chmod(0o444)
     folder.chmod(0o555)
     try:
@@ -278,8 +278,8 @@ def test_a_full_disk_fails_that_poll_and_the_others_go_on(sqlite_url: str) -> No
         app.store.engine.dispose()
         big = Topic(name="ulefnersen", aliases=(), trials=())
         summaries = [
-            poll_once(Answering(), big, app.store, clock, {"console": None}),  # type: ignore[arg-type]
-            poll_once(Failing(), TOPIC, app.store, clock, {"console": None}),  # type: ignore[arg-type]
+            poll_once(Answering(), big, routed(app.store, {"console": None}), clock),  # type: ignore[arg-type]
+            poll_once(Failing(), TOPIC, routed(app.store, {"console": None}), clock),  # type: ignore[arg-type]
         ]
     assert [s.outcome for s in summaries] == [PollOutcome.FAILED, PollOutcome.FAILED]
     assert summaries[0].error is not None and "could not store the poll" in summaries[0].error

@@ -119,14 +119,8 @@ class TriageWorld:
     def poll(self, **fields: Any) -> list[Alert]:
         """One ClinicalTrials.gov poll of FUSION with `fields` changed; the alerts it stored."""
         before = {a.id for a in pending_alerts(self.store.outbox, "slack")}
-        topic = self.app.topics[0]
         at = self.clock()
-        self.store.apply_poll(
-            result(trial(**fields)),
-            started=at,
-            at=at,
-            destinations=self.app.destinations_for(topic),
-        )
+        self.store.apply_poll(result(trial(**fields)), started=at, at=at)
         return [a for a in pending_alerts(self.store.outbox, "slack") if a.id not in before]
 
     def deliver(self) -> list[DeliveryReport]:

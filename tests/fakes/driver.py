@@ -30,7 +30,7 @@ from slack_sdk import WebClient
 import state.poll.write
 from bot.app import open_app
 from bot.config import load_settings
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from bot.slack.delivery.client import build_slack_client
 from state.outbox import Outbox
 from state.store import Store
@@ -165,7 +165,7 @@ def run(config_path: str, state: dict[str, Any]) -> dict[str, Any]:
         _registry(router, state["registry"], fetched)
         _barrier(state, "ready")
         polls = [
-            poll_once(w, t, app.store, app.clock, app.destinations_for(t), min_gap=min_gap)
+            poll_once(w, t, app.store, app.clock, min_gap=min_gap)
             for t in app.topics
             for w in app.watchers
         ]

@@ -18,12 +18,12 @@ import httpx
 import pytest
 import respx
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.ctgov.watcher import ClinicalTrialsWatcher, parse_study
 from watchers.model import ParseError, Topic
 from watchers.net.http import Http
@@ -143,7 +143,7 @@ def test_type_changes_through_the_watcher_and_store_never_alert(db_url: str) -> 
             snapshots = []
             for _ in versions:
                 clock.advance(hours=1)
-                summaries.append(poll_once(watcher, TOPIC, store, clock, CONSOLE))
+                summaries.append(poll_once(watcher, TOPIC, routed(store, CONSOLE), clock))
                 snapshots.append(store.snapshot(TOPIC.name, "clinicaltrials"))
         outcomes = [s.outcome for s in summaries]
         assert outcomes == [

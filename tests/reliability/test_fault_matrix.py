@@ -1,6 +1,6 @@
 """The fault matrix: every source x every way a source can fail, through the real pipeline.
 
-For each (source, fault): the real watcher, `bot.pipeline.poll_once` and a real Store, with
+For each (source, fault): the real watcher, `bot.polling.pipeline.poll_once` and a real Store, with
 every source served by respx on its own host. After a baseline, the faulted source misbehaves
 for `failures_before_alert` polls while another source (the witness) changes, then recovers.
 Each source's baseline is polled once per test process and copied for each of its faults.
@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from bot.config import Secrets, Settings
-from bot.pipeline import PollSummary, poll_once
-from bot.sources import build_watchers
+from bot.polling.pipeline import PollSummary, poll_once
+from bot.polling.sources import build_watchers
 from state.store import Store
 from state.types import Alert, ChangeKind, PollOutcome
 from tests.databases import SqliteTemplate
@@ -36,7 +36,7 @@ from tests.reliability.sources import (
     make_http,
     serving,
 )
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 
 CONSOLE = {"console": None}
 THRESHOLD = 3
@@ -120,7 +120,9 @@ class Harness:
         for fake in self.sources:
             fake.new_poll()
             watcher = self.watchers[fake.source]
-            summaries[fake.source] = poll_once(watcher, TOPIC, self.store, self.clock, CONSOLE)
+            summaries[fake.source] = poll_once(
+                watcher, TOPIC, routed(self.store, CONSOLE), self.clock
+            )
         return summaries
 
     def alerts(self, source: str | None = None) -> list[Alert]:

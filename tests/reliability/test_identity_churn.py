@@ -13,12 +13,12 @@ import httpx
 import pytest
 import respx
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import ChangeKind, PollOutcome
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.feeds.watcher import FeedWatcher
 from watchers.model import Topic
 from watchers.net.http import Http
@@ -79,7 +79,7 @@ def test_an_item_with_churning_identity_alerts_once(db_url: str, identity: Ident
             for _ in range(5):
                 clock.advance(hours=1)
                 watcher = FeedWatcher(http, "Press", URL, "FDA")  # a new process each time
-                outcomes.append(poll_once(watcher, TOPIC, store, clock, CONSOLE).outcome)
+                outcomes.append(poll_once(watcher, TOPIC, routed(store, CONSOLE), clock).outcome)
         assert outcomes == [PollOutcome.BASELINE] + [PollOutcome.OK] * 4
         alerts = pending_alerts(store.outbox, "console", limit=100)
         assert [(a.change.kind, a.change.title) for a in alerts] == [
@@ -111,7 +111,9 @@ def test_two_distinct_items_alike_in_title_and_day_both_alert(db_url: str) -> No
             http = Http(client, min_interval=0.0, sleep=time.sleep, monotonic=time.monotonic)
             for _ in range(2):
                 clock.advance(hours=1)
-                poll_once(FeedWatcher(http, "Press", URL, "FDA"), TOPIC, store, clock, CONSOLE)
+                poll_once(
+                    FeedWatcher(http, "Press", URL, "FDA"), TOPIC, routed(store, CONSOLE), clock
+                )
         alerts = pending_alerts(store.outbox, "console", limit=100)
         assert sorted(a.change.key for a in alerts) == ["a", "b"]
     finally:
@@ -146,7 +148,7 @@ def test_a_google_news_story_with_churning_links_alerts_once(db_url: str) -> Non
             http = Http(client, min_interval=0.0, sleep=time.sleep, monotonic=time.monotonic)
             for _ in range(5):
                 clock.advance(hours=1)
-                poll_once(GoogleNewsWatcher(http, NEWS), TOPIC, store, clock, CONSOLE)
+                poll_once(GoogleNewsWatcher(http, NEWS), TOPIC, routed(store, CONSOLE), clock)
         alerts = pending_alerts(store.outbox, "console", limit=100)
         assert [a.change.kind for a in alerts] == [ChangeKind.NEW]
         assert len(store.snapshot(TOPIC.name, "google_news")) == 1

@@ -14,13 +14,13 @@ import httpx
 import pytest
 import respx
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import ChangeKind, PollOutcome
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
 from tests.reliability.hostile_server import Answer, hostile_server, silent, trickle, trickle_head
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.feeds.watcher import FeedWatcher
 from watchers.model import FetchError, Topic
 from watchers.net.deadline import DeadlineWatcher
@@ -57,7 +57,7 @@ def test_a_poll_past_its_deadline_fails_as_a_timeout_counted_toward_source_down(
     try:
         with hostile_server([answer]) as server:
             watcher = _watcher(client, server.url)
-            summaries = [poll_once(watcher, TOPIC, store, clock, CONSOLE) for _ in range(2)]
+            summaries = [poll_once(watcher, TOPIC, routed(store, CONSOLE), clock) for _ in range(2)]
         for summary in summaries:
             assert summary.outcome is PollOutcome.FAILED
             assert summary.error is not None and "timed out" in summary.error

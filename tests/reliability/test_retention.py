@@ -15,7 +15,7 @@ from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.store import Store, is_event_source
 from state.types import ChangeKind
 from tests.factories import Clock, deliver, result, trial
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.model import Observation, SourceResult
 
 CONSOLE = {"console": None}
@@ -43,13 +43,13 @@ def feed(*keys: str, unchanged: bool = False) -> SourceResult:
 
 
 def poll(store: Store, clock: Clock, res: SourceResult) -> list[ChangeKind]:
-    report = store.apply_poll(res, started=clock(), at=clock(), destinations=CONSOLE)
+    report = routed(store, CONSOLE).apply_poll(res, started=clock(), at=clock())
     return [c.kind for c in report.changes]
 
 
 def fail(store: Store, clock: Clock, source: str = FEED) -> None:
-    store.record_failure(
-        "ulefnersen", source, "HTTP 503", started=clock(), at=clock(), destinations=CONSOLE
+    routed(store, CONSOLE).record_failure(
+        "ulefnersen", source, "HTTP 503", started=clock(), at=clock()
     )
 
 

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 import bot.cli.common
 from bot.cli import app
-from bot.redact import RedactingWatcher, Redactor
+from bot.polling.wrappers import RedactingWatcher, Redactor
 from tests.fakes.slack_api import FakeSlack, fake_slack
 from tests.reliability.sources import (
     CtGovSource,

@@ -11,14 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.staleness import stale_note
 from state.store import Store
 from state.types import ChangeKind
 from tests.factories import Clock, result, trial
 from tests.fakes.clock import FakeClock
 from tests.reliability.sources import TOPIC, CtGovSource, make_http, serving
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.model import FetchError, Observation, SourceResult, Topic
 
 CONSOLE = {"console": None}
@@ -79,7 +79,7 @@ def test_one_down_and_one_recovered_alert_per_outage_across_topics(store: Store)
     for _ in range(rounds):
         for topic in TOPICS:
             for watcher in watchers:
-                poll_once(watcher, topic, store, clock, CONSOLE)
+                poll_once(watcher, topic, routed(store, CONSOLE), clock)
         clock.advance(hours=1)
 
     def round_of(moment: datetime) -> int:
@@ -107,13 +107,13 @@ def test_down_since_is_shown_while_down_and_cleared_after(store: Store) -> None:
     for _ in range(4):
         clock.advance(hours=1)
         moments.append(clock())
-        poll_once(watcher, TOPICS[0], store, clock, CONSOLE)
+        poll_once(watcher, TOPICS[0], routed(store, CONSOLE), clock)
     [health] = store.health("ulefnersen")
     assert health.down_since == moments[1]
     assert health.consecutive_failures == 3
     assert health.last_success == moments[0]
     clock.advance(hours=1)
-    poll_once(watcher, TOPICS[0], store, clock, CONSOLE)
+    poll_once(watcher, TOPICS[0], routed(store, CONSOLE), clock)
     [health] = store.health("ulefnersen")
     assert (health.down_since, health.consecutive_failures, health.last_error) == (None, 0, None)
 
@@ -150,18 +150,18 @@ def test_stale_note_says_when_the_data_was_refreshed() -> None:
 def test_store_reports_a_stale_registry_from_the_stored_poll_meta(store: Store) -> None:
     clock = Clock()  # 2026-11-01 08:00 UTC
     fresh = {"data_timestamp": "2026-10-31T09:00:00"}
-    store.apply_poll(result(trial(), meta=fresh), started=clock(), at=clock(), destinations={})
+    routed(store, {}).apply_poll(result(trial(), meta=fresh), started=clock(), at=clock())
     [health] = store.health("ulefnersen")
     assert health.stale is None
     clock.advance(days=4)  # the registry stopped refreshing but still answers
-    store.apply_poll(result(trial(), meta=fresh), started=clock(), at=clock(), destinations={})
+    routed(store, {}).apply_poll(result(trial(), meta=fresh), started=clock(), at=clock())
     [health] = store.health("ulefnersen")
     assert health.stale is not None
     assert "data last refreshed 2026-10-31 09:00 UTC" in health.stale
     assert store.status("ulefnersen").health == (health,)
     clock.advance(hours=1)  # it refreshes: no longer stale
     new = {"data_timestamp": "2026-11-05T07:00:00"}
-    store.apply_poll(result(trial(), meta=new), started=clock(), at=clock(), destinations={})
+    routed(store, {}).apply_poll(result(trial(), meta=new), started=clock(), at=clock())
     [health] = store.health("ulefnersen")
     assert health.stale is None
 
@@ -170,7 +170,7 @@ def test_status_command_shows_a_stale_source(tmp_path: Path, sqlite_url: str) ->
     store = Store.open(sqlite_url)
     clock = Clock()
     old = {"data_timestamp": "2026-10-20T09:00:00"}
-    store.apply_poll(result(trial(), meta=old), started=clock(), at=clock(), destinations={})
+    routed(store, {}).apply_poll(result(trial(), meta=old), started=clock(), at=clock())
     store.close()
     config = tmp_path / "trialwatch.toml"
     config.write_text(
@@ -191,13 +191,13 @@ def test_a_registry_that_stopped_refreshing_is_reported_stale(store: Store) -> N
     clock = Clock()  # 2026-11-01 08:00 UTC: the data is almost 5 days old
     with serving([ctgov]), httpx.Client() as client:
         watcher = ctgov.watcher(make_http(client, FakeClock(0.0), max_body_bytes=1 << 20))
-        poll_once(watcher, TOPIC, store, clock, CONSOLE)
+        poll_once(watcher, TOPIC, routed(store, CONSOLE), clock)
         [health] = store.health(TOPIC.name)
         assert health.consecutive_failures == 0
         assert health.stale is not None
         assert health.stale.startswith("data last refreshed 2026-10-27 09:00 UTC")
         ctgov.data_timestamp = lambda: "2026-11-01T06:00:00"  # it refreshes
         clock.advance(hours=1)
-        poll_once(watcher, TOPIC, store, clock, CONSOLE)
+        poll_once(watcher, TOPIC, routed(store, CONSOLE), clock)
         [health] = store.health(TOPIC.name)
         assert health.stale is None

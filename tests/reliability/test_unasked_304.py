@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock
 from tests.reliability.hostile_server import hostile_server, raw
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.feeds.watcher import FeedWatcher
 from watchers.model import Topic
 from watchers.net.http import Http, build_client
@@ -35,7 +35,12 @@ def test_an_unasked_304_fails_the_poll_and_the_real_answer_is_a_silent_baseline(
             http = Http(client, min_interval=0.0)
             # A fresh watcher per poll: each poll reads the feed, none is served from a cache.
             polls = [
-                poll_once(FeedWatcher(http, "FDA", server.url, "FDA"), TOPIC, store, clock, CONSOLE)
+                poll_once(
+                    FeedWatcher(http, "FDA", server.url, "FDA"),
+                    TOPIC,
+                    routed(store, CONSOLE),
+                    clock,
+                )
                 for _ in range(3)
             ]
         first, second, third = polls

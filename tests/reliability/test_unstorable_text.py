@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import respx
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import ChangeKind, PollOutcome, Severity
 from tests.factories import Clock
 from tests.fakes.clock import FakeClock
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.ctgov.watcher import ClinicalTrialsWatcher
 from watchers.model import FetchError, Observation, SourceResult, Topic
 from watchers.net.http import Http
@@ -70,7 +70,7 @@ def test_a_nul_in_a_title_fails_no_poll_and_the_real_change_is_alerted(db_url: s
             summaries = []
             for _ in answers:
                 clock.advance(hours=1)
-                summaries.append(poll_once(watcher, TOPIC, store, clock, CONSOLE))
+                summaries.append(poll_once(watcher, TOPIC, routed(store, CONSOLE), clock))
         assert [s.outcome for s in summaries] == [
             PollOutcome.BASELINE,
             PollOutcome.OK,
@@ -122,7 +122,7 @@ def test_nested_fields_meta_and_errors_are_stored_cleaned(db_url: str) -> None:
         outcomes = []
         for _ in range(3):
             clock.advance(hours=1)
-            outcomes.append(poll_once(watcher, TOPIC, store, clock, CONSOLE).outcome)
+            outcomes.append(poll_once(watcher, TOPIC, routed(store, CONSOLE), clock).outcome)
         assert outcomes == [PollOutcome.BASELINE, PollOutcome.FAILED, PollOutcome.FAILED]
         [stored] = store.snapshot(TOPIC.name, "news").values()
         item = stored.observation

@@ -11,10 +11,10 @@ from state.codec import alert_from_rows
 from state.outbox import Outbox
 from state.poll.leases import DEFAULT_POLL_LEASE, PollLeases
 from state.schema import AlertRow, DeliveryRow, PollStateRow
-from state.store import Store
+from state.store import Destinations, Routes, Store
 from state.types import Alert, DeliveryState
 
-__all__ = ["pending_alerts", "poll_meta", "take"]
+__all__ = ["pending_alerts", "poll_meta", "routed", "take"]
 
 _WAITING = (DeliveryState.PENDING.value, DeliveryState.IN_FLIGHT.value)
 
@@ -31,6 +31,12 @@ def pending_alerts(outbox: Outbox, destination: str, *, limit: int = 200) -> lis
             .limit(limit)
         ).all()
         return [alert_from_rows(a, d) for a, d in rows]
+
+
+def routed(store: Store, destinations: Destinations) -> Store:
+    """`store`, its alerts routed to `destinations` for every topic (as start-up gives routes)."""
+    store.routes = Routes(default=destinations)
+    return store
 
 
 def poll_meta(store: Store, topic: str, source: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from state.digest_log import DigestState
 from state.store import Store
 from state.types import DeliveryState
 from tests.factories import Clock, deliver, result, trial
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 
 DAY = date(2026, 11, 22)
 TEAM = ("clinical-team@example.org", "medical@example.org")
@@ -30,13 +30,13 @@ def store(db_url: str) -> Iterator[Store]:
 def test_alerts_between_is_half_open_and_carries_the_slack_state(store: Store) -> None:
     clock = Clock()
     slack = {"slack": "#fus-als-watch"}
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=slack)
+    routed(store, slack).apply_poll(result(trial()), started=clock(), at=clock())
     times = []
     for status in ("COMPLETED", "TERMINATED", "SUSPENDED"):
         clock.advance(hours=1)
         times.append(clock())
-        store.apply_poll(
-            result(trial(overall_status=status)), started=clock(), at=clock(), destinations=slack
+        routed(store, slack).apply_poll(
+            result(trial(overall_status=status)), started=clock(), at=clock()
         )
     first = pending_alerts(store.outbox, "slack")[0]
     assert first.delivery_id is not None
@@ -54,10 +54,10 @@ def test_alerts_between_is_half_open_and_carries_the_slack_state(store: Store) -
 def test_alerts_for_the_console_only_have_no_slack_state(store: Store) -> None:
     clock = Clock()
     console = {"console": None}
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=console)
+    routed(store, console).apply_poll(result(trial()), started=clock(), at=clock())
     clock.advance(hours=1)
-    store.apply_poll(
-        result(trial(overall_status="COMPLETED")), started=clock(), at=clock(), destinations=console
+    routed(store, console).apply_poll(
+        result(trial(overall_status="COMPLETED")), started=clock(), at=clock()
     )
     [alert] = store.alerts_between(clock() - timedelta(hours=1), clock() + timedelta(seconds=1))
     assert alert.destination is None and alert.state is None

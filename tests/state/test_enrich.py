@@ -11,7 +11,7 @@ from state.poll.claims import UNCONFIRMED
 from state.store import Store
 from state.types import ChangeKind, Severity
 from tests.factories import Clock
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.model import Observation, SourceResult, freeze_fields
 
 SLACK = {"slack": "#fus-als-watch"}
@@ -52,7 +52,7 @@ def submission(status: str, date: str = "2027-03-01") -> Observation:
 
 def poll(store: Store, clock: Clock, source: str, *items: Observation, topic: str = "ulefnersen"):  # type: ignore[no-untyped-def]
     result = SourceResult(source=source, topic=topic, observations=items)
-    return store.apply_poll(result, started=clock(), at=clock(), destinations=SLACK)
+    return routed(store, SLACK).apply_poll(result, started=clock(), at=clock())
 
 
 def baseline(store: Store, clock: Clock, *sources: str, topic: str = "ulefnersen") -> None:

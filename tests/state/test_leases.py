@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock, result, trial
-from tests.state.helpers import take
+from tests.state.helpers import routed, take
 from watchers.model import SourceResult, Topic
 
 TOPIC, SOURCE = "ulefnersen", "clinicaltrials"
@@ -45,7 +45,7 @@ def test_held_lease_is_refused_until_released_or_expired(store: Store) -> None:
 def test_min_gap_refuses_a_pair_polled_moments_ago(store: Store) -> None:
     clock = Clock()
     assert take(store.poll_leases, TOPIC, SOURCE, owner="a", at=clock(), ttl=TTL)
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations={})
+    routed(store, {}).apply_poll(result(trial()), started=clock(), at=clock())
     store.poll_leases.release(TOPIC, SOURCE, owner="a")
     gap = timedelta(minutes=30)
     clock.advance(minutes=10)
@@ -90,11 +90,11 @@ class CountingWatcher:
 def test_poll_once_skips_a_pair_held_elsewhere_and_releases_its_own(store: Store) -> None:
     clock, watcher, topic = Clock(), CountingWatcher(), Topic(TOPIC)
     assert take(store.poll_leases, TOPIC, SOURCE, owner="other", at=clock(), ttl=TTL)
-    summary = poll_once(watcher, topic, store, clock, {}, owner="me")
+    summary = poll_once(watcher, topic, routed(store, {}), clock, owner="me")
     assert (summary.outcome, watcher.calls) == (PollOutcome.SKIPPED, 0)
     assert store.health(TOPIC)[0].consecutive_failures == 0  # a skip is not a failure
     store.poll_leases.release(TOPIC, SOURCE, owner="other")
-    summary = poll_once(watcher, topic, store, clock, {}, owner="me")
+    summary = poll_once(watcher, topic, routed(store, {}), clock, owner="me")
     assert (summary.outcome, watcher.calls) == (PollOutcome.BASELINE, 1)
     # Released after the commit: the other process may poll now (no min_gap asked).
     assert take(store.poll_leases, TOPIC, SOURCE, owner="other", at=clock(), ttl=TTL)
@@ -106,7 +106,9 @@ def test_poll_once_with_min_gap_polls_once_per_interval(store: Store) -> None:
     outcomes = []
     for owner, minutes in (("a", 0), ("b", 1), ("a", 29), ("b", 31)):
         clock.now = Clock().now + timedelta(minutes=minutes)
-        outcomes.append(poll_once(watcher, topic, store, clock, {}, owner=owner, min_gap=gap))
+        outcomes.append(
+            poll_once(watcher, topic, routed(store, {}), clock, owner=owner, min_gap=gap)
+        )
     assert [s.outcome for s in outcomes] == [
         PollOutcome.BASELINE,
         PollOutcome.SKIPPED,

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.pipeline import poll_once
+from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock, result, trial
-from tests.state.helpers import take
+from tests.state.helpers import routed, take
 from watchers.model import SourceResult, Topic
 
 TOPIC = Topic(name="ulefnersen", aliases=("ION363",))
@@ -35,13 +35,12 @@ def store(db_url: str) -> Iterator[Store]:
 
 
 def _fail(store: Store, clock: Clock) -> None:
-    store.record_failure(
+    routed(store, {}).record_failure(
         TOPIC.name,
         SOURCE,
         "clinicaltrials.gov did not answer: network unreachable",
         started=clock(),
         at=clock(),
-        destinations={},
     )
 
 
@@ -49,30 +48,30 @@ def test_a_pair_that_never_succeeded_is_polled_again_at_once(store: Store) -> No
     clock = Clock()
     _fail(store, clock)  # `check` run offline
     clock.advance(minutes=1)  # `run` starts a minute later
-    summary = poll_once(_Answers(), TOPIC, store, clock, {}, min_gap=GAP)
+    summary = poll_once(_Answers(), TOPIC, routed(store, {}), clock, min_gap=GAP)
     assert summary.outcome is PollOutcome.BASELINE
 
 
 def test_a_pair_whose_last_poll_failed_is_polled_again_at_once(store: Store) -> None:
     clock = Clock()
-    first = poll_once(_Answers(), TOPIC, store, clock, {}, min_gap=GAP)
+    first = poll_once(_Answers(), TOPIC, routed(store, {}), clock, min_gap=GAP)
     assert first.outcome is PollOutcome.BASELINE
     clock.advance(hours=6)
     _fail(store, clock)
     clock.advance(minutes=1)
-    summary = poll_once(_Answers(), TOPIC, store, clock, {}, min_gap=GAP)
+    summary = poll_once(_Answers(), TOPIC, routed(store, {}), clock, min_gap=GAP)
     assert summary.outcome is PollOutcome.OK  # polled, not skipped
     assert store.health(TOPIC.name)[0].consecutive_failures == 0
 
 
 def test_a_skipped_poll_says_why(store: Store, caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
-    poll_once(_Answers(), TOPIC, store, clock, {}, min_gap=GAP)  # a success
+    poll_once(_Answers(), TOPIC, routed(store, {}), clock, min_gap=GAP)  # a success
     clock.advance(minutes=20)
-    with caplog.at_level(logging.INFO, logger="bot.pipeline"):
-        recent = poll_once(_Answers(), TOPIC, store, clock, {}, min_gap=GAP)
+    with caplog.at_level(logging.INFO, logger="bot.polling.pipeline"):
+        recent = poll_once(_Answers(), TOPIC, routed(store, {}), clock, min_gap=GAP)
         assert take(store.poll_leases, TOPIC.name, SOURCE, owner="host-2:77", at=clock())
-        held = poll_once(_Answers(), TOPIC, store, clock, {})
+        held = poll_once(_Answers(), TOPIC, routed(store, {}), clock)
     assert recent.outcome is held.outcome is PollOutcome.SKIPPED
     assert recent.reason == (
         "polled successfully 20 min ago, less than the 180 min between two polls of a pair"

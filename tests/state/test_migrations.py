@@ -21,6 +21,7 @@ from state.migrate import (
 )
 from state.store import Store, create_store_engine
 from tests.factories import Clock, result, trial
+from tests.state.helpers import routed
 
 
 def test_migrations_build_the_schema_the_models_describe(empty_db_url: str) -> None:
@@ -49,7 +50,7 @@ def test_no_migrate_refuses_an_empty_or_old_database_and_accepts_a_current_one(
 def test_reopening_keeps_data_and_applies_nothing_twice(empty_db_url: str) -> None:
     clock = Clock()
     store = Store.open(empty_db_url)
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations={"console": None})
+    routed(store, {"console": None}).apply_poll(result(trial()), started=clock(), at=clock())
     store.close()
     again = Store.open(empty_db_url)
     try:

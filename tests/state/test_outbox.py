@@ -12,7 +12,7 @@ from state.outbox import Outbox
 from state.store import Route, Store
 from state.types import Alert, DeliveryState, Severity
 from tests.factories import Clock, result, trial
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 
 SLACK = {"slack": "#fus-als-watch"}
 TTL = timedelta(minutes=5)
@@ -28,11 +28,11 @@ def store(db_url: str) -> Iterator[Store]:
 def make_alerts(store: Store, clock: Clock, count: int = 1) -> list[Alert]:
     """`count` pending Slack alerts (one per changed trial), oldest first."""
     trials = [f"NCT0{4768972 + i}" for i in range(count)]
-    store.apply_poll(
-        result(*(trial(t) for t in trials)), started=clock(), at=clock(), destinations=SLACK
+    routed(store, SLACK).apply_poll(
+        result(*(trial(t) for t in trials)), started=clock(), at=clock()
     )
     changed = result(*(trial(t, overall_status="COMPLETED") for t in trials))
-    store.apply_poll(changed, started=clock(), at=clock(), destinations=SLACK)
+    routed(store, SLACK).apply_poll(changed, started=clock(), at=clock())
     return pending_alerts(store.outbox, "slack")
 
 
@@ -256,16 +256,13 @@ ELSEWHERE = ("Elsewhere | Paris |  | France | RECRUITING",)  # one site, stored 
 def test_a_route_with_a_minimum_severity_skips_lesser_alerts(store: Store) -> None:
     clock = Clock()
     routes = {"slack": Route("#fus-als-watch"), "teams": Route(min_severity=Severity.HIGH)}
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=routes)
+    routed(store, routes).apply_poll(result(trial()), started=clock(), at=clock())
     # A change of sites is below high; a suspension is high (state/fields.py).
-    store.apply_poll(
-        result(trial(sites=ELSEWHERE)), started=clock(), at=clock(), destinations=routes
-    )
-    store.apply_poll(
+    routed(store, routes).apply_poll(result(trial(sites=ELSEWHERE)), started=clock(), at=clock())
+    routed(store, routes).apply_poll(
         result(trial(sites=ELSEWHERE, overall_status="SUSPENDED")),
         started=clock(),
         at=clock(),
-        destinations=routes,
     )
     assert len(pending_alerts(store.outbox, "slack")) == 2
     [high] = pending_alerts(store.outbox, "teams")

@@ -14,7 +14,7 @@ from state import store as store_module
 from state.store import Store
 from state.types import ChangeKind
 from tests.factories import Clock, result, trial
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from tests.state.test_timeline import fusion_versions
 
 CONSOLE = {"console": None}
@@ -29,14 +29,14 @@ def store(db_url: str) -> Iterator[Store]:
 
 def test_a_date_move_reads_its_history_on_the_polls_one_connection(store: Store) -> None:
     clock = Clock()
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=CONSOLE)
+    routed(store, CONSOLE).apply_poll(result(trial()), started=clock(), at=clock())
     for version in fusion_versions():
         store.history.add(version, at=clock())
     clock.advance(days=1)
     checkouts: list[object] = []
     event.listen(store.engine, "checkout", lambda *args: checkouts.append(args[0]))
     moved = result(trial(primary_completion_date="2026-12 (estimated)"))
-    report = store.apply_poll(moved, started=clock(), at=clock(), destinations=CONSOLE)
+    report = routed(store, CONSOLE).apply_poll(moved, started=clock(), at=clock())
     [change] = report.changes
     [moved_date] = change.field_changes  # the history was read: which move this is
     assert "(3rd move, 3 months later; 42 months later than first registered;" in moved_date.text
@@ -47,7 +47,7 @@ def test_the_write_stores_change_times_from_the_diff_without_comparing_again(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = Clock()
-    store.apply_poll(result(trial()), started=clock(), at=clock(), destinations=CONSOLE)
+    routed(store, CONSOLE).apply_poll(result(trial()), started=clock(), at=clock())
     described: list[str] = []
     describe = state.poll.diff.describe_changes
 
@@ -58,7 +58,7 @@ def test_the_write_stores_change_times_from_the_diff_without_comparing_again(
     monkeypatch.setattr(state.poll.diff, "describe_changes", counting)
     clock.advance(hours=1)
     changed = result(trial(overall_status="COMPLETED"))
-    store.apply_poll(changed, started=clock(), at=clock(), destinations=CONSOLE)
+    routed(store, CONSOLE).apply_poll(changed, started=clock(), at=clock())
     assert described == ["overall_status"]  # compared once, by the diff
     stored = store.snapshot("ulefnersen", "clinicaltrials")["NCT04768972"]
     assert stored.field_changed_at["overall_status"] == clock()  # the write used its result

@@ -8,6 +8,7 @@ import pytest
 
 from state.store import Store
 from tests.factories import Clock, result
+from tests.state.helpers import routed
 from tests.watchers.ctgov.test_protocol import TOPIC, load
 from watchers.ctgov.protocol import PROTOCOL_FIELDS
 from watchers.ctgov.watcher import parse_study
@@ -36,9 +37,7 @@ def test_upgrading_from_a_snapshot_without_the_protocol_alerts_on_nothing(store:
 
     def poll(observation: Observation) -> list[str]:
         clock.advance(hours=1)
-        report = store.apply_poll(
-            result(observation), started=clock(), at=clock(), destinations=CONSOLE
-        )
+        report = routed(store, CONSOLE).apply_poll(result(observation), started=clock(), at=clock())
         return [fc.text for change in report.changes for fc in change.field_changes]
 
     assert poll(_as_stored_before_the_upgrade(now)) == []  # today's snapshot

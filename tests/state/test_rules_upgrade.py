@@ -9,6 +9,7 @@ import pytest
 
 from state.store import Store
 from tests.factories import Clock
+from tests.state.helpers import routed
 from watchers.model import Observation, SourceResult
 
 CONSOLE: dict[str, str | None] = {"console": None}
@@ -39,7 +40,7 @@ def poll(store: Store, clock: Clock, *items: Observation, rules_changed: bool) -
     """Commit one poll half an hour after the last; the keys it alerted."""
     clock.advance(minutes=30)
     result = SourceResult(SOURCE, "ulefnersen", items, rules_changed=rules_changed)
-    report = store.apply_poll(result, started=clock(), at=clock(), destinations=CONSOLE)
+    report = routed(store, CONSOLE).apply_poll(result, started=clock(), at=clock())
     return sorted(change.key for change in report.changes)
 
 

@@ -9,6 +9,7 @@ import pytest
 from state.store import Store
 from state.types import ChangeKind
 from tests.factories import TRIAL_FIELDS, Clock, result, trial
+from tests.state.helpers import routed
 from watchers.model import Observation, freeze_fields
 
 CONSOLE: dict[str, str | None] = {"console": None}
@@ -24,9 +25,7 @@ def store(db_url: str) -> Iterator[Store]:
 def poll(store: Store, clock: Clock, *observations: Observation) -> list[str]:
     """Commit one poll an hour after the last; the field-change texts of its alerts."""
     clock.advance(hours=1)
-    report = store.apply_poll(
-        result(*observations), started=clock(), at=clock(), destinations=CONSOLE
-    )
+    report = routed(store, CONSOLE).apply_poll(result(*observations), started=clock(), at=clock())
     return [fc.text for change in report.changes for fc in change.field_changes]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event
 from state.store import Store
 from state.types import ChangeKind, PollOutcome
 from tests.factories import Clock, result, trial
+from tests.state.helpers import routed
 
 TOPIC, SOURCE = "ulefnersen", "clinicaltrials"
 MANY = 1_200  # more than two batches
@@ -48,13 +49,13 @@ def trials(**changes: Any) -> list[Any]:
 def test_a_big_poll_writes_its_snapshot_in_batches(store: Store) -> None:
     clock = Clock()
     with snapshot_writes(store.engine) as cold:
-        report = store.apply_poll(result(*trials()), started=clock(), at=clock(), destinations={})
+        report = routed(store, {}).apply_poll(result(*trials()), started=clock(), at=clock())
     assert report.outcome is PollOutcome.BASELINE
     assert len(store.snapshot(TOPIC, SOURCE)) == MANY
     assert 1 <= len(cold) <= 3  # batches of 500, not one INSERT per record
     clock.advance(hours=1)
     with snapshot_writes(store.engine) as again:  # every record polled again, none changed
-        report = store.apply_poll(result(*trials()), started=clock(), at=clock(), destinations={})
+        report = routed(store, {}).apply_poll(result(*trials()), started=clock(), at=clock())
     assert (report.outcome, report.changes) == (PollOutcome.OK, ())
     assert again == ["UPDATE"] * 3  # last_seen, 500 records at a time
     stored = store.snapshot(TOPIC, SOURCE)["NCT00000007"]
@@ -64,14 +65,13 @@ def test_a_big_poll_writes_its_snapshot_in_batches(store: Store) -> None:
 def test_changed_records_keep_their_times_right(store: Store) -> None:
     first, clock = Clock(), Clock()
     kept, changed, bookkeeping = "NCT00000001", "NCT00000002", "NCT00000003"
-    store.apply_poll(
+    routed(store, {}).apply_poll(
         result(trial(key=kept), trial(key=changed), trial(key=bookkeeping)),
         started=first(),
         at=first(),
-        destinations={},
     )
     clock.advance(hours=2)
-    report = store.apply_poll(
+    report = routed(store, {}).apply_poll(
         result(
             trial(key=kept),
             trial(key=changed, overall_status="COMPLETED"),
@@ -80,7 +80,6 @@ def test_changed_records_keep_their_times_right(store: Store) -> None:
         ),
         started=clock(),
         at=clock(),
-        destinations={},
     )
     [alert] = report.changes
     assert (alert.kind, alert.key) == (ChangeKind.UPDATED, changed)
@@ -99,12 +98,12 @@ def test_a_removed_record_that_comes_back_is_new_again_and_stored_as_present(
     store: Store,
 ) -> None:
     clock, key = Clock(), "NCT00000001"
-    store.apply_poll(result(trial(key=key)), started=clock(), at=clock(), destinations={})
+    routed(store, {}).apply_poll(result(trial(key=key)), started=clock(), at=clock())
     clock.advance(hours=1)
-    store.apply_poll(result(gone=frozenset({key})), started=clock(), at=clock(), destinations={})
+    routed(store, {}).apply_poll(result(gone=frozenset({key})), started=clock(), at=clock())
     assert store.snapshot(TOPIC, SOURCE)[key].removed_at == clock()
     clock.advance(hours=1)
-    report = store.apply_poll(result(trial(key=key)), started=clock(), at=clock(), destinations={})
+    report = routed(store, {}).apply_poll(result(trial(key=key)), started=clock(), at=clock())
     [back] = report.changes  # identical fields, but it had been removed
     assert back.kind is ChangeKind.NEW and back.detail and "Back in the source" in back.detail
     stored = store.snapshot(TOPIC, SOURCE)[key]

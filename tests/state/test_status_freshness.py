@@ -19,7 +19,7 @@ from state.store import Store
 from state.triage_types import TriageAction, TriageKind
 from state.types import Alert
 from tests.factories import Clock, deliver, fail_delivery, result, trial
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 
 CONSOLE = {"console": None}
 
@@ -35,7 +35,7 @@ def stores(db_url: str) -> Iterator[tuple[Store, Store]]:
 
 def poll(store: Store, at: datetime, **fields: Any) -> list[Alert]:
     """Store one poll of the trial; the alerts it left waiting for the console."""
-    store.apply_poll(result(trial(**fields)), started=at, at=at, destinations=CONSOLE)
+    routed(store, CONSOLE).apply_poll(result(trial(**fields)), started=at, at=at)
     return pending_alerts(store.outbox, "console")
 
 
@@ -85,8 +85,8 @@ def test_a_delivery_outcome_and_a_source_failure_show_at_once(
     status = reader.status("ulefnersen")
     assert [(d.pending, d.failed) for d in status.destinations] == [(0, 1)]
     assert [a.id for a in status.failed_deliveries] == [alert.id]
-    writer.record_failure(
-        "ulefnersen", "clinicaltrials", "HTTP 503", started=clock(), at=clock(), destinations={}
+    routed(writer, {}).record_failure(
+        "ulefnersen", "clinicaltrials", "HTTP 503", started=clock(), at=clock()
     )
     [health] = reader.status("ulefnersen").health
     assert health.consecutive_failures == 1 and health.last_error == "HTTP 503"

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from state.store import Store
 from state.types import ChangeKind, DeliveryState, PollOutcome
 from tests.factories import Clock, deliver, fail_delivery, result, trial
-from tests.state.helpers import pending_alerts, poll_meta
+from tests.state.helpers import pending_alerts, poll_meta, routed
 
 SLACK = {"slack": "#fus-als-watch"}
 
@@ -23,7 +23,7 @@ def store(db_url: str) -> Iterator[Store]:
 
 
 def poll(store: Store, clock: Clock, res, destinations=SLACK):  # type: ignore[no-untyped-def]
-    return store.apply_poll(res, started=clock(), at=clock(), destinations=destinations)
+    return routed(store, destinations).apply_poll(res, started=clock(), at=clock())
 
 
 def test_first_poll_is_a_silent_baseline(store: Store) -> None:
@@ -68,13 +68,12 @@ def test_failure_leaves_snapshot_untouched_and_counts_health(store: Store) -> No
     before = store.snapshot("ulefnersen", "clinicaltrials")
     for _ in range(2):
         clock.advance(hours=1)
-        report = store.record_failure(
+        report = routed(store, SLACK).record_failure(
             "ulefnersen",
             "clinicaltrials",
             "HTTP 500",
             started=clock(),
             at=clock(),
-            destinations=SLACK,
         )
         assert report.changes == ()
     assert store.snapshot("ulefnersen", "clinicaltrials") == before
@@ -90,13 +89,12 @@ def test_source_down_once_then_recovered_once(store: Store) -> None:
     kinds = []
     for _ in range(5):
         clock.advance(hours=1)
-        report = store.record_failure(
+        report = routed(store, SLACK).record_failure(
             "ulefnersen",
             "clinicaltrials",
             "timed out",
             started=clock(),
             at=clock(),
-            destinations=SLACK,
         )
         kinds += [c.kind for c in report.changes]
     assert kinds == [ChangeKind.SOURCE_DOWN]
@@ -181,3 +179,12 @@ def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
     with s.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     s.close()
+
+
+def test_routes_are_the_stores_alone_no_poll_routes_around_them(store: Store) -> None:
+    at, extra = Clock()(), {"destinations": {"console": None}}
+    with pytest.raises(TypeError, match="destinations"):
+        store.apply_poll(result(trial()), started=at, at=at, **extra)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="destinations"):
+        store.record_failure("ulefnersen", "clinicaltrials", "503", started=at, at=at, **extra)  # type: ignore[arg-type]
+    assert store.snapshot("ulefnersen", "clinicaltrials") == {}

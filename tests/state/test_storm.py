@@ -10,7 +10,7 @@ import pytest
 from state.store import Store
 from state.types import ChangeKind, DeliveryState, Severity
 from tests.factories import Clock
-from tests.state.helpers import pending_alerts
+from tests.state.helpers import pending_alerts, routed
 from watchers.model import Observation, SourceResult, freeze_fields
 
 CONSOLE: dict[str, str | None] = {"console": None}
@@ -37,7 +37,7 @@ def item(n: int) -> Observation:
 def poll(store: Store, clock: Clock, *items: Observation) -> list[ChangeKind]:
     clock.advance(hours=1)
     result = SourceResult("google_news", "ulefnersen", items)
-    report = store.apply_poll(result, started=clock(), at=clock(), destinations=CONSOLE)
+    report = routed(store, CONSOLE).apply_poll(result, started=clock(), at=clock())
     return [change.kind for change in report.changes]
 
 
@@ -89,6 +89,6 @@ def test_held_deliveries_read_as_held_in_the_digest(store: Store) -> None:
     poll(store, clock)
     clock.advance(hours=1)
     result = SourceResult("google_news", "ulefnersen", tuple(item(n) for n in range(6)))
-    store.apply_poll(result, started=clock(), at=clock(), destinations={"slack": "#x"})
+    routed(store, {"slack": "#x"}).apply_poll(result, started=clock(), at=clock())
     day = store.alerts_between(clock() - timedelta(hours=1), clock() + timedelta(hours=1))
     assert [a.state for a in day] == [DeliveryState.HELD] * 6 + [DeliveryState.PENDING]

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from state.poll.lease_renewal import LeaseRenewer
 from state.poll.leases import DEFAULT_POLL_LEASE
-from state.store import Destinations, Store
+from state.store import Store
 from state.types import PollOutcome
 from watchers.base import Watcher
 from watchers.model import SourceError, SourceResult, Topic
@@ -83,7 +83,6 @@ def poll_once(
     topic: Topic,
     store: Store,
     clock: Callable[[], datetime],
-    destinations: Destinations | None = None,
     *,
     owner: str = PROCESS_OWNER,
     lease_ttl: timedelta = DEFAULT_POLL_LEASE,
@@ -97,8 +96,7 @@ def poll_once(
     The poll is skipped when another process holds the pair's lease, or (with `min_gap`) when
     the pair was polled less than `min_gap` ago: two processes never poll it twice. The lease
     is renewed while the poll runs, by the store's one renewer (`renewer`: another; tests).
-    Alerts go where the store's routes (given at start-up) send them; `destinations`: this
-    poll's instead.
+    Alerts go where the store's routes (given at start-up) send them.
     """
     started, tick = clock(), time.perf_counter()
     name, source = topic.name, watcher.source
@@ -122,7 +120,7 @@ def poll_once(
             return _summary(watcher, topic, PollOutcome.SKIPPED, 0, tick, reason=why)
         # One commit stores the poll (or its failure) and gives the lease back.
         (outcome, alerts, error), released = _store(
-            watcher, topic, store, clock, destinations, fetched, owner, started
+            watcher, topic, store, clock, fetched, owner, started
         )
         return _summary(watcher, topic, outcome, alerts, tick, error)
     finally:  # a commit that failed (or anything that escaped): the next poller need not wait
@@ -149,7 +147,6 @@ def _store(
     topic: Topic,
     store: Store,
     clock: Callable[[], datetime],
-    destinations: Destinations | None,
     fetched: SourceResult | str,
     owner: str,
     started: datetime,
@@ -158,9 +155,7 @@ def _store(
     gave the lease back."""
     if isinstance(fetched, SourceResult):
         try:
-            report = store.apply_poll(
-                fetched, started=started, at=clock(), destinations=destinations, owner=owner
-            )
+            report = store.apply_poll(fetched, started=started, at=clock(), owner=owner)
         except SQLAlchemyError as exc:  # e.g. a full disk: this poll fails, the others go on
             error = f"could not store the poll: {_database_reason(exc)}"
         else:
@@ -174,7 +169,6 @@ def _store(
             error,
             started=started,
             at=clock(),
-            destinations=destinations,
             owner=owner,
         )
     except SQLAlchemyError as exc:  # not even the failure fits: say so in the log and go on

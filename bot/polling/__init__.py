@@ -1,0 +1,1 @@
+"""Polling: the watchers the config enables, wrapped (stop, redaction), polled and stored."""
