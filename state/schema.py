@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Index, Table, Text, UniqueConstraint
+from sqlalchemy import ColumnElement, DateTime, Index, Table, Text, UniqueConstraint, false, or_
 from sqlmodel import Field, SQLModel
+
+from watchers.spec import SourceSpec
 
 __all__ = [
     "AlertRow",
@@ -21,6 +24,7 @@ __all__ = [
     "alert",
     "delivery",
     "digest_run",
+    "from_sources",
     "history_state",
     "poll_run",
     "poll_state",
@@ -256,3 +260,14 @@ digest_run = _core(DigestRunRow)
 registry_version = _core(RegistryVersionRow)
 history_state = _core(HistoryStateRow)
 triage_action = _core(TriageActionRow)
+
+
+def from_sources(column: Any, specs: Iterable[SourceSpec]) -> ColumnElement[bool]:
+    """Rows of these sources: `column` names a spec family's id, or `<id>:<name>` of one of
+    its instances (a source column is read the same way everywhere)."""
+    specs = list(specs)
+    exact = [spec.id for spec in specs if not spec.instances]
+    conditions = [column.like(f"{spec.id}:%") for spec in specs if spec.instances]
+    if exact:
+        conditions.append(column.in_(exact))
+    return or_(*conditions) if conditions else false()

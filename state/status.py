@@ -37,8 +37,7 @@ from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.history import health_in, versions_in
 from state.migrate import upgrade
 from state.outbox import destination_health
-from state.schema import alert, delivery, poll_state, snapshot, triage_action
-from state.source_sql import from_sources
+from state.schema import alert, delivery, from_sources, poll_state, snapshot, triage_action
 from state.staleness import stale_note
 from state.triage import triage_summary, unacknowledged
 from state.triage_types import TriageKind, TriageSummary, UnackedAlert

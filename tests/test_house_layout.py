@@ -44,3 +44,20 @@ def test_slack_code_lives_under_bot_slack() -> None:
         and any("slack" in part or part == "triage" for part in path.relative_to(ROOT).parts)
     ]
     assert elsewhere == []
+
+
+def test_state_holds_at_most_20_modules_at_its_top_level() -> None:
+    top = [p for p in (ROOT / "state").glob("*.py") if p.name != "__init__.py"]
+    assert len(top) <= 20, sorted(p.name for p in top)
+
+
+def test_each_table_is_defined_once_in_the_schema() -> None:
+    # SQLModel tables say `table=True`; Core tables are built with `Table(`. Only the schema may.
+    defining = sorted(
+        str(path.relative_to(ROOT))
+        for package in PRODUCTION
+        for path in _modules(package)
+        if "migrations" not in path.parts
+        and ("table=True" in (text := path.read_text(encoding="utf-8")) or "Table(" in text)
+    )
+    assert defining == ["state/schema.py"]

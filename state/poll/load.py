@@ -22,8 +22,7 @@ from state.poll.enrich import EarlierAlert, Evidence, text_field
 from state.poll.leases import load_state, release_in
 from state.poll.snapshot import Snapshot, load_snapshot
 from state.poll.stories import folding_of
-from state.schema import AlertRow, PollStateRow, SnapshotRow
-from state.source_sql import from_sources
+from state.schema import AlertRow, PollStateRow, SnapshotRow, from_sources
 from state.timeline import DATE_FIELDS
 from state.types import Change, ChangeKind
 from watchers.model import Observation, RegistryVersion, SourceResult
