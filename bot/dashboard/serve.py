@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from bot.dashboard.filter_form import FILTER_PARAMS, filter_form
 from bot.dashboard.page import index_page, topic_page, unknown_topic_page
+from bot.read.answer_cache import AnswerCache, cached_routes
 from bot.read.filters import FilterError, parse_filter
 from bot.service.bearer_gate import BearerGate, is_loopback
 from bot.topics import UnknownTopicError, find_topic
@@ -123,7 +124,7 @@ class Dashboard:
         return 200, render_topic(self._store, found, now, query or {})
 
     def routes(self) -> list[Route]:
-        """`GET /` and `GET /topics/{name}`."""
+        """`GET /` and `GET /topics/{name}`, kept while the data is unchanged."""
 
         async def index(request: Request) -> Response:
             refused = self._refused(request)
@@ -140,7 +141,8 @@ class Dashboard:
             )
             return HTMLResponse(page, status_code=code)
 
-        return [
+        routes = [
             Route("/", index, methods=["GET"]),
             Route("/topics/{name}", topic, methods=["GET"]),
         ]
+        return cached_routes(routes, AnswerCache(self._store.engine, self._clock))
