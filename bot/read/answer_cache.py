@@ -5,10 +5,11 @@ kept per (URL, credentials) with the database generation it was made at, and giv
 while the generation is the same and for at most ANSWER_TTL of the service's clock (pages show
 the time, triage and `since=7d` move with it). So an answer is never older than the data.
 
-The generation moves whenever a data stamp (state/status.py `data_stamp`) read on any pooled
-connection differs from the last one read on that connection, or the connection is new: on
-SQLite a stamp only compares within one connection, and every connection's stamp changes when
-anyone commits, so the first check after a write, from whichever connection, moves it.
+The generation moves whenever the data stamp (state/status.py `data_stamp`) differs from the
+last one read. A SQLite stamp only compares within one connection, and the pool closes and
+opens its overflow connections under load, so on a SQLite file the stamp is read on one
+connection of its own, held open (it never writes, so its stamp moves only when another
+connection commits); elsewhere on a pooled one, a connection not seen before counting as a move.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import NullPool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -44,11 +46,36 @@ class Generation:
         self._seen: dict[Hashable, Hashable] = {}
         self._count = 0
         self._lock = threading.Lock()
+        self._held: Connection | None = None
+        url = engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            self._stamps = create_engine(
+                url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": 30}
+            )
+            event.listen(engine, "engine_disposed", lambda _: self.close())
+
+    def close(self) -> None:
+        """Close the held stamp connection (with the store's engine)."""
+        with self._lock:
+            if self._held is not None:
+                self._held.close()
+                self._held = None
+
+    def _stamp(self) -> tuple[Hashable, Hashable] | None:
+        if not hasattr(self, "_stamps"):
+            with self._engine.connect() as connection:
+                return data_stamp(connection)
+        with self._lock:
+            if self._held is None:
+                self._held = self._stamps.connect()
+            try:
+                return data_stamp(self._held)
+            finally:
+                self._held.rollback()  # no transaction left open between stamps
 
     def current(self) -> int | None:
         """The generation now; None: no exact stamp for this database (nothing is kept)."""
-        with self._engine.connect() as connection:
-            stamp = data_stamp(connection)
+        stamp = self._stamp()
         if stamp is None:
             return None
         scope, version = stamp
