@@ -58,7 +58,7 @@ def render_topic(
     """One topic's page, from stored state only; with `query` (served), the alert filters
     form, and the alerts its filters match (newest first, counted honestly)."""
     status = _status(store, topic, now)
-    form = Markup("")
+    form, applied = Markup(""), {}
     if query is not None:
         given = {k: query[k] for k in FILTER_PARAMS if query.get(k)}
         error = None
@@ -67,12 +67,13 @@ def render_topic(
         except FilterError as exc:
             error, which = str(exc), AlertFilter(topic.name)
         if which.narrowed:
+            applied = given  # the "N more" line suggests the same filters
             page = alert_page(store.engine, which, limit=ALERTS_SHOWN)
             status = replace(status, recent_alerts=page.alerts, alert_count=page.total)
         trials = sorted({*topic.trials, *(t.observation.key for t in status.trials)})
         form = filter_form(given, sorted(alert_sources(store.engine, topic.name)), trials, error)
     acks = _acks(store, [status], now)
-    return topic_page(topic, status, now=now, acks=acks, alert_filters=form)
+    return topic_page(topic, status, now=now, acks=acks, alert_filters=form, filters=applied)
 
 
 class Dashboard:
