@@ -155,11 +155,13 @@ def topic_page(
     acks: Mapping[int, Acknowledgement] | None = None,
     alert_filters: Markup | None = None,
     filters: Mapping[str, str] | None = None,
+    coming_up: Markup | None = None,
 ) -> str:
     """One topic: its trials (facts, timeline, date chart), its alerts (important first, with
     their triage marks) and source health. `acks`: who acknowledged the shown alerts;
     `alert_filters`: the filter form above them (bot/dashboard/filter_form.py), `filters`: the
-    values it was given (the "N more" line suggests the same)."""
+    values it was given (the "N more" line suggests the same); `coming_up`: the milestones of
+    the next 90 days (bot/calendar/coming_up.py)."""
     parts = [Markup("<h1>{}</h1>").format(topic.name)]
     if topic.aliases:
         parts.append(Markup("<p class='muted'>Also: {}</p>").format(", ".join(topic.aliases)))
@@ -167,6 +169,7 @@ def topic_page(
     if not status.trials:
         parts.append(Markup("<p>None stored yet.</p>"))
     parts += [_trial(stored, status, now) for stored in status.trials]
+    parts.append(coming_up or Markup(""))
     parts.append(Markup("<h2>{}</h2>").format(ALERTS_HEADING))
     parts.append(alert_filters or Markup(""))
     parts.append(alert_table(status.recent_alerts, status.triage, acks))
