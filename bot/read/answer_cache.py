@@ -104,7 +104,7 @@ class AnswerCache:
     """Answers by key, each given again only within its generation and ANSWER_TTL."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime], size: int = 512) -> None:
-        self._generation, self._clock, self._size = Generation(engine), clock, size
+        self._generation, self._clock, self.size = Generation(engine), clock, size
         self._kept: dict[Hashable, _Kept] = {}
         self._lock = threading.Lock()
 
@@ -132,7 +132,7 @@ class AnswerCache:
         kept = _Kept(generation, now, response.status_code, bytes(response.body),
                      tuple(response.headers.items()))  # fmt: skip
         with self._lock:
-            if len(self._kept) >= self._size and key not in self._kept:
+            if len(self._kept) >= self.size and key not in self._kept:
                 self._kept.clear()  # many distinct URLs: a re-render each, never a stale one
             self._kept[key] = kept
 
@@ -141,15 +141,25 @@ def cached_routes(routes: list[Route], cache: AnswerCache) -> list[Route]:
     """`routes` answering from `cache` while the data is unchanged. The key holds the whole
     URL and the credentials, so a refused request is never given an allowed one's answer."""
 
+    # One request per key makes a missing answer; the others arriving meanwhile wait for it
+    # rather than all rendering the same page at once (the event loop's thread only).
+    making: dict[Hashable, anyio.Lock] = {}
+
     def wrap(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def answer(request: Request) -> Response:
             key = (str(request.url), request.headers.get("authorization"))
             generation, now, kept = await anyio.to_thread.run_sync(cache.look, key)
             if kept is not None:
                 return kept
-            response: Response = await endpoint(request)
-            if generation is not None:
-                cache.keep(key, generation, now, response)
+            if len(making) >= cache.size and key not in making:
+                making.clear()  # a cleared lock only lets two requests render at once
+            async with making.setdefault(key, anyio.Lock()):
+                generation, now, kept = await anyio.to_thread.run_sync(cache.look, key)
+                if kept is not None:
+                    return kept
+                response: Response = await endpoint(request)
+                if generation is not None:
+                    cache.keep(key, generation, now, response)
             return response
 
         return answer
