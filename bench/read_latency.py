@@ -1,12 +1,14 @@
 """Latency of the read outputs at 10,000 stored alerts, 20 concurrent clients over HTTP.
 
-    python bench/read_latency.py [--alerts 10000] [--clients 20] [--requests 400]
+    python bench/read_latency.py [--alerts 10000] [--clients 20] [--requests 400] [--fixed-clock]
 
 Seeds a temporary SQLite database (bench/dashboard_render.py's seed: FUSION, its registry
 history and `--alerts` alerts), serves the dashboard, the JSON API and the Atom feed on
 127.0.0.1 as `trialwatch run` does, and sends `--requests` GETs per path from `--clients`
 keep-alive clients at once (in a process of their own, so their CPU is not the server's).
 Prints median and p95 per path; targets: dashboard page < 100 ms, API < 50 ms (p95).
+The service's clock moves with real time, as in `trialwatch run`, so a kept answer
+(bot/read/answer_cache.py) is rebuilt every second; --fixed-clock measures kept answers only.
 """
 
 from __future__ import annotations
@@ -74,11 +76,14 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=400, help="per path")
+    parser.add_argument("--fixed-clock", action="store_true", help="the clock never moves")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}", connections=args.clients + 5)
         seed(store, args.alerts)
-        clock = lambda: T0 + timedelta(days=8)  # noqa: E731
+        start = time.monotonic()
+        moves = 0.0 if args.fixed_clock else 1.0
+        clock = lambda: T0 + timedelta(days=8, seconds=moves * (time.monotonic() - start))  # noqa: E731
         dashboard = Dashboard(store, [TOPIC], clock, host="127.0.0.1", token=None)
         pages = [
             *dashboard.routes(),
@@ -89,7 +94,8 @@ def main() -> None:
         server = HttpServer(asgi, "127.0.0.1", 0)
         server.start()
         print(f"{args.alerts:,} alerts stored, SQLite; {args.clients} concurrent clients, "
-              f"{args.requests} requests per path")  # fmt: skip
+              f"{args.requests} requests per path, clock "
+              f"{'fixed' if args.fixed_clock else 'moving'}")  # fmt: skip
         try:
             spawn = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(1, mp_context=spawn) as clients:

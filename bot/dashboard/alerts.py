@@ -20,7 +20,7 @@ from state.fields import field_label, source_label
 from state.triage_types import Acknowledgement, TriageSummary
 from state.types import Alert
 
-__all__ = ["alert_table", "anchor", "triage_marks"]
+__all__ = ["alert_table", "anchor", "record_groups", "triage_marks"]
 
 _COLUMNS = ("When", "Severity", "What", "Source", "Alert")
 
@@ -77,7 +77,9 @@ def _row(alert: Alert, triage: TriageSummary, acks: Mapping[int, Acknowledgement
         f"{anchor(change.url, change.title)}{escape(label)}"
         f"<div class='muted'>{escape(summary)}</div>{marks}",
     )
-    css = (" class='" + severity + "'", "", "", "", "")
+    # The severity's class styles the Severity cell (.high: red, bold); severity is a Markup,
+    # so the class is formatted into a str, not concatenated (that escaped its quotes).
+    css = ("", f" class='{severity}'", "", "", "")
     tds = "".join(
         f"<td data-label='{name}'{extra}>{cell}</td>"
         for name, extra, cell in zip(_COLUMNS, css, cells, strict=True)
@@ -94,9 +96,39 @@ def alert_table(
     if not alerts:
         return Markup("<p>No alerts yet.</p>")
     triage, acks = triage or TriageSummary(), acks or {}
-    rows = "".join(_row(alert, triage, acks) for alert in alerts)  # str join: fast at 100s
+    bodies, single = [], []  # a record with several alerts gets a <tbody> and a heading
+    for group in record_groups(alerts):
+        rows = "".join(_row(alert, triage, acks) for alert in group)  # str join: fast at 100s
+        if len(group) == 1:
+            single.append(rows)
+            continue
+        if single:
+            bodies.append(f"<tbody>{''.join(single)}</tbody>")
+            single = []
+        bodies.append(f"<tbody class='record'>{_group_heading(group)}{rows}</tbody>")
+    if single:
+        bodies.append(f"<tbody>{''.join(single)}</tbody>")
     head = "".join(f"<th scope='col'>{name}</th>" for name in _COLUMNS)
     # Every value in the rows went through escape() (or anchor, which escapes).
     return Markup(  # noqa: S704
-        f"<table class='alerts stack'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        f"<table class='alerts stack'><thead><tr>{head}</tr></thead>{''.join(bodies)}</table>"
+    )
+
+
+def record_groups(alerts: Sequence[Alert]) -> list[list[Alert]]:
+    """The alerts in their order, except that the alerts of one record (a trial, an item)
+    gather where its first one stands: a trial's updates read together under one heading."""
+    groups: dict[tuple[str, str], list[Alert]] = {}
+    for alert in alerts:
+        groups.setdefault((alert.change.source, alert.change.key), []).append(alert)
+    return list(groups.values())  # dicts keep first-insertion order
+
+
+def _group_heading(group: Sequence[Alert]) -> str:
+    change = group[0].change
+    return (
+        f"<tr class='group'><th colspan='{len(_COLUMNS)}' scope='rowgroup'>"
+        f"{escape(change.key)} · {escape(change.title)} "
+        f"<span class='muted'>({len(group)} alerts, {escape(source_label(change.source))})"
+        "</span></th></tr>"
     )

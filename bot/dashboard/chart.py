@@ -9,6 +9,7 @@ stays script-free. pygal is imported only when a chart is drawn.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,6 +153,16 @@ def date_chart(lines: dict[str, list[MilestonePoint]], title: str, today: date) 
     """The milestones' lines as inline SVG, with a legend and the slip in words beside it."""
     if not lines:
         return Markup("<p class='empty'>No registry dates known yet.</p>")
+    return _drawn(tuple((label, tuple(line)) for label, line in lines.items()), title, today)
+
+
+# Drawing is half a topic page's CPU, and a trial's dates change once a registry version
+# lands: the chart is drawn again only when its points, title or day differ.
+@functools.lru_cache(maxsize=64)
+def _drawn(
+    frozen: tuple[tuple[str, tuple[MilestonePoint, ...]], ...], title: str, today: date
+) -> Markup:
+    lines = {label: list(line) for label, line in frozen}
     pygal = _pygal()
     from pygal.style import Style  # type: ignore[import-untyped]
 

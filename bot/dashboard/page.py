@@ -8,9 +8,10 @@ a source's URL is a link only if bot/links.py says it is one.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from markupsafe import Markup, escape
 
@@ -36,6 +37,7 @@ h3{font-size:1.1rem}h4{margin:1rem 0 .3rem}
 table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
 .high{color:#b00020;font-weight:600}.normal{color:#8a6d00}.low{color:#666}
+tr.group th{background:#f4f6f8;font-weight:600}
 .trial{border:1px solid #ddd;border-radius:6px;padding:1rem;margin:1rem 0}
 .failing{color:#b00020}.muted{color:#666;font-size:.9rem}
 .mark{display:inline-block;margin:.2rem .3rem 0 0;padding:0 .4rem;border-radius:4px;
@@ -102,13 +104,25 @@ def _health(status: TopicStatus, heading: str = "h2") -> Markup:
     return Markup("").join(parts)
 
 
-def _more(topic: Topic, status: TopicStatus, shown: int) -> Markup:
-    """ "7 more alerts: `trialwatch status NAME --all`" when some are not on the page."""
+def _more(
+    topic: Topic, status: TopicStatus, shown: int, filters: Mapping[str, str] | None = None
+) -> Markup:
+    """ "7 more alerts: `trialwatch status NAME --all`" when some are not on the page; under
+    filters, the command with the same ones (and the API for those `status` lacks)."""
     left_out = alerts_left_out(topic, status, shown)
     if left_out is None:
         return Markup("")
     words, command = left_out
-    return Markup("<p class='more'>{}: <code>{}</code></p>").format(words, command)
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    if not filters:
+        return Markup("<p class='more'>{}: <code>{}</code></p>").format(words, command)
+    options = [f"--{k} {shlex.quote(filters[k])}" for k in ("since", "severity") if k in filters]
+    command = " ".join([f"trialwatch status {shlex.quote(topic.name)}", *options, "--all"])
+    line = Markup("<p class='more'>{} match: <code>{}</code>").format(words, command)
+    if filters.keys() - {"since", "severity"}:  # `status` has no --source or --trial
+        api = f"../api/v1/topics/{quote(topic.name, safe='')}/alerts?{urlencode(filters)}"
+        line += Markup(", or every filter at once: <a href='{}'>the JSON API</a>").format(api)
+    return line + Markup("</p>")
 
 
 def _trial(stored: StoredObservation, status: TopicStatus, now: datetime) -> Markup:
@@ -140,10 +154,14 @@ def topic_page(
     now: datetime,
     acks: Mapping[int, Acknowledgement] | None = None,
     alert_filters: Markup | None = None,
+    filters: Mapping[str, str] | None = None,
+    coming_up: Markup | None = None,
 ) -> str:
     """One topic: its trials (facts, timeline, date chart), its alerts (important first, with
     their triage marks) and source health. `acks`: who acknowledged the shown alerts;
-    `alert_filters`: the filter form above them (bot/dashboard/filter_form.py)."""
+    `alert_filters`: the filter form above them (bot/dashboard/filter_form.py), `filters`: the
+    values it was given (the "N more" line suggests the same); `coming_up`: the milestones of
+    the next 90 days (bot/calendar/coming_up.py)."""
     parts = [Markup("<h1>{}</h1>").format(topic.name)]
     if topic.aliases:
         parts.append(Markup("<p class='muted'>Also: {}</p>").format(", ".join(topic.aliases)))
@@ -151,10 +169,11 @@ def topic_page(
     if not status.trials:
         parts.append(Markup("<p>None stored yet.</p>"))
     parts += [_trial(stored, status, now) for stored in status.trials]
+    parts.append(coming_up or Markup(""))
     parts.append(Markup("<h2>{}</h2>").format(ALERTS_HEADING))
     parts.append(alert_filters or Markup(""))
     parts.append(alert_table(status.recent_alerts, status.triage, acks))
-    parts += [_more(topic, status, len(status.recent_alerts)), _health(status)]
+    parts += [_more(topic, status, len(status.recent_alerts), filters), _health(status)]
     return _page(f"{topic.name} · trialwatch", Markup("").join(parts), now)
 
 

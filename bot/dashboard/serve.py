@@ -10,7 +10,7 @@ token from TRIALWATCH_DASHBOARD_TOKEN; without that variable the pages are refus
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -21,8 +21,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from bot.calendar.coming_up import coming_up_section
+from bot.calendar.milestones import Milestone
+from bot.calendar.read import topic_calendar
 from bot.dashboard.filter_form import FILTER_PARAMS, filter_form
 from bot.dashboard.page import index_page, topic_page, unknown_topic_page
+from bot.read.answer_cache import AnswerCache, cached_routes
 from bot.read.filters import FilterError, parse_filter
 from bot.service.bearer_gate import BearerGate, is_loopback
 from bot.topics import UnknownTopicError, find_topic
@@ -52,12 +56,19 @@ def _acks(store: StoredState, statuses: list[TopicStatus], now: datetime) -> dic
 
 
 def render_topic(
-    store: StoredState, topic: Topic, now: datetime, query: Mapping[str, str] | None = None
+    store: StoredState,
+    topic: Topic,
+    now: datetime,
+    query: Mapping[str, str] | None = None,
+    guidance: Sequence[Milestone] = (),
 ) -> str:
     """One topic's page, from stored state only; with `query` (served), the alert filters
-    form, and the alerts its filters match (newest first, counted honestly)."""
+    form, and the alerts its filters match (newest first, counted honestly); its "Coming up"
+    milestones from the registry and the team's `guidance` (its `[[topics.milestones]]`)."""
     status = _status(store, topic, now)
-    form = Markup("")
+    today = now.date()
+    coming = coming_up_section(topic_calendar(store.engine, topic.name, guidance, today), today)
+    form, applied = Markup(""), {}
     if query is not None:
         given = {k: query[k] for k in FILTER_PARAMS if query.get(k)}
         error = None
@@ -66,12 +77,15 @@ def render_topic(
         except FilterError as exc:
             error, which = str(exc), AlertFilter(topic.name)
         if which.narrowed:
+            applied = given  # the "N more" line suggests the same filters
             page = alert_page(store.engine, which, limit=ALERTS_SHOWN)
             status = replace(status, recent_alerts=page.alerts, alert_count=page.total)
         trials = sorted({*topic.trials, *(t.observation.key for t in status.trials)})
         form = filter_form(given, sorted(alert_sources(store.engine, topic.name)), trials, error)
     acks = _acks(store, [status], now)
-    return topic_page(topic, status, now=now, acks=acks, alert_filters=form)
+    return topic_page(
+        topic, status, now=now, acks=acks, alert_filters=form, filters=applied, coming_up=coming
+    )
 
 
 class Dashboard:
@@ -85,8 +99,11 @@ class Dashboard:
         *,
         host: str,
         token: str | None,
+        guidance: Mapping[str, Sequence[Milestone]] | None = None,
     ) -> None:
+        """`guidance`: each topic's `[[topics.milestones]]`, for its "Coming up" section."""
         self._store, self._topics, self._clock = store, topics, clock
+        self._guidance = guidance or {}
         self.gate = BearerGate(host=host, token=token)  # the API shares it
         self._needs_token, self._token = self.gate.needs_token, token
 
@@ -120,10 +137,11 @@ class Dashboard:
             found = find_topic(self._topics, name, self._store.snapshot)
         except UnknownTopicError:
             return 404, unknown_topic_page(name, self._topics, now=now)
-        return 200, render_topic(self._store, found, now, query or {})
+        guidance = self._guidance.get(found.name, ())
+        return 200, render_topic(self._store, found, now, query or {}, guidance)
 
     def routes(self) -> list[Route]:
-        """`GET /` and `GET /topics/{name}`."""
+        """`GET /` and `GET /topics/{name}`, kept while the data is unchanged."""
 
         async def index(request: Request) -> Response:
             refused = self._refused(request)
@@ -140,7 +158,8 @@ class Dashboard:
             )
             return HTMLResponse(page, status_code=code)
 
-        return [
+        routes = [
             Route("/", index, methods=["GET"]),
             Route("/topics/{name}", topic, methods=["GET"]),
         ]
+        return cached_routes(routes, AnswerCache(self._store.engine, self._clock))

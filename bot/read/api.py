@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.read.answer_cache import AnswerCache, cached_routes
 from bot.read.filters import FilterError, parse_cursor, parse_filter, parse_limit
 from bot.read.openapi import OPENAPI
 from bot.read.views import alert_view, iso, status_view, topic_view, trial_view
@@ -137,13 +138,13 @@ class ReadApi:
             return JSONResponse({"error": UNAVAILABLE}, status_code=503)
 
     def routes(self) -> list[Route]:
-        """The API's GET routes and its OpenAPI description."""
+        """The API's GET routes and its OpenAPI description, kept while the data is unchanged."""
 
         async def openapi(request: Request) -> Response:
             refused = self._gate.refused(request)
             return refused or JSONResponse(OPENAPI)
 
-        return [
+        routes = [
             Route("/api/v1/openapi.json", openapi, methods=["GET"]),
             self._route("/api/v1/topics", lambda _: self.topics()),
             self._route("/api/v1/topics/{name}", lambda r: self.status(r.path_params["name"])),
@@ -153,3 +154,4 @@ class ReadApi:
             ),
             self._route("/api/v1/trials/{id}", lambda r: self.trial(r.path_params["id"])),
         ]
+        return cached_routes(routes, AnswerCache(self._store.engine, self._clock))

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.read.answer_cache import AnswerCache, cached_routes
 from bot.read.filters import FilterError, parse_filter
 from bot.read.views import alert_view
 from bot.service.url_token import UrlTokenGate
@@ -106,7 +107,7 @@ class AtomFeeds:
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     def routes(self) -> list[Route]:
-        """`GET /feeds/{name}.atom`."""
+        """`GET /feeds/{name}.atom`, kept while the data is unchanged."""
 
         async def feed(request: Request) -> Response:
             refused = self._gate.refused(request)
@@ -120,4 +121,5 @@ class AtomFeeds:
                 base,
             )
 
-        return [Route("/feeds/{name}.atom", feed, methods=["GET"])]
+        routes = [Route("/feeds/{name}.atom", feed, methods=["GET"])]
+        return cached_routes(routes, AnswerCache(self._store.engine, self._clock))

@@ -190,6 +190,7 @@ def run_service(
             app.clock,
             host=settings.server.host,
             token=_secret(secrets.trialwatch_dashboard_token),
+            guidance={t.name: t.milestones for t in settings.topics},
         )
         feed_gate = UrlTokenGate(
             host=settings.server.host, token=_secret(secrets.trialwatch_feed_token)

@@ -1,7 +1,8 @@
 """The dashboard in a real headless Chromium (Debian's `chromium` + `chromium-driver`, driven
 by Selenium): at 360, 768 and 1280 px no page scrolls sideways and nothing errs in the console,
-the chart's points sit left to right in date order, a hostile feed title shows as text, and
-full-page screenshots at each width are written for people to look at.
+the chart's points sit left to right in date order, a hostile feed title shows as text, the
+alert filters narrow the list through a shareable URL, and full-page screenshots at each width
+are written for people to look at.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from bot.dashboard.serve import Dashboard
 from bot.service.server import HttpServer, create_asgi_app
 from state.store import Store
 from state.types import TopicStatus
+from tests.bot.read.world import seed_world
 from tests.bot.test_dashboard import HOSTILE, TOPIC, seed
 from tests.bot.test_links import HOSTILE as HOSTILE_URLS
 from tests.bot.test_links import WEB, alert
@@ -52,6 +55,26 @@ def served(sqlite_url: str) -> Iterator[str]:
     store = Store.open(sqlite_url)
     seed(store)
     dashboard = Dashboard(store, [TOPIC], Clock(), host="127.0.0.1", token=None)
+    asgi = create_asgi_app(
+        answer=lambda _: {}, health=lambda: {}, signing_secret=None, pages=dashboard.routes()
+    )
+    server = HttpServer(asgi, "127.0.0.1", 0)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+        store.close()
+
+
+@pytest.fixture
+def served_many(sqlite_url: str) -> Iterator[str]:
+    """The seed and 40 more alerts (every 4th high), so the filters have something to narrow."""
+    store = Store.open(sqlite_url)
+    seed_world(store, extra=40)
+    dashboard = Dashboard(
+        store, [TOPIC], Clock(T0 + timedelta(days=4)), host="127.0.0.1", token=None
+    )
     asgi = create_asgi_app(
         answer=lambda _: {}, health=lambda: {}, signing_secret=None, pages=dashboard.routes()
     )
@@ -190,3 +213,37 @@ def test_chromium_follows_only_web_links_in_a_saved_report(browser: object, tmp_
     )
     assert [protocol for protocol, _, _ in links] == ["https:"] * len(WEB)
     assert {host for _, host, _ in links} == {"www.ema.europa.eu", "www.federalregister.gov"}
+
+
+SEVERITIES_JS = """
+return Array.from(document.querySelectorAll('table.alerts tr.alert td[data-label=Severity]'),
+                  td => td.textContent);
+"""
+
+
+def test_filter_form_narrows_the_list_by_url_at_phone_width(served_many: str, browser: Any) -> None:
+    """Choose severity "high" and submit, as a person would at 360 px: the URL carries the
+    filter (a link to share), only high alerts are listed, and nothing scrolls sideways."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    at_width(browser, 360)
+    browser.get(f"{served_many}/topics/ulefnersen")
+    before = browser.execute_script(SEVERITIES_JS)
+    assert "high" in before and set(before) - {"high"}  # the unfiltered list mixes severities
+    form = browser.find_element(By.CSS_SELECTOR, "form.filters")
+    assert form.is_displayed()
+    Select(form.find_element(By.NAME, "severity")).select_by_value("high")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda d: "severity=high" in d.current_url)
+    assert browser.current_url.startswith(f"{served_many}/topics/ulefnersen?")
+    after = browser.execute_script(SEVERITIES_JS)
+    assert after and set(after) == {"high"} and len(after) == before.count("high")
+    chosen = browser.find_element(By.CSS_SELECTOR, "select[name=severity] option[selected]")
+    assert chosen.get_attribute("value") == "high"  # the form shows what it filtered
+    assert browser.find_element(By.CSS_SELECTOR, "form.filters").is_displayed()
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - window.innerWidth"
+    )
+    assert overflow <= 0, f"the filtered page scrolls sideways by {overflow} px at 360 px"
+    assert severe(browser) == []

@@ -114,3 +114,25 @@ def test_a_hostile_value_is_text_in_the_svg() -> None:
     html = drawn([version(1, "2024-01-01", "2025-06 <script>x</script>")])
     assert "<script" not in html
     assert "2025-06 &lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_a_chart_is_drawn_again_only_when_its_points_or_day_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import bot.dashboard.chart as chart
+
+    kept = getattr(chart, "_drawn", None)
+    if kept is not None:
+        kept.cache_clear()  # earlier tests in this process drew charts too
+    draws: list[int] = []
+    real = chart._pygal
+    monkeypatch.setattr(chart, "_pygal", lambda: draws.append(1) or real())
+    versions = [version(1, "2024-01-10", "2026-01 (estimated)")]
+    first = drawn(versions)
+    assert drawn(versions) == first and len(draws) == 1  # every page request of the same data
+    moved = [*versions, version(2, "2024-06-03", "2026-07 (estimated)")]
+    assert "2026-07" in drawn(moved) and len(draws) == 2
+    later = date_chart(
+        milestone_points(versions, None, TODAY), "NCT04768972 dates", date(2025, 1, 2)
+    )
+    assert later != first and len(draws) == 3  # a new day moves the today line

@@ -1,0 +1,167 @@
+"""Read answers (dashboard pages, JSON, feeds) kept while the database is unchanged.
+
+Twenty people may ask the same page at once and the data changes once per poll: an answer is
+kept per (URL, credentials) with the database generation it was made at, and given again only
+while the generation is the same and for at most ANSWER_TTL of the service's clock (pages show
+the time, triage and `since=7d` move with it). So an answer is never older than the data.
+
+The generation moves whenever the data stamp (state/status.py `data_stamp`) differs from the
+last one read. A SQLite stamp only compares within one connection, and the pool closes and
+opens its overflow connections under load, so on a SQLite file the stamp is read on one
+connection of its own, held open (it never writes, so its stamp moves only when another
+connection commits); elsewhere on a pooled one, a connection not seen before counting as a move.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from state.status import TRIAGE_TTL, data_stamp
+
+__all__ = ["ANSWER_TTL", "AnswerCache", "cached_routes"]
+
+log = logging.getLogger(__name__)
+
+# As the status card's triage: times are shown to the minute; a write ends it at once.
+ANSWER_TTL = TRIAGE_TTL
+
+
+class Generation:
+    """A counter that moves when the database changes, as seen from any pooled connection."""
+
+    def __init__(self, engine: Engine, size: int = 256) -> None:
+        self._engine, self._size = engine, size
+        self._seen: dict[Hashable, Hashable] = {}
+        self._count = 0
+        self._lock = threading.Lock()
+        self._held: Connection | None = None
+        url = engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            self._stamps = create_engine(
+                url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": 30}
+            )
+            event.listen(engine, "engine_disposed", lambda _: self.close())
+
+    def close(self) -> None:
+        """Close the held stamp connection (with the store's engine)."""
+        with self._lock:
+            if self._held is not None:
+                self._held.close()
+                self._held = None
+
+    def _stamp(self) -> tuple[Hashable, Hashable] | None:
+        if not hasattr(self, "_stamps"):
+            with self._engine.connect() as connection:
+                return data_stamp(connection)
+        with self._lock:
+            if self._held is None:
+                self._held = self._stamps.connect()
+            try:
+                return data_stamp(self._held)
+            finally:
+                self._held.rollback()  # no transaction left open between stamps
+
+    def current(self) -> int | None:
+        """The generation now; None: no exact stamp for this database (nothing is kept)."""
+        stamp = self._stamp()
+        if stamp is None:
+            return None
+        scope, version = stamp
+        with self._lock:
+            if scope not in self._seen or self._seen[scope] != version:
+                if len(self._seen) >= self._size:
+                    self._seen.clear()  # replaced connections: forgetting only costs a re-read
+                self._seen[scope] = version
+                self._count += 1
+            return self._count
+
+
+@dataclass(frozen=True)
+class _Kept:
+    generation: int
+    at: datetime
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+
+    def response(self) -> Response:
+        return Response(self.body, status_code=self.status, headers=dict(self.headers))
+
+
+class AnswerCache:
+    """Answers by key, each given again only within its generation and ANSWER_TTL."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime], size: int = 512) -> None:
+        self._generation, self._clock, self.size = Generation(engine), clock, size
+        self._kept: dict[Hashable, _Kept] = {}
+        self._lock = threading.Lock()
+
+    def look(self, key: Hashable) -> tuple[int | None, datetime, Response | None]:
+        """(generation, now, the kept answer if still good); generation None: do not keep."""
+        now = self._clock()
+        try:
+            generation = self._generation.current()
+        except Exception:  # the database is down: the endpoint answers its own 503
+            log.debug("no data stamp", exc_info=True)
+            return None, now, None
+        with self._lock:
+            kept = self._kept.get(key)
+        good = (
+            kept is not None
+            and kept.generation == generation
+            and kept.at <= now < kept.at + ANSWER_TTL
+        )
+        return generation, now, kept.response() if good and kept else None
+
+    def keep(self, key: Hashable, generation: int, now: datetime, response: Response) -> None:
+        """Keep `response` (not a server error: the next request retries those)."""
+        if response.status_code >= 500 or not hasattr(response, "body"):
+            return
+        kept = _Kept(generation, now, response.status_code, bytes(response.body),
+                     tuple(response.headers.items()))  # fmt: skip
+        with self._lock:
+            if len(self._kept) >= self.size and key not in self._kept:
+                self._kept.clear()  # many distinct URLs: a re-render each, never a stale one
+            self._kept[key] = kept
+
+
+def cached_routes(routes: list[Route], cache: AnswerCache) -> list[Route]:
+    """`routes` answering from `cache` while the data is unchanged. The key holds the whole
+    URL and the credentials, so a refused request is never given an allowed one's answer."""
+
+    # One request per key makes a missing answer; the others arriving meanwhile wait for it
+    # rather than all rendering the same page at once (the event loop's thread only).
+    making: dict[Hashable, anyio.Lock] = {}
+
+    def wrap(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def answer(request: Request) -> Response:
+            key = (str(request.url), request.headers.get("authorization"))
+            generation, now, kept = await anyio.to_thread.run_sync(cache.look, key)
+            if kept is not None:
+                return kept
+            if len(making) >= cache.size and key not in making:
+                making.clear()  # a cleared lock only lets two requests render at once
+            async with making.setdefault(key, anyio.Lock()):
+                generation, now, kept = await anyio.to_thread.run_sync(cache.look, key)
+                if kept is not None:
+                    return kept
+                response: Response = await endpoint(request)
+                if generation is not None:
+                    cache.keep(key, generation, now, response)
+            return response
+
+        return answer
+
+    return [Route(r.path, wrap(r.endpoint), methods=list(r.methods or ())) for r in routes]
