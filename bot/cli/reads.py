@@ -99,6 +99,7 @@ def report(
     Example:
       trialwatch report ulefnersen --html fusion.html
     """
+    from bot.calendar.read import guidance_of
     from bot.dashboard.serve import render_topic
     from bot.read_only import open_reader
     from bot.topics import UnknownTopicError
@@ -110,7 +111,8 @@ def report(
         except UnknownTopicError:
             typer.echo(f"unknown topic {one_line(name)!r}", err=True)
             raise typer.Exit(1) from None
-        page = render_topic(application.store, topic, application.clock())
+        guidance = guidance_of(loaded.settings, topic.name)
+        page = render_topic(application.store, topic, application.clock(), guidance=guidance)
     try:
         html.write_text(page, encoding="utf-8")
     except OSError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -37,3 +38,28 @@ def test_the_topic_page_lists_milestones_of_the_next_90_days_only(db_url: str) -
     assert (NOW.date() + timedelta(days=30)).isoformat() in section.group(1)
     assert "Filing" not in page  # 120 days ahead
     assert "<a href='https://ir.example.com/fusion'>" in section.group(1)
+
+
+def test_report_html_lists_the_teams_guidance_too(tmp_path: Path) -> None:
+    from datetime import date
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    soon = (date.today() + timedelta(days=30)).isoformat()
+    config = tmp_path / "trialwatch.toml"
+    config.write_text(
+        f'[storage]\nurl = "sqlite:///{tmp_path}/tw.db"\n'
+        '[[topics]]\nname = "ulefnersen"\n'
+        f'[[topics.milestones]]\nname = "FUSION topline"\ndate = "{soon}"\n'
+        'source = "https://ir.example.com/fusion"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        app, ["report", "ulefnersen", "--html", str(out), "--config", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    section = re.search(r"<h2>Coming up</h2>(.*?)</table>", out.read_text(encoding="utf-8"))
+    assert section is not None and "FUSION topline" in section.group(1)
