@@ -13,7 +13,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot.dashboard.serve import is_loopback
+from bot.service.bearer_gate import is_loopback
 
 __all__ = ["FEED_TOKEN_ENV", "UrlTokenGate"]
 
