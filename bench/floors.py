@@ -3,7 +3,7 @@
     .venv/bin/python bench/floors.py [--runs 3]
 
 On the benchmark's loopback web (bench/feed_server.py, 50 ms per request), in fresh processes:
-- httpx alone: 500 conditional GETs answered 304, 16 at a time over one shared client (what an
+- httpx alone: 500 conditional GETs answered 304, 32 at a time over one shared client (what an
   unchanged N = 500 cycle must do at the default `max_parallel`), with nothing stored;
 - feedparser alone: parsing the 500 feeds a cold cycle fetches, nothing stored;
 - the import of what every `check` needs (httpx, SQLAlchemy, pydantic, feedparser): the
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.vs_urlwatch import FeedServer
 
 FEEDS = 500
-PARALLEL = 16
+PARALLEL = 32
 
 HTTPX_304S = """
 import resource, sys, time
@@ -36,14 +36,14 @@ from concurrent.futures import ThreadPoolExecutor
 started = time.perf_counter()
 import httpx
 urls = sys.argv[1:]
-limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
 with httpx.Client(limits=limits) as client:
     etags = {url: client.get(url).headers["etag"] for url in urls}  # the stored validators
     before = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.perf_counter()
     def conditional(url):
         assert client.get(url, headers={"If-None-Match": etags[url]}).status_code == 304
-    with ThreadPoolExecutor(16) as pool:
+    with ThreadPoolExecutor(32) as pool:
         list(pool.map(conditional, urls))
     wall = time.perf_counter() - wall
     after = resource.getrusage(resource.RUSAGE_SELF)
@@ -90,7 +90,7 @@ def main() -> None:
     try:
         urls = [server.feed_url(i, 1) for i in range(FEEDS)]
         rows = [
-            ("httpx alone: 500 conditional GETs (304), 16 at a time", HTTPX_304S),
+            ("httpx alone: 500 conditional GETs (304), 32 at a time", HTTPX_304S),
             ("feedparser alone: parse the 500 feeds", FEEDPARSER),
             ("imports alone: httpx, SQLAlchemy (+ORM), pydantic, feedparser", IMPORTS),
         ]

@@ -362,7 +362,7 @@ def main() -> None:
         f"Command: `.venv/bin/python bench/vs_urlwatch.py --sizes {' '.join(map(str, args.sizes))} "
         f"--runs {args.runs}`; machine: {os.cpu_count()} cores; loopback server with 50 ms per "
         "request (bench/feed_server.py). trialwatch: `check`, `[http] min_interval = 0`, "
-        "default `max_parallel` (16), SQLite. Cells: median [min-max] of the runs; "
+        "default `max_parallel` (32), SQLite. Cells: median [min-max] of the runs; "
         "`a / b` = trialwatch / urlwatch; server counts are from the median run.",
         "",
         "| N | cycle | trialwatch wall | urlwatch wall | wall ratio | CPU tw / uw | CPU ratio "

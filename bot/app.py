@@ -18,7 +18,6 @@ from bot.config import LoadedConfig, Settings
 from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
 from bot.destinations.outlet import DeliveryReport, Destination
-from bot.polling.history_import import HistoryImport, ImportLimits, ImportOutcome
 from bot.polling.pipeline import PollSummary, poll_once
 from bot.polling.pool import run_lanes
 from bot.polling.sources import build_watchers, host_intervals, source_intervals
@@ -29,7 +28,6 @@ from state.outbox import DestinationHealth
 from state.store import Destinations, Route, Routes, Store
 from state.types import Severity, TopicStatus
 from watchers.base import Watcher
-from watchers.ctgov.history import HistoryClient
 from watchers.model import Topic
 from watchers.net.deadline import DeadlineWatcher
 from watchers.net.http import Http, build_client
@@ -37,6 +35,7 @@ from watchers.net.http import Http, build_client
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
+    from bot.polling.history_import import HistoryImport, ImportOutcome
     from bot.slack.triage.actions import ClickHandler
     from bot.slack.triage.gate import SlackTriage
 
@@ -363,6 +362,9 @@ def _history_import(
     section = settings.sources.clinicaltrials
     if section is None or not section.enabled or not section.history:
         return None
+    from bot.polling.history_import import HistoryImport, ImportLimits  # only when it runs
+    from watchers.ctgov.history import HistoryClient
+
     limits = ImportLimits(
         deadline=section.history_deadline,
         request_deadline=min(section.history_request_deadline, section.history_deadline),

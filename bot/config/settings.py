@@ -215,7 +215,7 @@ class HttpSettings(_Strict):
     min_interval: Pause = 1.0  # seconds between two requests to the same host; 0: pacing off
     # Polls in flight at once (each source's topics in turn): hosts proceed in parallel while
     # each host keeps its own pacing.
-    max_parallel: int = Field(default=16, ge=1, le=256)
+    max_parallel: int = Field(default=32, ge=1, le=256)
     max_retries: int = Field(default=3, ge=0, le=10)
     backoff: Duration = 1.0  # first retry delay; doubles each attempt (Retry-After wins)
     max_body_mb: float = Field(default=20.0, gt=0)

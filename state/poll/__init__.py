@@ -15,12 +15,9 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from state.poll.diff import diff_poll
-from state.poll.enrich import enrich
 from state.poll.leases import lease_lost, load_state, release_in
-from state.poll.load import load_evidence, load_poll
 from state.poll.routes import Destinations
-from state.poll.write import record_unchanged, write_failure, write_poll
+from state.poll.write import record_unchanged, write_failure
 from state.types import Change, PollOutcome
 from watchers.model import SourceResult, clean_text
 
@@ -51,6 +48,13 @@ def apply_poll(
             if record_unchanged(connection, result, started=started, at=at, owner=owner):
                 connection.commit()
                 return PollReport(outcome=PollOutcome.UNCHANGED, changes=())
+    # Only a poll that brought something diffs: a `check` of unchanged feeds never imports
+    # the diff, the evidence loading or the story folding.
+    from state.poll.diff import diff_poll
+    from state.poll.enrich import enrich
+    from state.poll.load import load_evidence, load_poll
+    from state.poll.write import write_poll
+
     with Session(engine) as session:
         loaded = load_poll(session, result, at, owner)
         if loaded is None:

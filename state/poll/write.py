@@ -6,17 +6,14 @@ from __future__ import annotations
 import functools
 import json
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Insert, Update, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from state.codec import aware, dump_field_changes
 from state.fields import source_label
-from state.poll.diff import Diff
-from state.poll.enrich import Enrichment
 from state.poll.leases import save_state
-from state.poll.load import Loaded
 from state.poll.routes import Destinations, as_route
 from state.poll.snapshot import write_snapshot
 from state.schema import AlertRow, DeliveryRow, PollStateRow, poll_run, poll_state
@@ -28,6 +25,11 @@ from state.types import (
     Severity,
 )
 from watchers.model import SourceResult
+
+if TYPE_CHECKING:  # the unchanged poll's path imports none of them
+    from state.poll.diff import Diff
+    from state.poll.enrich import Enrichment
+    from state.poll.load import Loaded
 
 __all__ = [
     "add_alert",

@@ -153,3 +153,16 @@ def test_max_parallel_and_zero_pacing_are_accepted_and_checked(tmp_path: Any) ->
         path.write_text(f'[[topics]]\nname = "x"\n[http]\n{bad}\n', encoding="utf-8")
         with pytest.raises(ConfigError, match=bad.split(" ")[0]):
             load_settings(str(path))
+
+
+def test_by_default_32_sources_are_polled_at_once(db_url: str) -> None:
+    """The default `max_parallel`: 40 slow sources on distinct hosts go 32 at a time."""
+    gate = Gate()
+    with open_app(loaded_config(db_url), clock=Clock(T0), write=lambda _text: None) as app:
+        app.watchers = [GatedWatcher(f"feed:site {n}", gate) for n in range(40)]
+        thread, out = _in_background(app.poll_all)
+        gate.wait_for(32)
+        gate.opened.set()
+        thread.join(_PATIENCE)
+    assert gate.peak == 32
+    assert len(out[0]) == 40 * len(app.topics)

@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from watchers.model import Observation, SourceResult, Topic
 from watchers.net.http import Http
 from watchers.net.shared_fetch import SharedFetch
 from watchers.net.terms import held_validators, terms_digest
 from watchers.text.feed_items import OFFICIAL, RULES, RULES_KEY, feed_observation
-from watchers.text.feedparse import FeedItem, parse_feed
 from watchers.text.identity import FINGERPRINTS_KEY, settle_keys
 from watchers.text.match import Mention, find_mention
 
-__all__ = [
-    "FeedItem",
-    "FeedWatcher",
-    "feed_observation",
-    "names_fingerprint",
-    "parse_feed",
-]
+if TYPE_CHECKING:
+    from watchers.text.feedparse import FeedItem
+
+__all__ = ["FeedWatcher", "feed_observation", "names_fingerprint"]
 
 # Where in the poll meta the topic's names are remembered (as a digest): when they change,
 # the feed is read in full again instead of trusting a 304 for the old names.
@@ -64,7 +61,7 @@ class FeedWatcher:
         self._shared = SharedFetch(
             http,
             url,
-            lambda response: parse_feed(response.content, where=where, base_url=url),
+            lambda response: _parse(response.content, where, url),
             cache_seconds=cache_seconds,
             clock=clock,
         )
@@ -107,3 +104,11 @@ class FeedWatcher:
             mention=mention,
             fallback_url=self._url,
         )
+
+
+def _parse(body: bytes, where: str, url: str) -> list[FeedItem]:
+    """The feed's items; feedparser is imported by the first feed that changed (a `check` whose
+    feeds all answer 304 never loads it)."""
+    from watchers.text.feedparse import parse_feed
+
+    return parse_feed(body, where=where, base_url=url)

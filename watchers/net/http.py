@@ -23,6 +23,7 @@ from watchers.net.responses import (
     refuse_unasked_304,
     retry_after_seconds,
 )
+from watchers.net.shards import ShardedTransport
 
 __all__ = [
     "USER_AGENT",
@@ -70,7 +71,7 @@ def build_client(timeout: float = 20.0, parallel: int = 16) -> httpx.Client:
     client = httpx.Client(
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(timeout, connect=10),
-        limits=_pool_limits(parallel),
+        transport=ShardedTransport(_pool_limits(parallel)),
     )
     client._cookies = _CookiesWhenSet()  # the setter would copy the jar
     return client

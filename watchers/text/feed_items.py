@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from watchers.model import FieldValue, Observation, Topic, freeze_fields
-from watchers.text.claims import detect_claim
 from watchers.text.match import IN_TEXT, Mention
 from watchers.text.words import clip, is_safety_title
 
@@ -47,6 +46,8 @@ def feed_observation(
     # Headlines make claims; an agency's own summary is its word too ("EMA has recommended
     # granting..."), but a news teaser is not, so only official summaries are read for claims.
     official = authority in OFFICIAL
+    from watchers.text.claims import detect_claim  # its patterns: only when items came
+
     claim = detect_claim(headline)
     if claim is None and official:
         claim = detect_claim(item.summary)
