@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from enum import StrEnum
 from itertools import pairwise
 
 from state.types import Change, ChangeKind, FieldChange, StoredObservation
@@ -17,14 +18,17 @@ from watchers.registry import wording
 
 __all__ = [
     "DATE_FIELDS",
+    "Confidence",
     "Move",
     "annotate_moves",
-    "confidence",
+    "confidence_of",
     "date_moves",
+    "first_day",
     "month_index",
     "ordinal",
     "protocol_lines",
     "shift_words",
+    "split_date",
     "timeline_lines",
 ]
 
@@ -208,29 +212,54 @@ def _month(value: FieldValue) -> int | None:
 BIG_MOVE_DAYS = 30
 
 
-def _day(value: str) -> date | None:
-    """ "2026-09 (estimated)" -> its first day; "2026-09-14 (actual)" -> that day."""
-    text = value.partition(" (")[0].strip()
+def split_date(value: str) -> tuple[str, str]:
+    """ "2026-09 (estimated)" -> ("2026-09", "estimated"); "2027-01-15" -> ("2027-01-15", "")."""
+    text, _, kind = value.partition(" (")
+    return text.strip(), kind.rstrip(")").strip().lower()
+
+
+def first_day(value: str) -> date | None:
+    """The first day a stored date can mean ("2026-09 (estimated)" -> 2026-09-01), or None."""
+    text, _ = split_date(value)
     try:
         return date.fromisoformat(text if len(text) == 10 else f"{text[:7]}-01")
     except ValueError:
         return None
 
 
-def confidence(value: str) -> str | None:
-    """How sure a registry date is: actual; estimated to the day or month; or a placeholder
-    (an estimate on 31 December or 1 January). None when the record gave no type."""
-    day, kind = _day(value), value.partition(" (")[2].rstrip(")")
-    if day is None or kind not in ("actual", "estimated"):
+class Confidence(StrEnum):
+    """How sure a date is: THE rule for alerts and the calendar (`words` in alert text)."""
+
+    ACTUAL = "actual"
+    DAY = "estimated (day)"
+    MONTH = "estimated (month)"
+    PLACEHOLDER = "placeholder"  # an estimate on 31 December or 1 January
+    WINDOW = "window"  # guidance given as a half or a quarter
+
+    @property
+    def words(self) -> str:
+        """As an alert says it: "estimated to the month"."""
+        spelled = {
+            "estimated (day)": "estimated to the day",
+            "estimated (month)": "estimated to the month",
+        }
+        return spelled.get(self.value, self.value)
+
+
+def confidence_of(value: str) -> Confidence | None:
+    """How sure a stored date is, from its value alone; a date with no type (an EU end date,
+    a meeting day) counts as an estimate. None when it holds no date."""
+    day = first_day(value)
+    if day is None:
         return None
+    text, kind = split_date(value)
     if kind == "actual":
-        return "actual"
-    text = value.partition(" (")[0].strip()
+        return Confidence.ACTUAL
     if len(text) < 10:
-        return "estimated to the month"
+        return Confidence.MONTH
     if (day.month, day.day) in ((12, 31), (1, 1)):
-        return "placeholder"
-    return "estimated to the day"
+        return Confidence.PLACEHOLDER
+    return Confidence.DAY
 
 
 def _confidence_note(change: FieldChange) -> str | None:
@@ -238,13 +267,15 @@ def _confidence_note(change: FieldChange) -> str | None:
     before, after = change.before, change.after
     if not isinstance(before, str) or not isinstance(after, str):
         return None
-    old, new, sure = _day(before), _day(after), confidence(after)
+    if not (split_date(before)[1] and split_date(after)[1]):
+        return None  # the registry gave no type: nothing to say about how sure it is
+    old, new, sure = first_day(before), first_day(after), confidence_of(after)
     if old is None or new is None or sure is None:
         return None
-    unsure_again = confidence(before) == "actual" and sure != "actual"
+    unsure_again = confidence_of(before) is Confidence.ACTUAL and sure is not Confidence.ACTUAL
     if abs((new - old).days) < BIG_MOVE_DAYS and not unsure_again:
         return None
-    return ("back to an estimate: " if unsure_again else "") + f"now {sure}"
+    return ("back to an estimate: " if unsure_again else "") + f"now {sure.words}"
 
 
 def annotate_moves(

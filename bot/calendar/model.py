@@ -1,8 +1,8 @@
 """Pure: a topic's milestones from its dated facts and the team's guidance, one policy for all.
 
-Confidence, the UID (topic + record + field, never the date: a slip moves the event), the
-slip count and when the last move was seen are decided here, so the table, the iCalendar feed,
-the dashboard and the digest all say the same.
+The UID (topic + record + field, never the date: a slip moves the event), the slip count and
+when the last move was seen are decided here, so the table, the iCalendar feed, the dashboard
+and the digest all say the same; how sure a date is comes from state/timeline.py's one rule.
 """
 
 from __future__ import annotations
@@ -12,58 +12,21 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from enum import StrEnum
 
 from bot.calendar.milestones import Milestone
 from bot.links import web_link
 from state.calendar import DatedFact, Slip
 from state.fields import source_label
+from state.timeline import Confidence, confidence_of, first_day, split_date
 
 __all__ = [
     "GUIDANCE",
-    "Confidence",
     "Entry",
-    "confidence_of",
     "entries",
     "passed_guidance",
 ]
 
 GUIDANCE = "guidance"  # the kind of a team-entered milestone, never mixed up with registry dates
-
-
-class Confidence(StrEnum):
-    ACTUAL = "actual"
-    DAY = "estimated (day)"
-    MONTH = "estimated (month)"
-    PLACEHOLDER = "placeholder"  # an estimate on 31 December or 1 January
-    WINDOW = "window"  # guidance given as a half or a quarter
-
-
-def _day_and_kind(value: str) -> tuple[str, str]:
-    """ "2026-09 (estimated)" -> ("2026-09", "estimated"); "2027-01-15" -> ("2027-01-15", "")."""
-    text, _, kind = value.partition(" (")
-    return text.strip(), kind.rstrip(")").strip().lower()
-
-
-def confidence_of(value: str) -> Confidence:
-    """How sure a stored date is, from its value alone."""
-    text, kind = _day_and_kind(value)
-    if kind == "actual":
-        return Confidence.ACTUAL
-    if len(text) == 7:
-        return Confidence.MONTH
-    if text[5:] in ("12-31", "01-01"):
-        return Confidence.PLACEHOLDER
-    return Confidence.DAY
-
-
-def first_day(value: str) -> date | None:
-    """The first day a stored date can mean ("2026-09" -> 2026-09-01), or None."""
-    text, _ = _day_and_kind(value)
-    try:
-        return date.fromisoformat(text + "-01" if len(text) == 7 else text)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -110,7 +73,7 @@ def _from_fact(fact: DatedFact) -> Entry | None:
     start = first_day(fact.value)
     if start is None:
         return None
-    text, kind = _day_and_kind(fact.value)
+    text, kind = split_date(fact.value)
     last = start
     if len(text) == 7:
         last = start.replace(day=calendar.monthrange(start.year, start.month)[1])
@@ -122,7 +85,7 @@ def _from_fact(fact: DatedFact) -> Entry | None:
         last_day=last,
         what=f"{fact.title} ({fact.key}): {fact.label}",
         shown=text,
-        confidence=confidence_of(fact.value),
+        confidence=confidence_of(fact.value) or Confidence.DAY,
         kind=source_label(fact.source),
         record=f"{fact.key}, {fact.label}",
         link=web_link(fact.url),
@@ -138,7 +101,7 @@ def _from_guidance(topic: str, milestone: Milestone) -> Entry:
     if milestone.window is not None:
         confidence, shown = Confidence.WINDOW, milestone.window
     else:
-        confidence, shown = confidence_of(start.isoformat()), start.isoformat()
+        confidence, shown = confidence_of(start.isoformat()) or Confidence.DAY, start.isoformat()
     return Entry(
         uid=_uid(topic, GUIDANCE, milestone.name),
         topic=topic,

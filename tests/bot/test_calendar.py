@@ -18,12 +18,13 @@ from bot.app import open_app
 from bot.calendar.feeds import CalendarFeeds
 from bot.calendar.ics import calendar_feed
 from bot.calendar.milestones import Milestone
-from bot.calendar.model import Confidence, confidence_of, entries, passed_guidance
+from bot.calendar.model import entries, passed_guidance
 from bot.calendar.read import guidance_of, topic_calendar
 from bot.calendar.table import calendar_table
 from bot.config import load_settings
 from bot.service.server import HttpServer
 from bot.service.url_token import UrlTokenGate
+from state.timeline import Confidence, confidence_of
 from tests.bot.history_world import FUSION, HistoryApi
 from tests.bot.test_end_to_end import CTGOV, Registry
 from tests.factories import Clock
