@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from bot.calendar.milestones import Milestone
+from bot.config.milestones import Milestone
 from bot.links import web_link
 from state.calendar import DatedFact, Slip
 from state.fields import source_label

@@ -7,9 +7,9 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from bot.calendar.milestones import Milestone
 from bot.calendar.model import Entry, entries
 from bot.config import Settings
+from bot.config.milestones import Milestone
 from state.calendar import dated_facts
 
 __all__ = ["guidance_of", "topic_calendar"]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, field_validator
 
-from bot.calendar.milestones import Milestone
+from bot.config.milestones import Milestone
 from watchers.settings import StrictSettings as _Strict
 from watchers.text.trial_ids import nct_id
 

@@ -22,8 +22,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from bot.calendar.coming_up import coming_up_section
-from bot.calendar.milestones import Milestone
 from bot.calendar.read import topic_calendar
+from bot.config.milestones import Milestone
 from bot.dashboard.filter_form import FILTER_PARAMS, filter_form
 from bot.dashboard.page import index_page, topic_page, unknown_topic_page
 from bot.read.answer_cache import AnswerCache, cached_routes

@@ -14,9 +14,9 @@ from datetime import time as time_of_day
 from zoneinfo import ZoneInfo
 
 from bot.calendar.coming_up import digest_lines
-from bot.calendar.milestones import Milestone
 from bot.calendar.read import topic_calendar
 from bot.config import DigestSettings
+from bot.config.milestones import Milestone
 from bot.destinations.render import KIND_WORDS
 from bot.links import web_link
 from bot.status.triage_lines import triage_lines

@@ -17,11 +17,11 @@ from starlette.applications import Starlette
 from bot.app import open_app
 from bot.calendar.feeds import CalendarFeeds
 from bot.calendar.ics import calendar_feed
-from bot.calendar.milestones import Milestone
 from bot.calendar.model import entries, passed_guidance
 from bot.calendar.read import guidance_of, topic_calendar
 from bot.calendar.table import calendar_table
 from bot.config import load_settings
+from bot.config.milestones import Milestone
 from bot.service.server import HttpServer
 from bot.service.url_token import UrlTokenGate
 from state.timeline import Confidence, confidence_of

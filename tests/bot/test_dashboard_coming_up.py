@@ -10,7 +10,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.calendar.milestones import Milestone
+from bot.config.milestones import Milestone
 from bot.dashboard.serve import Dashboard
 from state.store import Store
 from tests.bot.test_dashboard import TOPIC, seed
