@@ -28,7 +28,7 @@ from bot.dashboard.filter_form import FILTER_PARAMS, filter_form
 from bot.dashboard.page import index_page, topic_page, unknown_topic_page
 from bot.read.answer_cache import AnswerCache, cached_routes
 from bot.read.filters import FilterError, parse_filter
-from bot.service.bearer_gate import BearerGate, is_loopback
+from bot.service.bearer_gate import BearerGate
 from bot.topics import UnknownTopicError, find_topic
 from state.alert_query import AlertFilter, alert_page
 from state.alert_sources import alert_sources
@@ -37,7 +37,7 @@ from state.triage import acknowledgements
 from state.types import TopicStatus
 from watchers.model import Topic
 
-__all__ = ["ALERTS_SHOWN", "Dashboard", "is_loopback", "render_topic"]
+__all__ = ["ALERTS_SHOWN", "Dashboard", "render_topic"]
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.dashboard.serve import Dashboard, is_loopback, render_topic
+from bot.dashboard.serve import Dashboard, render_topic
+from bot.service.bearer_gate import is_loopback
 from bot.service.server import HttpServer, create_asgi_app
 from state.store import Store
 from tests.factories import T0, Clock, result, trial
