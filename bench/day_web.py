@@ -23,6 +23,11 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
+try:
+    from bench.feed_server import read_head, serve_on_loopback
+except ModuleNotFoundError:  # run as `python bench/day_web.py`: bench/ itself is on sys.path
+    from feed_server import read_head, serve_on_loopback  # type: ignore[no-redef]
+
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 TOPIC_WORD = "ulefnersen"
 # Path pattern -> recorded payload, first match wins (paths as the embedded defaults use them).
@@ -118,11 +123,7 @@ async def serve(web: DayWeb, reader: asyncio.StreamReader, writer: asyncio.Strea
     host = writer.get_extra_info("sockname")[0]
     try:
         while True:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            method, target, _ = head[0].split(" ", 2)
-            headers = {
-                k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:])
-            }
+            method, target, headers = await read_head(reader)
             if length := int(headers.get("content-length", "0")):
                 await reader.readexactly(length)  # a CTIS search body: read, not needed
             if target in ("/_stats", "/_reset"):
@@ -151,13 +152,7 @@ async def serve(web: DayWeb, reader: asyncio.StreamReader, writer: asyncio.Strea
 
 async def main(port: int, hosts: int, scale: float, latency: float) -> None:
     web = DayWeb(scale, latency)
-    addresses = [f"127.0.0.{1 + n}" for n in range(hosts)]
-    server = await asyncio.start_server(
-        lambda r, w: serve(web, r, w), host=addresses, port=port, backlog=1024
-    )
-    print("ready", flush=True)
-    async with server:
-        await server.serve_forever()
+    await serve_on_loopback(lambda r, w: serve(web, r, w), port, hosts)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,12 @@ import argparse
 import asyncio
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from urllib.parse import parse_qs, urlsplit
+
+# One connection's coroutine, as asyncio.start_server calls it.
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 TOPIC_WORD = "ulefnersen"
 
@@ -145,14 +149,7 @@ async def serve_connection(
     counted = False
     try:
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            method, target, _version = lines[0].split(" ", 2)
-            headers = {}
-            for line in lines[1:]:
-                if ":" in line:
-                    name, value = line.split(":", 1)
-                    headers[name.strip().lower()] = value.strip()
+            method, target, headers = await read_head(reader)
             if (reply := control(world, target)) is not None:
                 writer.write(reply)
                 await writer.drain()
@@ -183,10 +180,25 @@ async def serve_connection(
 
 async def main(port: int, feeds: int, hosts: int, latency: float) -> None:
     world = World(feeds, latency)
-    addresses = [f"127.0.0.{1 + n}" for n in range(hosts)]
-    server = await asyncio.start_server(
-        lambda r, w: serve_connection(world, r, w), host=addresses, port=port, backlog=1024
+    await serve_on_loopback(lambda r, w: serve_connection(world, r, w), port, hosts)
+
+
+async def read_head(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]]:
+    """One request's method, target and headers (names lower-cased); the body is not read."""
+    lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    method, target, _version = lines[0].split(" ", 2)
+    fields = (line.partition(":") for line in lines[1:])
+    return (
+        method,
+        target,
+        {name.strip().lower(): value.strip() for name, sep, value in fields if sep},
     )
+
+
+async def serve_on_loopback(handle: Handler, port: int, hosts: int) -> None:
+    """Serve `handle` on 127.0.0.1 .. 127.0.0.<hosts> at `port` until killed; says "ready"."""
+    addresses = [f"127.0.0.{1 + n}" for n in range(hosts)]
+    server = await asyncio.start_server(handle, host=addresses, port=port, backlog=1024)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
