@@ -4,14 +4,12 @@ guidance; the iCalendar feed parsed back by a second library (`ics`), a slip mov
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import httpx
 import ics
 import pytest
-import respx
 from starlette.applications import Starlette
 
 from bot.app import open_app
@@ -25,7 +23,7 @@ from bot.config.milestones import Milestone
 from bot.service.server import HttpServer
 from bot.service.url_token import UrlTokenGate
 from state.timeline import Confidence, confidence_of
-from tests.bot.history_world import FUSION, HistoryApi
+from tests.bot.history_world import FUSION
 from tests.bot.test_end_to_end import CTGOV, Registry
 from tests.factories import Clock
 from tests.state.helpers import routed
@@ -34,17 +32,6 @@ TOPLINE = (
     '[[topics.milestones]]\nname = "FUSION topline"\nwindow = "2026-H2"\n'
     'source = "https://ionis.test/news/fusion"\nnote = "said on the Q2 call"\n'
 )
-
-
-@pytest.fixture
-def registry() -> Iterator[Registry]:
-    reg = Registry()
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
-        router.get(f"{CTGOV}/version").mock(side_effect=reg.version)
-        router.get(f"{CTGOV}/studies/{FUSION}").mock(side_effect=reg.by_id)
-        router.get(f"{CTGOV}/studies").mock(side_effect=reg.search)
-        HistoryApi(router)
-        yield reg
 
 
 def _config(tmp_path: Path, db_url: str) -> Path:

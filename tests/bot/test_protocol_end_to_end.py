@@ -6,17 +6,14 @@ re-flowed eligibility text gives none.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-import respx
-
 from bot.app import open_app
 from bot.config import load_settings
-from tests.bot.history_world import FUSION, HistoryApi
-from tests.bot.test_end_to_end import CTGOV, Registry
+from tests.bot.test_end_to_end import Registry
+from tests.bot.test_history_import import config as fusion_config
 from tests.factories import Clock
 
 Edit = Callable[[dict[str, Any]], None]
@@ -106,27 +103,10 @@ EDITS: list[tuple[Edit, str, str]] = [
 ]
 
 
-@pytest.fixture
-def registry() -> Iterator[Registry]:
-    reg = Registry()
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
-        router.get(f"{CTGOV}/version").mock(side_effect=reg.version)
-        router.get(f"{CTGOV}/studies/{FUSION}").mock(side_effect=reg.by_id)
-        router.get(f"{CTGOV}/studies").mock(side_effect=reg.search)
-        HistoryApi(router)
-        yield reg
-
-
 def test_each_protocol_field_changed_once_alerts_once_with_its_severity(
     tmp_path: Path, db_url: str, registry: Registry
 ) -> None:
-    config = tmp_path / "trialwatch.toml"
-    config.write_text(
-        f'[storage]\nurl = "{db_url}"\n'
-        f'[[topics]]\nname = "ulefnersen"\naliases = ["ION363"]\ntrials = ["{FUSION}"]\n'
-        f'[sources.clinicaltrials]\nbase_url = "{CTGOV}"\n'
-        "[http]\nmin_interval = 0.001\nmax_retries = 0\nbackoff = 0.001\n"
-    )
+    config = fusion_config(tmp_path, db_url)
     protocol = registry.study["protocolSection"]
     clock = Clock()
     printed: list[str] = []
@@ -134,7 +114,7 @@ def test_each_protocol_field_changed_once_alerts_once_with_its_severity(
     def check() -> str:
         clock.advance(hours=2)
         before = len(printed)
-        with open_app(load_settings(str(config), env={}), clock=clock, write=printed.append) as a:
+        with open_app(load_settings(config, env={}), clock=clock, write=printed.append) as a:
             a.check()
         return "".join(printed[before:])
 

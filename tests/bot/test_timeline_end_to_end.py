@@ -5,30 +5,15 @@ status, and the results clock warns 30 days ahead and then says overdue: each al
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
-import respx
 
 from bot.app import open_app
 from bot.config import load_settings
 from bot.status.terminal import status_text
-from tests.bot.history_world import FUSION, HistoryApi
+from tests.bot.history_world import FUSION
 from tests.bot.test_end_to_end import CTGOV, Registry
 from tests.factories import Clock
-
-
-@pytest.fixture
-def registry() -> Iterator[Registry]:
-    reg = Registry()
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
-        router.get(f"{CTGOV}/version").mock(side_effect=reg.version)
-        router.get(f"{CTGOV}/studies/{FUSION}").mock(side_effect=reg.by_id)
-        router.get(f"{CTGOV}/studies").mock(side_effect=reg.search)
-        HistoryApi(router)
-        yield reg
 
 
 def test_sites_unknown_status_and_both_results_clock_alerts_each_once(
