@@ -14,16 +14,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.app import App
 from bot.calendar.ics import calendar_feed
 from bot.calendar.read import guidance_of, topic_calendar
-from bot.config import LoadedConfig, Settings
+from bot.config import Settings
 from bot.service.url_token import UrlTokenGate
 from bot.topics import UnknownTopicError, find_topic
 from state.status import StoredState
 from watchers.model import Topic
 
-__all__ = ["CalendarFeeds", "feed_routes"]
+__all__ = ["CalendarFeeds"]
 
 _ICS = "text/calendar; charset=utf-8"
 
@@ -83,12 +82,3 @@ class CalendarFeeds:
             Route("/calendar.ics", every, methods=["GET"]),
             Route("/calendar/{topic}.ics", one, methods=["GET"]),
         ]
-
-
-def feed_routes(app: App, config: LoadedConfig) -> list[Route]:
-    """The service's calendar feeds, gated by TRIALWATCH_FEED_TOKEN off loopback."""
-    token = config.secrets.trialwatch_feed_token
-    gate = UrlTokenGate(
-        host=config.settings.server.host, token=token.get_secret_value() if token else None
-    )
-    return CalendarFeeds(app.store, app.topics, config.settings, app.clock, gate).routes()

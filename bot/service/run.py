@@ -23,7 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import SecretStr
 
 from bot.app import App, open_app
-from bot.calendar.feeds import feed_routes
+from bot.calendar.feeds import CalendarFeeds
 from bot.config import LoadedConfig
 from bot.dashboard.serve import Dashboard
 from bot.polling.sources import source_intervals
@@ -204,7 +204,7 @@ def run_service(
                 *dashboard.routes(),
                 *ReadApi(app.store, app.topics, app.clock, dashboard.gate).routes(),
                 *AtomFeeds(app.store, app.topics, app.clock, feed_gate).routes(),
-                *feed_routes(app, config),  # bot/calendar/feeds.py
+                *CalendarFeeds(app.store, app.topics, settings, app.clock, feed_gate).routes(),
             ],
         )
         host, port = settings.server.host, settings.server.port
