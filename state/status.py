@@ -30,7 +30,20 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, case, func, or_, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    case,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.pool import NullPool
 
 from state.codec import alert_from_rows, aware, health_from_row, observation_from_row
 from state.engine import DEFAULT_CONNECTIONS, create_store_engine
@@ -48,6 +61,7 @@ from watchers.spec import SourceKind
 __all__ = [
     "CARD_ALERTS",
     "TRIAGE_TTL",
+    "DataGeneration",
     "StatusCache",
     "StoredState",
     "data_stamp",
@@ -300,3 +314,58 @@ class StoredState:
         """High alerts of `topic` posted to Slack lately that nobody acknowledged."""
         with self.engine.connect() as connection:
             return unacknowledged(connection, topic, at)
+
+
+class DataGeneration:
+    """A counter that moves when the database changes, as seen from any pooled connection.
+
+    A SQLite stamp only compares within one connection, and the pool closes and opens its
+    overflow connections under load, so on a SQLite file the stamp is read on one connection
+    of its own, held open (it never writes, so its stamp moves only when another connection
+    commits); elsewhere on a pooled one, a connection not seen before counting as a move."""
+
+    def __init__(self, engine: Engine, size: int = 256) -> None:
+        self._engine, self._size = engine, size
+        self._seen: dict[Hashable, Hashable] = {}
+        self._count = 0
+        self._lock = threading.Lock()
+        self._held: Connection | None = None
+        url = engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            self._stamps = create_engine(
+                url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": 30}
+            )
+            event.listen(engine, "engine_disposed", lambda _: self.close())
+
+    def close(self) -> None:
+        """Close the held stamp connection (with the store's engine)."""
+        with self._lock:
+            if self._held is not None:
+                self._held.close()
+                self._held = None
+
+    def _stamp(self) -> tuple[Hashable, Hashable] | None:
+        if not hasattr(self, "_stamps"):
+            with self._engine.connect() as connection:
+                return data_stamp(connection)
+        with self._lock:
+            if self._held is None:
+                self._held = self._stamps.connect()
+            try:
+                return data_stamp(self._held)
+            finally:
+                self._held.rollback()  # no transaction left open between stamps
+
+    def current(self) -> int | None:
+        """The generation now; None: no exact stamp for this database (nothing is kept)."""
+        stamp = self._stamp()
+        if stamp is None:
+            return None
+        scope, version = stamp
+        with self._lock:
+            if scope not in self._seen or self._seen[scope] != version:
+                if len(self._seen) >= self._size:
+                    self._seen.clear()  # replaced connections: forgetting only costs a re-read
+                self._seen[scope] = version
+                self._count += 1
+            return self._count

@@ -5,11 +5,8 @@ kept per (URL, credentials) with the database generation it was made at, and giv
 while the generation is the same and for at most ANSWER_TTL of the service's clock (pages show
 the time, triage and `since=7d` move with it). So an answer is never older than the data.
 
-The generation moves whenever the data stamp (state/status.py `data_stamp`) differs from the
-last one read. A SQLite stamp only compares within one connection, and the pool closes and
-opens its overflow connections under load, so on a SQLite file the stamp is read on one
-connection of its own, held open (it never writes, so its stamp moves only when another
-connection commits); elsewhere on a pooled one, a connection not seen before counting as a move.
+The generation is state/status.py's `DataGeneration`: a counter that moves whenever the
+database's data stamp does.
 """
 
 from __future__ import annotations
@@ -22,13 +19,12 @@ from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from state.status import TRIAGE_TTL, data_stamp
+from state.status import TRIAGE_TTL, DataGeneration
 
 __all__ = ["ANSWER_TTL", "AnswerCache", "cached_routes"]
 
@@ -36,56 +32,6 @@ log = logging.getLogger(__name__)
 
 # As the status card's triage: times are shown to the minute; a write ends it at once.
 ANSWER_TTL = TRIAGE_TTL
-
-
-class Generation:
-    """A counter that moves when the database changes, as seen from any pooled connection."""
-
-    def __init__(self, engine: Engine, size: int = 256) -> None:
-        self._engine, self._size = engine, size
-        self._seen: dict[Hashable, Hashable] = {}
-        self._count = 0
-        self._lock = threading.Lock()
-        self._held: Connection | None = None
-        url = engine.url
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            self._stamps = create_engine(
-                url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": 30}
-            )
-            event.listen(engine, "engine_disposed", lambda _: self.close())
-
-    def close(self) -> None:
-        """Close the held stamp connection (with the store's engine)."""
-        with self._lock:
-            if self._held is not None:
-                self._held.close()
-                self._held = None
-
-    def _stamp(self) -> tuple[Hashable, Hashable] | None:
-        if not hasattr(self, "_stamps"):
-            with self._engine.connect() as connection:
-                return data_stamp(connection)
-        with self._lock:
-            if self._held is None:
-                self._held = self._stamps.connect()
-            try:
-                return data_stamp(self._held)
-            finally:
-                self._held.rollback()  # no transaction left open between stamps
-
-    def current(self) -> int | None:
-        """The generation now; None: no exact stamp for this database (nothing is kept)."""
-        stamp = self._stamp()
-        if stamp is None:
-            return None
-        scope, version = stamp
-        with self._lock:
-            if scope not in self._seen or self._seen[scope] != version:
-                if len(self._seen) >= self._size:
-                    self._seen.clear()  # replaced connections: forgetting only costs a re-read
-                self._seen[scope] = version
-                self._count += 1
-            return self._count
 
 
 @dataclass(frozen=True)
@@ -104,7 +50,7 @@ class AnswerCache:
     """Answers by key, each given again only within its generation and ANSWER_TTL."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime], size: int = 512) -> None:
-        self._generation, self._clock, self.size = Generation(engine), clock, size
+        self._generation, self._clock, self.size = DataGeneration(engine), clock, size
         self._kept: dict[Hashable, _Kept] = {}
         self._lock = threading.Lock()
 
