@@ -6,12 +6,15 @@ import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 
 from bot.config import ConfigError, LoadedConfig, load_settings
 from bot.logs import configure_logging
+from bot.terminal_text import one_line
+from bot.topics import UnknownTopicError
+from watchers.model import Topic
 
 __all__ = [
     "ConfigOption",
@@ -19,6 +22,7 @@ __all__ = [
     "database_trouble",
     "load_config",
     "service_logging",
+    "topic_or_exit",
 ]
 
 ConfigOption = Annotated[
@@ -80,3 +84,20 @@ def collect_from_now() -> None:
     start-up built is frozen: kept for good, and never scanned."""
     gc.freeze()
     gc.enable()
+
+
+class _FindsTopics(Protocol):
+    topics: list[Topic]
+
+    def resolve_topic(self, name: str) -> Topic: ...
+
+
+def topic_or_exit(application: _FindsTopics, name: str, *, list_known: bool = False) -> Topic:
+    """The topic NAME names (its name, an alias or a trial id), else exit 1 saying so."""
+    try:
+        return application.resolve_topic(name)
+    except UnknownTopicError:
+        known = ", ".join(one_line(t.name) for t in application.topics)
+        extra = f"; known topics: {known}" if list_known else ""
+        typer.echo(f"unknown topic {one_line(name)!r}{extra}", err=True)
+        raise typer.Exit(1) from None

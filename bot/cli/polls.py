@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import ConfigOption, collect_from_now, database_trouble, load_config
+from bot.cli.common import (
+    ConfigOption,
+    collect_from_now,
+    database_trouble,
+    load_config,
+    topic_or_exit,
+)
 from bot.logs import log_destinations
 from bot.terminal_text import one_line
 
@@ -101,17 +107,13 @@ def release(
     Example:
       trialwatch release ulefnersen google_news
     """
-    from bot.app import UnknownTopicError, open_app
+    from bot.app import open_app
     from state.alert_sources import alert_sources
 
     collect_from_now()
     loaded = load_config(config, False)
     with database_trouble(loaded, "release"), open_app(loaded) as application:
-        try:
-            found = application.resolve_topic(topic)
-        except UnknownTopicError:
-            typer.echo(f"unknown topic {one_line(topic)!r}", err=True)
-            raise typer.Exit(1) from None
+        found = topic_or_exit(application, topic)
         configured = {watcher.source for watcher in application.watchers}
         known = sorted(configured | alert_sources(application.store.engine, found.name))
         if source not in known:

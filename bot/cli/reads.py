@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import ConfigOption, database_trouble, load_config
+from bot.cli.common import ConfigOption, database_trouble, load_config, topic_or_exit
 from bot.terminal_text import one_line
 
 __all__ = ["calendar", "mcp", "report", "status"]
@@ -54,18 +54,12 @@ def status(
     from bot.read_only import open_reader
     from bot.status.terminal import status_text
     from bot.status.triage_lines import unacked_lines
-    from bot.topics import UnknownTopicError
     from state.status import CARD_ALERTS
 
     loaded = load_config(config, False)
     # The store only: no HTTP, Slack or destinations to build (a quick start, issue 10).
     with database_trouble(loaded, "status"), open_reader(loaded) as application:
-        try:
-            topic = application.resolve_topic(name)
-        except UnknownTopicError:
-            known = ", ".join(one_line(t.name) for t in application.topics)
-            typer.echo(f"unknown topic {one_line(name)!r}; known topics: {known}", err=True)
-            raise typer.Exit(1) from None
+        topic = topic_or_exit(application, name, list_known=True)
         now = application.clock()
         if unacked:
             for line in unacked_lines(application.store.unacknowledged(topic.name, now)):
@@ -102,15 +96,10 @@ def report(
     from bot.calendar.read import guidance_of
     from bot.dashboard.serve import render_topic
     from bot.read_only import open_reader
-    from bot.topics import UnknownTopicError
 
     loaded = load_config(config, False)
     with database_trouble(loaded, "report"), open_reader(loaded) as application:
-        try:
-            topic = application.resolve_topic(name)
-        except UnknownTopicError:
-            typer.echo(f"unknown topic {one_line(name)!r}", err=True)
-            raise typer.Exit(1) from None
+        topic = topic_or_exit(application, name)
         guidance = guidance_of(loaded.settings, topic.name)
         page = render_topic(application.store, topic, application.clock(), guidance=guidance)
     try:
@@ -142,16 +131,10 @@ def calendar(
     from bot.calendar.read import guidance_of, topic_calendar
     from bot.calendar.table import calendar_table
     from bot.read_only import open_reader
-    from bot.topics import UnknownTopicError
 
     loaded = load_config(config, False)
     with database_trouble(loaded, "calendar"), open_reader(loaded) as application:
-        try:
-            topic = application.resolve_topic(name)
-        except UnknownTopicError:
-            known = ", ".join(one_line(t.name) for t in application.topics)
-            typer.echo(f"unknown topic {one_line(name)!r}; known topics: {known}", err=True)
-            raise typer.Exit(1) from None
+        topic = topic_or_exit(application, name, list_known=True)
         today = application.clock().date()
         guidance = guidance_of(loaded.settings, topic.name)
         found = topic_calendar(application.store.engine, topic.name, guidance, today)
