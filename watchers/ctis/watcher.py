@@ -26,7 +26,15 @@ from watchers.model import (
 from watchers.net.http import Http
 from watchers.net.responses import decode_json
 from watchers.net.terms import terms_digest
-from watchers.text.coerce import as_list, as_map, day_first, kind_name, nonblank, nonblanks
+from watchers.text.coerce import (
+    as_count,
+    as_list,
+    as_map,
+    day_first,
+    kind_name,
+    nonblank,
+    nonblanks,
+)
 from watchers.text.match import find_alias_in
 
 __all__ = ["CtisWatcher", "parse_search_page", "parse_trial", "row_fingerprint", "search_body"]
@@ -170,9 +178,9 @@ def parse_trial(
         for item in as_list(part_one.get("medicalConditions"))
     ]
     nct = _nct_id(identifiers)
-    code = _status_code(record.get("ctPublicStatusCode"))
+    code = as_count(record.get("ctPublicStatusCode"))
     if code is None:
-        code = _status_code(row.get("ctStatus"))  # a number in search rows
+        code = as_count(row.get("ctStatus"))  # a number in search rows
     fields: dict[str, FieldValue] = {
         "overall_status": _status_words(code, record.get("ctStatus")),
         "start_date": _iso_date(record.get("startDateEU") or row.get("startDateEU")),
@@ -222,16 +230,6 @@ def _seen_rows(meta: Mapping[str, str]) -> dict[str, str]:
     except ValueError:
         return {}
     return {k: v for k, v in as_map(rows).items() if isinstance(v, str)}
-
-
-def _status_code(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def _status_words(code: int | None, text: Any) -> str | None:

@@ -30,7 +30,7 @@ from watchers.model import (
 from watchers.net.http import Http
 from watchers.net.responses import decode_json
 from watchers.text.claims import detect_claim
-from watchers.text.coerce import as_list, as_map, kind_name, nonblank, utc_day
+from watchers.text.coerce import as_count, as_list, as_map, kind_name, nonblank, utc_day
 from watchers.text.match import find_alias_in, find_mention
 from watchers.text.window import THROUGH_KEY, window_start
 from watchers.text.words import clip, collapse, is_safety_title
@@ -171,8 +171,8 @@ def parse_details(doc: Any) -> tuple[list[Mapping[str, Any]], int, int]:
     if not isinstance(collection, list):
         raise ParseError(f"medRxiv answer has no 'collection' list (keys: {sorted(doc)})")
     records = [as_map(item) for item in collection if as_map(item)]
-    count = _number(message.get("count"))
-    total = _number(message.get("total"))
+    count = as_count(message.get("count"))
+    total = as_count(message.get("total"))
     if count is None:
         count = len(collection)
     return records, count, total if total is not None else count
@@ -231,14 +231,3 @@ def _citation(record: Mapping[str, Any]) -> str:
 def _version(observation: Observation) -> int:
     value = str(observation.fields.get("version") or "")
     return int(value) if value.isdigit() else 0
-
-
-def _number(value: Any) -> int | None:
-    """`count` is an int and `total` a string in the answers seen."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None

@@ -18,6 +18,7 @@ from typing import Any
 from watchers.model import ParseError
 
 __all__ = [
+    "as_count",
     "as_list",
     "as_map",
     "day_first",
@@ -46,6 +47,17 @@ def as_map(value: Any) -> Mapping[str, Any]:
 def as_list(value: Any) -> list[Any]:
     """`value` if it is a list, else an empty one."""
     return value if isinstance(value, list) else []
+
+
+def as_count(value: Any) -> int | None:
+    """A whole number given as a number or as digits (sources send both); else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def nonblank(value: Any) -> str | None:
