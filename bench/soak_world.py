@@ -29,7 +29,7 @@ EVENT_RATES = {
     "google_news": 4.0,
     "pubmed": 1.0,
 }
-INTERVALS = {  # seconds between polls, as bot/sources.py's defaults
+INTERVALS = {  # seconds between polls, as bot/polling/sources.py's defaults
     "clinicaltrials": 3600,
     "openfda": 6 * 3600,
     "feed:FDA press releases": 1800,

@@ -297,7 +297,7 @@ def test_a_fault_late_in_a_multi_request_poll_stores_nothing_partial(
 
 
 def test_every_registered_source_is_in_the_matrix() -> None:
-    """A new watcher registered in bot/sources.py must be added to the fault matrix."""
+    """A new watcher registered in watchers/registry.py must be added to the fault matrix."""
     settings = Settings.model_validate(
         {
             "topics": [{"name": "ulefnersen"}],
