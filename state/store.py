@@ -15,8 +15,7 @@ from state.engine import DEFAULT_CONNECTIONS, create_store_engine
 from state.history import RegistryHistory
 from state.outbox import Outbox
 from state.poll import PollReport
-from state.poll.lease_renewal import LeaseRenewer
-from state.poll.leases import PollLeases
+from state.poll.leases import LeaseRenewer, PollLeases
 from state.poll.routes import Destinations, Route, Routes
 from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.status import StoredState, open_engine
@@ -65,7 +64,7 @@ class Store(StoredState):
         self.failures_before_alert = failures_before_alert
         self.retention = timedelta(days=retention_days)
         self.max_per_poll = max_per_poll
-        # Keeps every lease of this process's polls in flight alive (state/poll/lease_renewal.py).
+        # Keeps every lease of this process's polls in flight alive (state/poll/leases.py).
         self.lease_renewer = LeaseRenewer(PollLeases(engine))
 
     @classmethod

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from state.poll.lease_renewal import LeaseRenewer
-from state.poll.leases import DEFAULT_POLL_LEASE
+from state.poll.leases import DEFAULT_POLL_LEASE, LeaseRenewer
 from state.store import Store
 from state.types import PollOutcome
 from watchers.base import Watcher

@@ -15,7 +15,7 @@ from sqlalchemy import event
 
 from bot.app import App, open_app
 from bot.polling.pipeline import poll_once
-from state.poll.lease_renewal import LeaseRenewer
+from state.poll.leases import LeaseRenewer
 from state.types import PollOutcome
 from tests.bot.service_helpers import loaded_config
 from tests.factories import T0, Clock
