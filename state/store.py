@@ -16,7 +16,7 @@ from state.history import RegistryHistory
 from state.outbox import Outbox
 from state.poll import PollReport
 from state.poll.leases import LeaseRenewer, PollLeases
-from state.poll.routes import Destinations, Route, Routes
+from state.poll.write import Destinations, Route, Routes
 from state.schema import AlertRow, DeliveryRow, PollRunRow, SnapshotRow
 from state.status import StoredState, open_engine
 from state.triage import Triage

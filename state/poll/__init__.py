@@ -16,8 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from state.poll.leases import lease_lost, load_state, release_in
-from state.poll.routes import Destinations
-from state.poll.write import record_unchanged, write_failure
+from state.poll.write import Destinations, record_unchanged, write_failure
 from state.types import Change, PollOutcome
 from watchers.model import SourceResult, clean_text
 

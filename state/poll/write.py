@@ -1,10 +1,13 @@
-"""The write step of a poll: snapshot rows, alert rows with deliveries, health, the poll run;
-a failed poll's health; an unchanged poll's one UPDATE."""
+"""The write step of a poll: snapshot rows, alert rows with deliveries (where each goes: the
+Routes given to the store once at start-up), health, the poll run; a failed poll's health; an
+unchanged poll's one UPDATE."""
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +17,6 @@ from sqlmodel import Session, col, select
 from state.codec import aware, dump_field_changes
 from state.fields import source_label
 from state.poll.leases import save_state
-from state.poll.routes import Destinations, as_route
 from state.poll.snapshot import write_snapshot
 from state.schema import AlertRow, DeliveryRow, PollStateRow, poll_run, poll_state
 from state.types import (
@@ -32,6 +34,9 @@ if TYPE_CHECKING:  # the unchanged poll's path imports none of them
     from state.poll.load import Loaded
 
 __all__ = [
+    "Destinations",
+    "Route",
+    "Routes",
     "add_alert",
     "add_run",
     "health_change",
@@ -239,6 +244,44 @@ def _update_earlier_alerts(session: Session, enriched: Enrichment) -> None:
         session.add(row)
 
 
+# Where a poll's new alerts go.
+
+_RANK = {Severity.LOW: 0, Severity.NORMAL: 1, Severity.HIGH: 2}
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a topic's alerts go on one destination, and from which severity on."""
+
+    channel: str | None = None
+    min_severity: Severity = Severity.LOW
+
+    def accepts(self, severity: Severity) -> bool:
+        """Whether an alert of `severity` is delivered here."""
+        return _RANK[severity] >= _RANK[self.min_severity]
+
+
+# Where each new alert goes: destination name -> its route (a bare channel: every severity).
+Destinations = Mapping[str, Route | str | None]
+
+
+def _as_route(value: Route | str | None) -> Route:
+    """A destination's route; a bare channel (or None) accepts every severity."""
+    return value if isinstance(value, Route) else Route(channel=value)
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Every topic's destinations; a topic not listed gets `default` (none: stored, not sent)."""
+
+    by_topic: Mapping[str, Destinations] = field(default_factory=dict)
+    default: Destinations = field(default_factory=dict)
+
+    def of(self, topic: str) -> Destinations:
+        """Where `topic`'s new alerts go."""
+        return self.by_topic.get(topic, self.default)
+
+
 def add_alert(session: Session, change: Change, at: datetime, destinations: Destinations) -> None:
     """Insert one alert and a pending delivery per destination that takes its severity."""
     row = AlertRow(
@@ -264,7 +307,7 @@ def add_alert(session: Session, change: Change, at: datetime, destinations: Dest
     session.flush()  # assigns row.id for the deliveries
     assert row.id is not None
     for destination, value in destinations.items():
-        route = as_route(value)
+        route = _as_route(value)
         if route.accepts(change.severity):
             session.add(
                 DeliveryRow(alert_id=row.id, destination=destination, channel=route.channel)
