@@ -18,6 +18,7 @@ __all__ = [
     "field_label",
     "format_value",
     "humanize_enum",
+    "key_facts",
     "severity_for",
     "source_label",
     "status_words",
@@ -109,6 +110,21 @@ def describe_change(field: str, before: FieldValue, after: FieldValue) -> FieldC
     else:
         text = f"{label}: {format_value(field, before)} → {format_value(field, after)}"
     return FieldChange(field=field, label=label, before=before, after=after, text=text)
+
+
+def key_facts(fields: Mapping[str, FieldValue]) -> str | None:
+    """A record's tracked fields in one line, so its first alert says what it is."""
+    facts = []
+    for name, value in fields.items():
+        if name.startswith("_") or name in BOOKKEEPING_FIELDS or value in (None, (), ""):
+            continue
+        if name in ("locations", "sites") and isinstance(value, tuple):
+            facts.append(f"{field_label(name)}: {len(value)}")
+        elif name == "overall_status":
+            facts.append(f"{field_label(name)}: {status_words(fields)}")
+        elif name != "brief_title":
+            facts.append(f"{field_label(name)}: {format_value(name, value)}")
+    return "; ".join(facts) or None
 
 
 def severity_for(

@@ -1,34 +1,46 @@
 """The enrich step of a poll (pure): date moves counted, one alert per story, claim labels,
-claim follow-ups.
+claim follow-ups; with its two rules: the claim check (which official record backs a claimed
+regulatory action: its source's spec says) and "same story?" (token-set similarity).
 
 Works on this poll's changes and the Evidence (its input type, declared here) that the load
 step read (state/poll/load.py), which includes this poll's own official records, so a record
-and a headline of the same poll meet.
-Changes to alerts stored earlier (another outlet named, a claim confirmed later) are returned
-as values for the write step to apply.
+and a headline of the same poll meet. Changes to alerts stored earlier (another outlet named,
+a claim confirmed later) are returned as values for the write step to apply.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
-from state.fields import (
-    BOOKKEEPING_FIELDS,
-    field_label,
-    format_value,
-    source_label,
-    status_words,
-)
-from state.poll.claims import claim_label, confirming_record, describe_record, is_official
-from state.poll.stories import MIN_SHARED_WORDS, folding_of, same_story, title_words
+from rapidfuzz import fuzz
+
+from state.fields import key_facts, source_label
 from state.timeline import annotate_moves
 from state.types import Change, ChangeKind
-from watchers.model import Observation, RegistryVersion
-from watchers.spec import Folding
+from watchers.model import FieldValue, Observation, RegistryVersion
+from watchers.registry import find_spec
+from watchers.spec import AUTHORITY_FIELD, Folding
 
-__all__ = ["EarlierAlert", "Enrichment", "Evidence", "enrich", "text_field"]
+__all__ = [
+    "CLAIM_KINDS",
+    "UNCONFIRMED",
+    "EarlierAlert",
+    "Enrichment",
+    "Evidence",
+    "claim_label",
+    "confirming_record",
+    "enrich",
+    "folding_of",
+    "is_news",
+    "is_official",
+    "same_story",
+    "text_field",
+]
 
 _SUMMARY_CHARS = 300
 
@@ -223,7 +235,7 @@ def _describe_new(evidence: Evidence, change: Change, obs: Observation) -> Chang
         parts = [_outlet(obs), summary[:_SUMMARY_CHARS] if summary else ""]
         detail = " — ".join(p for p in parts if p)
     elif detail is None:
-        detail = _key_facts(obs)
+        detail = key_facts(obs.fields)
     claim = text_field(obs, "_claim")
     label = None
     if claim and not is_official(obs):
@@ -264,16 +276,121 @@ def _confirm_earlier_claims(
     return follow_ups
 
 
-def _key_facts(obs: Observation) -> str | None:
-    """A new record's tracked fields in one line, so its first alert says what it is."""
-    facts = []
-    for name, value in obs.fields.items():
-        if name.startswith("_") or name in BOOKKEEPING_FIELDS or value in (None, (), ""):
-            continue
-        if name in ("locations", "sites") and isinstance(value, tuple):
-            facts.append(f"{field_label(name)}: {len(value)}")
-        elif name == "overall_status":
-            facts.append(f"{field_label(name)}: {status_words(obs.fields)}")
-        elif name != "brief_title":
-            facts.append(f"{field_label(name)}: {format_value(name, value)}")
-    return "; ".join(facts) or None
+# The claim check: which records are official evidence, what each backs, how it is named.
+
+UNCONFIRMED = "unconfirmed: no FDA/EMA record yet"
+# Claim kinds as the watchers' claim detection writes them into the `_claim` field.
+CLAIM_KINDS = (
+    "approval",
+    "marketing_authorisation",
+    "chmp_positive",
+    "chmp_negative",
+    "rejection",
+    "withdrawal",
+)
+_QUALIFIER = {
+    "chmp_positive": " (a CHMP opinion, not a European Commission decision)",
+    "chmp_negative": " (a CHMP opinion, not a European Commission decision)",
+    "marketing_authorisation": " (European Commission decision)",
+}
+
+
+def is_official(obs: Observation) -> bool:
+    """Whether an observation is official evidence for the claim check (not news about it)."""
+    spec = find_spec(obs.source)
+    return spec is not None and spec.for_fields(obs.fields).official_evidence
+
+
+def confirming_record(claim: str, records: Iterable[Observation]) -> Observation | None:
+    """The first official record that backs `claim`, or None."""
+    for record in records:
+        spec = find_spec(record.source)
+        if spec is None:
+            continue  # a source no longer registered proves nothing
+        spec = spec.for_fields(record.fields)
+        rule = spec.confirms.get(claim)
+        if spec.official_evidence and rule is not None and rule(record.fields):
+            return record
+    return None
+
+
+def describe_record(record: Observation) -> str:
+    """A short, human name for an official record, e.g. `Drugs@FDA NDA215887:ORIG-1 (AP …)`."""
+    spec = find_spec(record.source)
+    if spec is not None and spec.describe is not None:
+        return spec.describe(record)
+    return f"{source_label(record.source)}: “{record.title}”"
+
+
+def claim_label(claim: str, record: Observation | None) -> str:
+    """The label an alert carries for a claimed regulatory action."""
+    qualifier = _QUALIFIER.get(claim, "")
+    if record is None:
+        return UNCONFIRMED + qualifier
+    return f"confirmed by {describe_record(record)}{qualifier}"
+
+
+# Same story? The same news told by several outlets is one alert.
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    {"a", "an", "the", "of", "in", "on", "for", "to", "and", "or", "with", "by", "at", "as"}
+    | {"from", "its", "it", "is", "are", "be", "has", "have", "new", "after", "over", "into"}
+    | {"says", "said"}
+)
+# Light stemming so "approves", "approved" and "approval" meet; enough for headlines.
+_SUFFIXES = ("ations", "ation", "ings", "ing", "als", "al", "es", "ed", "s")
+MIN_SHARED_WORDS = 3
+_THRESHOLD = 70.0
+
+
+def folding_of(source: str, fields: Mapping[str, FieldValue]) -> Folding:
+    """How an item of `source` folds into earlier alerts, by its spec (unknown: never)."""
+    spec = find_spec(source)
+    return spec.for_fields(fields).folding if spec is not None else Folding.NEVER
+
+
+def is_news(source: str, authority: str | None) -> bool:
+    """Whether an item from `source` is a retellable story rather than an official record."""
+    return folding_of(source, {AUTHORITY_FIELD: authority}) is Folding.SAME_STORY
+
+
+def _stem(token: str) -> str:
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 4:
+            return token[: -len(suffix)]
+    return token
+
+
+@lru_cache(maxsize=16384)  # a poll compares each headline with many: normalize it once
+def normalize_title(title: str) -> str:
+    """Lower-case, accents and punctuation dropped, possessives and stop words removed, stemmed."""
+    text = title.replace("\u2019", "'") + " "  # typographic apostrophe, then possessives
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    text = text.replace("'s ", " ").replace("' ", " ")
+    tokens = [_stem(t) for t in _WORD.findall(text) if t not in _STOP]
+    return " ".join(tokens)
+
+
+def title_words(title: str) -> frozenset[str]:
+    """The normalized words of a headline."""
+    return frozenset(normalize_title(title).split())
+
+
+def same_story(
+    a: str, b: str, *, ignore: Iterable[str] = (), threshold: float = _THRESHOLD
+) -> bool:
+    """Whether two headlines tell the same story (token-set similarity on normalized titles).
+
+    Words of `ignore` (the topic's names: every story about the topic has them) are left out,
+    and at least three other meaningful words must be shared: short headlines meet by chance.
+    """
+    ignored = {token for name in ignore for token in normalize_title(name).split()}
+    left = " ".join(t for t in normalize_title(a).split() if t not in ignored)
+    right = " ".join(t for t in normalize_title(b).split() if t not in ignored)
+    shared = set(left.split()) & set(right.split())
+    if len(shared) < MIN_SHARED_WORDS:
+        return False
+    return fuzz.token_set_ratio(left, right) >= threshold and fuzz.token_sort_ratio(
+        left, right
+    ) >= (threshold - 25)

@@ -17,11 +17,16 @@ from sqlmodel import Session, col, select
 from state.codec import observation_from_row
 from state.compliance import clocks_may_move
 from state.history import versions_in
-from state.poll.claims import UNCONFIRMED, is_official
-from state.poll.enrich import EarlierAlert, Evidence, text_field
+from state.poll.enrich import (
+    UNCONFIRMED,
+    EarlierAlert,
+    Evidence,
+    folding_of,
+    is_official,
+    text_field,
+)
 from state.poll.leases import load_state, release_in
 from state.poll.snapshot import Snapshot, load_snapshot
-from state.poll.stories import folding_of
 from state.schema import AlertRow, PollStateRow, SnapshotRow, from_sources
 from state.timeline import DATE_FIELDS
 from state.types import Change, ChangeKind

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from state.poll.claims import UNCONFIRMED, claim_label, confirming_record
+from state.poll.enrich import UNCONFIRMED, claim_label, confirming_record
 from watchers.model import Observation, freeze_fields
 
 

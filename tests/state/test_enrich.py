@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from state.poll.claims import UNCONFIRMED
+from state.poll.enrich import UNCONFIRMED
 from state.store import Store
 from state.types import ChangeKind, Severity
 from tests.factories import Clock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from state.poll.stories import is_news, same_story
+from state.poll.enrich import is_news, same_story
 
 NAMES = ("ulefnersen", "jacifusen", "ION363", "ION-363", "FUS-ALS")
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import watchers
-from state.poll.claims import CLAIM_KINDS
+from state.poll.enrich import CLAIM_KINDS
 from watchers.ctgov import spec as ctgov
 from watchers.registry import (
     REGISTRY,
