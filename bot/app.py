@@ -18,10 +18,10 @@ from bot.config import LoadedConfig, Settings
 from bot.destinations.console import ConsoleDestination
 from bot.destinations.flush import DeliveryLoop
 from bot.destinations.outlet import DeliveryReport, Destination
+from bot.polling.fetch import DeadlineWatcher, PollAbandoned, RedactingWatcher, StoppableWatcher
 from bot.polling.pipeline import PollSummary, poll_once
 from bot.polling.pool import run_lanes
 from bot.polling.sources import build_watchers, host_intervals, source_intervals
-from bot.polling.wrappers import PollAbandoned, RedactingWatcher, Redactor, StoppableWatcher
 from bot.read_only import mark_quiet, quiet_hours, utc_now
 from bot.topics import UnknownTopicError, find_topic, topics_from_settings
 from state.outbox import DestinationHealth
@@ -29,8 +29,8 @@ from state.store import Destinations, Route, Routes, Store
 from state.types import Severity, TopicStatus
 from watchers.base import Watcher
 from watchers.model import Topic
-from watchers.net.deadline import DeadlineWatcher
 from watchers.net.http import Http, build_client
+from watchers.text.redact import Redactor
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient

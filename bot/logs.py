@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import LoadedConfig
-from bot.polling.wrappers import Redactor
 from bot.terminal_text import one_line, printable
+from watchers.text.redact import Redactor
 
 __all__ = ["JsonFormatter", "RedactingFilter", "configure_logging", "log_destinations"]
 

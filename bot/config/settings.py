@@ -17,7 +17,7 @@ from pydantic import (
 
 from bot.config.topics import TopicSettings
 from bot.destinations.quiet import QuietHours, check_window, check_zone
-from watchers.net.deadline import DEFAULT_POLL_DEADLINE
+from bot.polling.fetch import DEFAULT_POLL_DEADLINE
 from watchers.registry import REGISTRY
 from watchers.settings import (
     Duration,

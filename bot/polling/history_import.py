@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.polling.fetch import FETCH_THREADS
 from state.history import RegistryHistory
 from state.store import Store
 from watchers.ctgov.history import HistoryClient
 from watchers.model import SourceError, Topic
-from watchers.net.fetch_threads import FETCH_THREADS
 from watchers.registry import history_registries
 
 __all__ = ["HistoryImport", "ImportLimits", "ImportOutcome", "history_trials"]

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event
 
 from bot.app import App, open_app
+from bot.polling.fetch import DeadlineWatcher
 from bot.polling.pipeline import poll_once
 from state.poll.leases import LeaseRenewer
 from state.types import PollOutcome
@@ -21,7 +22,6 @@ from tests.bot.service_helpers import loaded_config
 from tests.factories import T0, Clock
 from tests.state.helpers import routed, take
 from watchers.model import SourceResult, Topic
-from watchers.net.deadline import DeadlineWatcher
 from watchers.net.http import Http
 
 TTL = timedelta(minutes=15)

@@ -12,15 +12,15 @@ import pytest
 import respx
 
 from bot.polling import pipeline
+from bot.polling.fetch import DeadlineWatcher, RedactingWatcher
 from bot.polling.pipeline import poll_once
-from bot.polling.wrappers import RedactingWatcher, Redactor
 from state.store import Store
 from state.types import PollOutcome
 from tests.factories import Clock, result, trial
 from tests.state.helpers import routed
 from watchers.model import SourceResult, Topic
-from watchers.net.deadline import DeadlineWatcher
 from watchers.net.http import Http, build_client
+from watchers.text.redact import Redactor
 
 TOPIC = Topic(name="ulefnersen", aliases=("ION363",))
 URL = "https://clinicaltrials.gov/api/v2/studies"

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import respx
 
+from bot.polling.fetch import DeadlineWatcher
 from bot.polling.pipeline import poll_once
 from state.store import Store
 from state.types import ChangeKind, PollOutcome
@@ -23,7 +24,6 @@ from tests.reliability.hostile_server import Answer, hostile_server, silent, tri
 from tests.state.helpers import pending_alerts, routed
 from watchers.feeds.watcher import FeedWatcher
 from watchers.model import FetchError, Topic
-from watchers.net.deadline import DeadlineWatcher
 from watchers.net.http import Http, build_client
 
 FEED = Path(__file__).parents[1] / "fixtures/feeds/fda_press_releases_ulefnersen_derived.xml"

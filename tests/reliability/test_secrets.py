@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 import bot.cli.common
 from bot.cli import app
-from bot.polling.wrappers import RedactingWatcher, Redactor
+from bot.polling.fetch import RedactingWatcher
 from tests.fakes.slack_api import FakeSlack, fake_slack
 from tests.reliability.sources import (
     CtGovSource,
@@ -35,6 +35,7 @@ from tests.reliability.sources import (
     serving,
 )
 from watchers.model import FetchError, ParseError, SourceError, SourceResult, Topic
+from watchers.text.redact import Redactor
 
 SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-4242-leakcheck-slackbottoken",

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
+from bot.polling.fetch import FetchThreads
 from watchers.model import FetchError
-from watchers.net.fetch_threads import FetchThreads
 
 _PATIENCE = 10.0
 
