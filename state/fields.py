@@ -120,7 +120,7 @@ def key_facts(fields: Mapping[str, FieldValue]) -> str | None:
             continue
         if name in ("locations", "sites") and isinstance(value, tuple):
             facts.append(f"{field_label(name)}: {len(value)}")
-        elif name == "overall_status":
+        elif name == _WORDING.status:  # a trial's status, in words
             facts.append(f"{field_label(name)}: {status_words(fields)}")
         elif name != "brief_title":
             facts.append(f"{field_label(name)}: {format_value(name, value)}")
