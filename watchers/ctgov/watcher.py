@@ -11,6 +11,7 @@ from typing import Any
 
 from watchers.ctgov.fields import StudyPath, dated, enrollment
 from watchers.ctgov.ids import SOURCE
+from watchers.ctgov.pages import PageReader, page_of
 from watchers.ctgov.protocol import protocol_fields
 from watchers.ctgov.sites import sites_of
 from watchers.ctgov.version import QUERY_KEY, STAMP_KEY, data_timestamp, query_fingerprint
@@ -28,7 +29,6 @@ from watchers.net.responses import decode_json
 from watchers.text.coerce import (
     as_list,
     as_map,
-    kind_name,
     nonblank,
     nonblanks,
     read_enum,
@@ -119,8 +119,8 @@ class ClinicalTrialsWatcher:
         query = query_fingerprint(topic)
         if stamp is not None and meta.get(STAMP_KEY) == stamp and meta.get(QUERY_KEY) == query:
             return SourceResult(SOURCE, topic.name, unchanged=True, meta=dict(meta))
-        # Each study is parsed as its page arrives and only its Observation kept: a search of
-        # 10,000 studies never holds more than one page of raw JSON.
+        # Each study is parsed as its page is read and only its Observation kept: a search of
+        # 10,000 studies never holds more than one page of raw JSON, and one study decoded.
         found: dict[str, _Found] = {}
         gone: set[str] = set()
         for listed in self._fetch_listed(ids):
@@ -180,11 +180,10 @@ class ClinicalTrialsWatcher:
         }
         pages = 0
         while True:
-            _, doc = self._http.get_json(f"{self._base}/studies", params=params)
-            studies, token = parse_page(doc)
-            doc = None  # one page of raw JSON at a time: this one goes before the next comes
-            yield from studies  # an empty page is allowed, even one with a token
-            studies.clear()
+            page = PageReader(self._http.get(f"{self._base}/studies", params=params))
+            yield from page.studies()  # an empty page is allowed, even one with a token
+            token = page.token
+            del page  # one page of raw JSON at a time: this one goes before the next comes
             pages += 1
             if token is None:
                 return
@@ -201,20 +200,11 @@ class ClinicalTrialsWatcher:
 
 
 def parse_page(doc: Any) -> tuple[list[Mapping[str, Any]], str | None]:
-    """A search page's studies and its nextPageToken (None on the last page)."""
-    if not isinstance(doc, Mapping):
-        raise ParseError(f"ClinicalTrials.gov search page is not a JSON object: {kind_name(doc)}")
-    studies = doc.get("studies")
-    if not isinstance(studies, list):
-        raise ParseError(
-            f"ClinicalTrials.gov search page has no 'studies' list (keys: {sorted(doc)})"
-        )
-    for index, study in enumerate(studies):
-        if not isinstance(study, Mapping):
-            raise ParseError(f"ClinicalTrials.gov search result {index} is not a JSON object")
+    """A decoded search page's studies and its nextPageToken (None on the last page)."""
+    studies, token = page_of(doc)
+    for study in studies:
         _nct_id(study)
-    token = doc.get("nextPageToken")
-    return list(studies), token if isinstance(token, str) and token else None
+    return studies, token
 
 
 def parse_study(
