@@ -5,6 +5,7 @@ Format reference: docs/sources.md#clinicaltrialsgov.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -275,7 +276,7 @@ def parse_study(
         topic=topic.name,
         title=title,
         url=_PUBLIC_STUDY_URL.format(nct=nct),  # the public page, even behind a mirror
-        fields=freeze_fields(fields),
+        fields=freeze_fields({k: _shared(v) for k, v in fields.items()}),
         published=None,
         matched_alias=_matched_alias(
             nct,
@@ -290,6 +291,16 @@ def parse_study(
             by_condition=by_condition,
         ),
     )
+
+
+def _shared(value: FieldValue) -> FieldValue:
+    """`value` with its text interned: a search's studies repeat statuses, dates, sponsors,
+    ages, interventions and sites, and 10,000 Observations then hold each of them once."""
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, tuple):
+        return tuple(map(sys.intern, value))
+    return value
 
 
 def _matched_alias(
