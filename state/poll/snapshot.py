@@ -88,15 +88,15 @@ def _holds(row: Row[Any], obs: Observation) -> bool:
 def load_snapshot(
     session: Session, topic: str, source: str, polled: Iterable[Observation] = ()
 ) -> Snapshot:
-    """The (topic, source)'s stored records, read in the caller's transaction 500 rows at a
-    time; a row `polled` holds exactly is not kept (see Snapshot)."""
+    """The (topic, source)'s stored records, read in the caller's transaction; with `polled`,
+    500 rows at a time (a server-side cursor on PostgreSQL), and a row it holds exactly is not
+    kept (see Snapshot)."""
     table = snapshot_table
-    rows = session.connection().execute(
-        select(table)
-        .where(table.c.topic == topic, table.c.source == source)
-        .execution_options(yield_per=_BATCH)
-    )
-    return Snapshot(rows, polled)
+    query = select(table).where(table.c.topic == topic, table.c.source == source)
+    polled = tuple(polled)
+    if polled:  # rows are dropped as they come: stream them (else all are kept anyway)
+        query = query.execution_options(yield_per=_BATCH)
+    return Snapshot(session.connection().execute(query), polled)
 
 
 def write_snapshot(
