@@ -65,11 +65,11 @@ def load_poll(
         return None
     moved = clocks_may_move(state.last_success, at)
     baseline = state.baseline_at is None
-    snapshot = (
-        Snapshot()
-        if result.unchanged and (baseline or not moved)
-        else load_snapshot(session, result.topic, result.source)
-    )
+    if result.unchanged and (baseline or not moved):
+        snapshot = Snapshot()
+    else:  # a new day's clocks read every stored record; else the polled ones are held as is
+        polled = () if moved else result.observations
+        snapshot = load_snapshot(session, result.topic, result.source, polled)
     return Loaded(state, snapshot, moved)
 
 

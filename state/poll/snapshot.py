@@ -1,9 +1,10 @@
 """A (topic, source)'s stored snapshot as a poll reads and writes it: lean, and decoded lazily.
 
 A 10,000-study search must not hold the snapshot twice (table rows plus decoded records) or
-build an ORM object per row. The snapshot is read once as plain rows; a record is decoded only
-when someone asks for it, and `holds` tells from the stored JSON alone whether a polled record
-is exactly what is stored (most of them, on most polls). Writes are batched Core statements:
+build an ORM object per row. The snapshot is read once as plain rows, 500 at a time, and each
+is compared with its polled record as it comes: one held exactly (most of them, on most polls)
+is kept as that record alone, its stored JSON dropped; another row is decoded only when someone
+asks for it. Writes are batched Core statements:
 one INSERT per batch of new records, one UPDATE per batch of records seen again unchanged,
 and the changed records' UPDATEs sent together (executemany of a statement built once).
 """
@@ -31,13 +32,25 @@ T = TypeVar("T")
 
 
 class Snapshot(Mapping[str, StoredObservation]):
-    """The stored records of one (topic, source), by key, each decoded when asked for."""
+    """The stored records of one (topic, source), by key, each decoded when asked for.
 
-    def __init__(self, rows: Iterable[Row[Any]] = ()) -> None:
-        self._rows = {row.key: row for row in rows}
+    `polled`: this poll's records. A stored row that holds its polled record exactly is kept as
+    that record alone (`holds` is then known): the diff neither decodes nor compares it, so
+    10,000 unchanged studies cost no stored JSON at all.
+    """
+
+    def __init__(self, rows: Iterable[Row[Any]] = (), polled: Iterable[Observation] = ()) -> None:
+        by_key = {obs.key: obs for obs in polled}
+        self._rows: dict[str, Row[Any] | Observation] = {}
+        for row in rows:
+            obs = by_key.get(row.key)
+            self._rows[row.key] = obs if obs is not None and _holds(row, obs) else row
 
     def __getitem__(self, key: str) -> StoredObservation:
-        return observation_from_row(cast(SnapshotRow, self._rows[key]))
+        row = self._rows[key]
+        if isinstance(row, Observation):  # a caller that did not ask `holds` first
+            raise LookupError(f"{key} was polled exactly as stored: its row was not kept")
+        return observation_from_row(cast(SnapshotRow, row))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
@@ -48,29 +61,42 @@ class Snapshot(Mapping[str, StoredObservation]):
     def holds(self, obs: Observation) -> bool:
         """Is `obs` exactly the stored record (and that record not marked removed)?"""
         row = self._rows.get(obs.key)
-        return (
-            row is not None
-            and row.removed_at is None
-            and (row.title, row.url, row.matched_alias) == (obs.title, obs.url, obs.matched_alias)
-            and aware(row.published) == obs.published
-            and row.fields_json == dump_fields(obs.fields)
-        )
+        if isinstance(row, Observation):  # compared when read: the row held that record
+            return row is obs or row == obs
+        return row is not None and _holds(row, obs)
 
     def only(self, keys: Iterable[str]) -> dict[str, StoredObservation]:
         """These keys' records (those stored), decoded."""
         return {key: self[key] for key in keys if key in self._rows}
 
     def row_id(self, key: str) -> int:
-        return int(self._rows[key].id)
+        row = self._rows[key]
+        assert not isinstance(row, Observation), "a record held exactly is never rewritten"
+        return int(row.id)
 
 
-def load_snapshot(session: Session, topic: str, source: str) -> Snapshot:
-    """The (topic, source)'s stored records, read as plain rows in the caller's transaction."""
-    table = snapshot_table
-    rows = session.connection().execute(
-        select(table).where(table.c.topic == topic, table.c.source == source)
+def _holds(row: Row[Any], obs: Observation) -> bool:
+    """Is `obs` exactly the stored `row` (and that row not marked removed)?"""
+    return (
+        row.removed_at is None
+        and (row.title, row.url, row.matched_alias) == (obs.title, obs.url, obs.matched_alias)
+        and aware(row.published) == obs.published
+        and row.fields_json == dump_fields(obs.fields)
     )
-    return Snapshot(rows)
+
+
+def load_snapshot(
+    session: Session, topic: str, source: str, polled: Iterable[Observation] = ()
+) -> Snapshot:
+    """The (topic, source)'s stored records, read in the caller's transaction; with `polled`,
+    500 rows at a time (a server-side cursor on PostgreSQL), and a row it holds exactly is not
+    kept (see Snapshot)."""
+    table = snapshot_table
+    query = select(table).where(table.c.topic == topic, table.c.source == source)
+    polled = tuple(polled)
+    if polled:  # rows are dropped as they come: stream them (else all are kept anyway)
+        query = query.execution_options(yield_per=_BATCH)
+    return Snapshot(session.connection().execute(query), polled)
 
 
 def write_snapshot(

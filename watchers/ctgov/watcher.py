@@ -5,12 +5,14 @@ Format reference: docs/sources.md#clinicaltrialsgov.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from watchers.ctgov.fields import StudyPath, dated, enrollment
 from watchers.ctgov.ids import SOURCE
+from watchers.ctgov.pages import PageReader, page_of
 from watchers.ctgov.protocol import protocol_fields
 from watchers.ctgov.sites import sites_of
 from watchers.ctgov.version import QUERY_KEY, STAMP_KEY, data_timestamp, query_fingerprint
@@ -28,7 +30,6 @@ from watchers.net.responses import decode_json
 from watchers.text.coerce import (
     as_list,
     as_map,
-    kind_name,
     nonblank,
     nonblanks,
     read_enum,
@@ -119,8 +120,8 @@ class ClinicalTrialsWatcher:
         query = query_fingerprint(topic)
         if stamp is not None and meta.get(STAMP_KEY) == stamp and meta.get(QUERY_KEY) == query:
             return SourceResult(SOURCE, topic.name, unchanged=True, meta=dict(meta))
-        # Each study is parsed as its page arrives and only its Observation kept: a search of
-        # 10,000 studies never holds more than one page of raw JSON.
+        # Each study is parsed as its page is read and only its Observation kept: a search of
+        # 10,000 studies never holds more than one page of raw JSON, and one study decoded.
         found: dict[str, _Found] = {}
         gone: set[str] = set()
         for listed in self._fetch_listed(ids):
@@ -180,11 +181,10 @@ class ClinicalTrialsWatcher:
         }
         pages = 0
         while True:
-            _, doc = self._http.get_json(f"{self._base}/studies", params=params)
-            studies, token = parse_page(doc)
-            doc = None  # one page of raw JSON at a time: this one goes before the next comes
-            yield from studies  # an empty page is allowed, even one with a token
-            studies.clear()
+            page = PageReader(self._http.get(f"{self._base}/studies", params=params))
+            yield from page.studies()  # an empty page is allowed, even one with a token
+            token = page.token
+            del page  # one page of raw JSON at a time: this one goes before the next comes
             pages += 1
             if token is None:
                 return
@@ -201,20 +201,11 @@ class ClinicalTrialsWatcher:
 
 
 def parse_page(doc: Any) -> tuple[list[Mapping[str, Any]], str | None]:
-    """A search page's studies and its nextPageToken (None on the last page)."""
-    if not isinstance(doc, Mapping):
-        raise ParseError(f"ClinicalTrials.gov search page is not a JSON object: {kind_name(doc)}")
-    studies = doc.get("studies")
-    if not isinstance(studies, list):
-        raise ParseError(
-            f"ClinicalTrials.gov search page has no 'studies' list (keys: {sorted(doc)})"
-        )
-    for index, study in enumerate(studies):
-        if not isinstance(study, Mapping):
-            raise ParseError(f"ClinicalTrials.gov search result {index} is not a JSON object")
+    """A decoded search page's studies and its nextPageToken (None on the last page)."""
+    studies, token = page_of(doc)
+    for study in studies:
         _nct_id(study)
-    token = doc.get("nextPageToken")
-    return list(studies), token if isinstance(token, str) and token else None
+    return studies, token
 
 
 def parse_study(
@@ -285,7 +276,7 @@ def parse_study(
         topic=topic.name,
         title=title,
         url=_PUBLIC_STUDY_URL.format(nct=nct),  # the public page, even behind a mirror
-        fields=freeze_fields(fields),
+        fields=freeze_fields({k: _shared(v) for k, v in fields.items()}),
         published=None,
         matched_alias=_matched_alias(
             nct,
@@ -300,6 +291,16 @@ def parse_study(
             by_condition=by_condition,
         ),
     )
+
+
+def _shared(value: FieldValue) -> FieldValue:
+    """`value` with its text interned: a search's studies repeat statuses, dates, sponsors,
+    ages, interventions and sites, and 10,000 Observations then hold each of them once."""
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, tuple):
+        return tuple(map(sys.intern, value))
+    return value
 
 
 def _matched_alias(
