@@ -108,8 +108,8 @@ def _read_prolog(body: bytes) -> None:
         pass
     except DefusedXmlException:
         raise
-    except ValueError:
-        # expat reads no multi-byte encoding (Big5, EUC-KR, Shift_JIS): feedparser converts
+    except (ValueError, LookupError):
+        # expat reads no multi-byte (Big5, Shift_JIS) or unknown encoding: feedparser converts
         # the document to UTF-8 first and its own defusedxml reader refuses entities there.
         pass
 

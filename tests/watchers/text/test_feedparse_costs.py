@@ -81,3 +81,15 @@ def test_a_multibyte_document_declaring_entities_is_still_refused() -> None:
     )
     with pytest.raises(ParseError, match="declares XML entities"):
         parse_feed(text.encode("big5"))
+
+
+def test_a_document_declaring_an_unknown_encoding_is_read_as_feedparser_reads_it() -> None:
+    body = (
+        '<?xml version="1.0" encoding="bogus"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>café</title><link>https://a.example/1</link></item></channel></rss>"
+    ).encode()
+    [item] = parse_feed(body)
+    assert item.title == "café"
+    declaring = body.replace(b"<rss", b'<!DOCTYPE rss [<!ENTITY x "boom">]><rss', 1)
+    with pytest.raises(ParseError, match="declares XML entities"):
+        parse_feed(declaring)
