@@ -7,13 +7,16 @@ Workers come from a `forkserver` (a fork of a process whose poll threads hold lo
 deadlock); a worker re-imports the caller's main script, which the console script guards
 (`python -m bot.cli` is never re-imported: multiprocessing skips `*.__main__` modules). A
 worker runs the same `parse_feed`: the same items, the same ParseError. A worker that dies
-fails the feeds it held, clearly and transiently, and the next body gets a new pool.
+fails the feeds it held, clearly and transiently, and the next body gets a new pool; a parse
+still running after `timeout` (a parse takes milliseconds) is stopped in the worker by an
+alarm, so a hostile body cannot hold a worker, and the bodies queued behind it, for ever.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -21,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from watchers.model import SourceError
+from watchers.model import ParseError, SourceError
 from watchers.text.feedparse import FeedItem, parse_feed
 
 __all__ = ["PARSE_POOL", "ParsePool"]
@@ -31,6 +34,8 @@ Parse = Callable[[bytes, str, str | None], list[FeedItem]]
 # 32 bodies within 10 s is a cold or bulk cycle; a few changed feeds stay in process.
 THRESHOLD = 32
 WINDOW_SECONDS = 10.0
+# A worker still parsing one body after this stops it (feedparser reads a capped body in ms).
+TIMEOUT_SECONDS = 60.0
 # A pool nobody used for this long is shut down by the next parse (a service between cycles).
 IDLE_SECONDS = 300.0
 
@@ -46,6 +51,28 @@ def _parse_feed(body: bytes, where: str, base_url: str | None) -> list[FeedItem]
     return parse_feed(body, where=where, base_url=base_url)
 
 
+class _TooLong(Exception):
+    pass
+
+
+def _raise_too_long(_signum: int, _frame: object) -> None:
+    raise _TooLong
+
+
+def _bounded(
+    parse: Parse, timeout: float, body: bytes, where: str, base_url: str | None
+) -> list[FeedItem]:
+    """In a worker (its main thread): `parse`, stopped by an alarm after `timeout` seconds."""
+    signal.signal(signal.SIGALRM, _raise_too_long)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return parse(body, where, base_url)
+    except _TooLong:
+        raise ParseError(f"{where}: reading the feed took longer than {timeout:g} s") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 class ParsePool:
     """parse(body) -> items: in this process, or in a worker when many bodies come at once."""
 
@@ -57,11 +84,13 @@ class ParsePool:
         workers: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         parse: Parse = _parse_feed,
+        timeout: float = TIMEOUT_SECONDS,
     ) -> None:
         self._threshold = threshold
         self._window = window
         self.workers = _default_workers() if workers is None else workers
         self._clock = clock
+        self._timeout = timeout
         self._parse = parse  # a module-level function: workers import it by name
         self._lock = threading.Lock()
         self._recent: deque[float] = deque()  # when the bodies of the last `window` arrived
@@ -75,20 +104,28 @@ class ParsePool:
         if executor is None:
             return self._parse(body, where, base_url)
         try:
-            return executor.submit(self._parse, body, where, base_url).result()
+            return self._in_worker(executor, body, where, base_url)
         except BrokenProcessPool:
-            self._discard(executor)
+            pass
         # Every body a dead worker's pool held fails with it: each gets one more try in a new
         # pool, so only a body that kills a worker twice is lost (to the next cycle).
-        retry = self._executor_now()
         try:
-            return retry.submit(self._parse, body, where, base_url).result()
+            return self._in_worker(self._executor_now(), body, where, base_url)
         except BrokenProcessPool:
-            self._discard(retry)
             raise SourceError(
                 f"{where}: the feed parser's worker process stopped while reading it; "
                 "the feed is read again next cycle"
             ) from None
+
+    def _in_worker(
+        self, executor: ProcessPoolExecutor, body: bytes, where: str, base_url: str | None
+    ) -> list[FeedItem]:
+        future = executor.submit(_bounded, self._parse, self._timeout, body, where, base_url)
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._discard(executor)
+            raise
 
     def close(self) -> None:
         """Stop the workers (queued bodies are cancelled); a later parse may start a new pool."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +23,7 @@ FIXTURES = Path(__file__).parents[2] / "fixtures"
 BASE = "https://example.org/feeds/feed.xml"  # relative links resolved in both
 FEED = (FIXTURES / "feeds" / "fda_press_releases_ulefnersen_derived.xml").read_bytes()
 CRASH = b"<crash/>"
+HANG = b"<hang/>"
 
 
 def documents() -> list[Path]:
@@ -40,9 +42,11 @@ def outcome(parse: object, path: Path) -> list[FeedItem] | str:
 
 
 def dies_on_crash(body: bytes, where: str, base_url: str | None) -> list[FeedItem]:
-    """parse_feed, except that the worker process dies on the body `CRASH`."""
+    """parse_feed, except that the worker dies on the body `CRASH` and hangs on `HANG`."""
     if body == CRASH:
         os._exit(3)
+    if body == HANG:
+        threading.Event().wait()
     return parse_feed(body, where=where, base_url=base_url)
 
 
@@ -135,3 +139,18 @@ def test_a_feed_poll_in_a_burst_is_parsed_by_a_worker_with_the_same_observations
     assert pool.started == 1
     assert len(pooled.observations) == 2
     assert pooled == in_process
+
+
+def test_a_worker_stuck_on_a_feed_is_stopped_and_the_others_are_read() -> None:
+    pool = ParsePool(threshold=1, workers=1, parse=dies_on_crash, timeout=0.5)
+    try:
+        with ThreadPoolExecutor(2) as threads:
+            stuck = threads.submit(pool.parse, HANG, "feed stuck", BASE)
+            behind = threads.submit(pool.parse, FEED, "feed behind it", BASE)
+            with pytest.raises(ParseError, match=r"^feed stuck: reading the feed took longer"):
+                stuck.result()
+            # Queued behind it in the one worker, it is read once the worker is free.
+            assert behind.result() == parse_feed(FEED, "feed", BASE)
+        assert pool.started == 1  # the worker stopped the parse and lived on
+    finally:
+        pool.close()
