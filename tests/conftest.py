@@ -121,3 +121,16 @@ def _one_ca_bundle_per_process() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:  # where the transports look the function up
         patch.setattr(httpx_transports, "create_ssl_context", create_ssl_context)
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _feeds_parsed_in_process() -> Iterator[None]:
+    """The suite parses hundreds of feeds in seconds: no test starts parse workers by chance.
+
+    tests/watchers/text/test_parse_pool.py builds pools of its own.
+    """
+    from watchers.text.parse_pool import PARSE_POOL
+
+    workers, PARSE_POOL.workers = PARSE_POOL.workers, 0
+    yield
+    PARSE_POOL.workers = workers

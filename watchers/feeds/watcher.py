@@ -109,6 +109,6 @@ class FeedWatcher:
 def _parse(body: bytes, where: str, url: str) -> list[FeedItem]:
     """The feed's items; feedparser is imported by the first feed that changed (a `check` whose
     feeds all answer 304 never loads it)."""
-    from watchers.text.feedparse import parse_feed
+    from watchers.text.parse_pool import PARSE_POOL
 
-    return parse_feed(body, where=where, base_url=url)
+    return PARSE_POOL.parse(body, where, url)

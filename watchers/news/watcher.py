@@ -17,9 +17,10 @@ from watchers.model import Observation, SourceResult, Topic
 from watchers.net.http import Http
 from watchers.news.ids import SOURCE
 from watchers.text.feed_items import RULES, RULES_KEY, feed_observation
-from watchers.text.feedparse import FeedItem, parse_feed
+from watchers.text.feedparse import FeedItem
 from watchers.text.identity import FINGERPRINTS_KEY, settle_keys
 from watchers.text.match import find_mention
+from watchers.text.parse_pool import PARSE_POOL
 
 __all__ = ["GoogleNewsWatcher", "google_news_observations", "google_news_query", "split_outlet"]
 
@@ -54,7 +55,7 @@ class GoogleNewsWatcher:
                     kept[key] = meta[key]
             return SourceResult(SOURCE, topic.name, unchanged=True, meta=kept)
         url = httpx.URL(self._base)
-        items = parse_feed(answer.response.content, where=f"Google News ({url.host}{url.path})")
+        items = PARSE_POOL.parse(answer.response.content, f"Google News ({url.host}{url.path})")
         # Google's links are opaque redirects: an article whose link churns keeps its key.
         settled, identity = settle_keys(google_news_observations(items, topic), meta)
         return SourceResult(

@@ -15,7 +15,6 @@ external reference wherever the DOCTYPE sits (a comment before it once hid a bom
 from __future__ import annotations
 
 import calendar
-import contextlib
 import io
 import xml.sax
 from collections.abc import Mapping
@@ -103,8 +102,16 @@ def _read_prolog(body: bytes) -> None:
     declarations it deems unsafe; a document declaring any entity is refused whole instead.
     """
     # Well-formedness is feedparser's to judge (and ours, through its bozo flag).
-    with contextlib.suppress(_PrologRead, xml.sax.SAXException):
+    try:
         defusedxml.sax.parseString(body, _StopAtRoot())
+    except (_PrologRead, xml.sax.SAXException):
+        pass
+    except DefusedXmlException:
+        raise
+    except (ValueError, LookupError):
+        # expat reads no multi-byte (Big5, Shift_JIS) or unknown encoding: feedparser converts
+        # the document to UTF-8 first and its own defusedxml reader refuses entities there.
+        pass
 
 
 def _unsafe(exc: DefusedXmlException) -> str:
@@ -155,10 +162,13 @@ def _item(entry: dict[str, Any], base_url: str | None) -> FeedItem | None:
     link = nonblank(entry.get("link"))
     if link is not None and entry.get("guidislink") and link == guid and not _is_web(link):
         link = None  # feedparser copies a non-URL guid into `link` when there is no <link>
+    absolute = None
     if link is not None:
-        link = canonical_url(urljoin(base_url, link) if base_url else link)
+        absolute = urljoin(base_url, link) if base_url else link
+        link = canonical_url(absolute)
     if guid is not None and _is_web(guid):
-        guid = canonical_url(guid)  # the same page however the feed spells its address
+        # The same page however the feed spells its address; most repeat the link as the guid.
+        guid = link if guid == absolute else canonical_url(guid)
     source = entry.get("source")
     source_title = nonblank(source.get("title")) if isinstance(source, Mapping) else None
     return FeedItem(

@@ -51,6 +51,8 @@ def collapse(text: str) -> str:
 
 def plain_text(html: str) -> str:
     """What a reader sees of an HTML fragment: tags dropped, entities decoded, spaces collapsed."""
+    if "<" not in html and "&" not in html:
+        return collapse(html)  # no tag, no entity: what the parser would give back, unparsed
     parser = _TextOnly()
     parser.feed(html)
     parser.close()
