@@ -63,6 +63,8 @@ _RETRYABLE_ERRORS = (
 # A DNS failure or a refused connection means the host (or this machine's network) is down,
 # not busy: one quick retry covers a blip; backing off like for a 503 only makes `check` slow.
 _QUICK_RETRY = 0.2
+# Headers about the encoded body, which `Http` hands back decoded.
+_DECODED = frozenset((b"content-encoding", b"content-length", b"transfer-encoding"))
 
 
 def build_client(timeout: float = 20.0, parallel: int = 16) -> httpx.Client:
@@ -349,10 +351,10 @@ class Http:
             chunks.append(chunk)
             self._budget.check(target.host, target.path, f"after {total} bytes")
         # The body is already decoded, so drop the headers that would make httpx decode it again.
+        # The others are kept as the bytes that came: a value that is not ASCII (a UTF-8 file
+        # name) cannot be encoded back, and decoding each one to re-encode it cost CPU per poll.
         kept = [
-            (name, value)
-            for name, value in response.headers.multi_items()
-            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+            (name, value) for name, value in response.headers.raw if name.lower() not in _DECODED
         ]
         return httpx.Response(
             response.status_code,
