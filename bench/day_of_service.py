@@ -24,13 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
@@ -39,6 +37,7 @@ from pathlib import Path
 from subprocess import Popen
 
 try:
+    from bench.day_config import DEFAULTS, cron_lines, day_config, source_intervals
     from bench.day_processes import (
         DayWebProcess,
         cpu_seconds,
@@ -53,7 +52,6 @@ try:
     from bench.day_report import DAY, Idle, Window, idle_note, load_table, table
     from bench.vs_urlwatch import (
         BENCH,
-        ROOT,
         TRIALWATCH,
         compile_trialwatch,
         ensure_urlwatch,
@@ -61,6 +59,12 @@ try:
         urlwatch_setup,
     )
 except ModuleNotFoundError:  # run as `python bench/day_of_service.py`: bench/ is on sys.path
+    from day_config import (  # type: ignore[no-redef]
+        DEFAULTS,
+        cron_lines,
+        day_config,
+        source_intervals,
+    )
     from day_processes import (  # type: ignore[no-redef]
         DayWebProcess,
         cpu_seconds,
@@ -75,7 +79,6 @@ except ModuleNotFoundError:  # run as `python bench/day_of_service.py`: bench/ i
     from day_report import DAY, Idle, Window, idle_note, load_table, table  # type: ignore[no-redef]
     from vs_urlwatch import (  # type: ignore[no-redef]
         BENCH,
-        ROOT,
         TRIALWATCH,
         compile_trialwatch,
         ensure_urlwatch,
@@ -83,75 +86,9 @@ except ModuleNotFoundError:  # run as `python bench/day_of_service.py`: bench/ i
         urlwatch_setup,
     )
 
-DEFAULTS = ROOT / "bot" / "default_config.toml"
 WARM_UP = 60.0  # wall seconds: the service's first polls all start within its first 50
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 START_UP = 60.0  # wall seconds the restarted service gets to answer on its port
 QUIET, QUIET_LIMIT = 10.0, 120.0  # idle once the web saw no request for 10 s (within 2 min)
-
-
-def seconds(text: str) -> float:
-    """A configured interval ("15m", "1h", "90") in seconds."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", text.strip())
-    if match is None:
-        raise ValueError(f"not an interval: {text!r}")
-    return float(match[1]) * UNITS[match[2] or "s"]
-
-
-def day_config(
-    defaults: str,
-    *,
-    web_port: int,
-    scale: float,
-    topics: int,
-    db: Path,
-    server_port: int,
-    pace: float | None = None,
-) -> str:
-    """The embedded defaults on loopback: each real host one 127.0.0.x address, plain HTTP,
-    intervals divided by `scale` and pacing by `pace` (default: `scale`), `topics` topics."""
-    hosts: dict[str, str] = {}
-
-    def scaled(interval: str) -> str:
-        # The service schedules in whole seconds of grace: it refuses a job under one second.
-        if (wall := seconds(interval) / scale) < 1:
-            raise ValueError(f"--scale {scale:g} makes {interval} {wall:.2f} s: under 1 s")
-        return f"{wall:.3f}"
-
-    def loopback(match: re.Match[str]) -> str:
-        address = hosts.setdefault(match[1], f"127.0.0.{2 + len(hosts)}")
-        return f"http://{address}:{web_port}"
-
-    text = re.sub(r"https://([^/\"]+)", loopback, defaults)
-    text = re.sub(
-        r'^interval = "([^"]+)"', lambda m: f"interval = {scaled(m[1])}", text, flags=re.MULTILINE
-    )
-    text = text.replace('url = "sqlite:///trialwatch.db"', f'url = "sqlite:///{db}"')
-    text = text.replace("port = 8080", f"port = {server_port}")
-    more = "".join(f'[[topics]]\nname = "drug-{n:02d}"\n\n' for n in range(2, topics + 1))
-    text = text.replace("[sources.clinicaltrials]", f"{more}[sources.clinicaltrials]", 1)
-    return f"{text}\n[http]\nmin_interval = {1 / (pace or scale):.4f}\n"
-
-
-def source_intervals(config: str, scale: float) -> dict[str, float]:
-    """Each configured source URL and its simulated interval in seconds (a `day_config` text)."""
-    sources = tomllib.loads(config)["sources"]
-    out: dict[str, float] = {}
-    for entry in [s for v in sources.values() for s in (v if isinstance(v, list) else [v])]:
-        url = entry.get("base_url") or entry.get("url")
-        if url and entry.get("enabled", True):
-            out[str(url)] = round(float(entry["interval"]) * scale)
-    return out
-
-
-def cron_lines(urls: list[str], intervals: dict[str, float]) -> dict[float, list[str]]:
-    """Fetched URLs grouped by the interval of the source whose URL is their longest prefix."""
-    lines: dict[float, list[str]] = {}
-    for url in sorted(urls):
-        owners = [source for source in intervals if url.startswith(source)]
-        if owners:
-            lines.setdefault(intervals[max(owners, key=len)], []).append(url)
-    return dict(sorted(lines.items()))
 
 
 def _poll_runs(db: Path) -> int:
@@ -355,12 +292,13 @@ def report(
     return [
         f"# A day of service: trialwatch run vs {version}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Command: `.venv/bin/python {command}`. {len(runs)} alternating runs (trialwatch, "
-        f"urlwatch, ...), each cell the median [min-max]. Scale factor {scale:g}: every poll "
-        f"interval and the per-host pacing divided by {scale:g}, one simulated day = "
+        f"Command: `.venv/bin/python {command}`. {_runs(len(runs))} Scale factor {scale:g}: "
+        f"every poll interval and the per-host pacing divided by {scale:g}, one simulated day = "
         f"{DAY / scale:.0f} s of wall time per tool, after a {WARM_UP:.0f} s warm-up; "
         f"{args.topics} topics; the embedded defaults' sources on bench/day_web.py (50 ms per "
-        f"request). Machine: {os.cpu_count()} cores; load averages below.",
+        f"request). Machine: {os.cpu_count()} cores; load averages below. The defaults are "
+        "kept but for their URLs, intervals and pacing: the database is a temporary file, the "
+        "HTTP server a free port, SLACK_*/SMTP_* are unset (alerts go to the console log).",
         "",
         *table(runs, scale),
         "",
@@ -381,6 +319,12 @@ def report(
         "",
         *load_table(runs),
     ]
+
+
+def _runs(n: int) -> str:
+    if n == 1:
+        return "One run of each tool."
+    return f"{n} alternating runs (trialwatch, urlwatch, ...), each cell the median [min-max]."
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bench.day_of_service import DEFAULTS, cron_lines, day_config, source_intervals
+from bench.day_config import DEFAULTS, cron_lines, day_config, source_intervals
 from bench.day_processes import started
 from bench.day_report import Idle, Window, cell, cpu_per_day, load_table, per_day, table
 
