@@ -1,6 +1,7 @@
 """A day of service: `trialwatch run` against urlwatch from cron, on one loopback web.
 
-    .venv/bin/python bench/day_of_service.py [--scale 480] [--topics 20] [--quick]
+    .venv/bin/python bench/day_of_service.py [--scale 480] [--topics 20] [--runs 3]
+        [--idle 60] [--quick] [--out PATH]
 
 The embedded defaults (bot/default_config.toml) with 20 topics, every source pointed at
 bench/day_web.py (recorded payloads; one loopback address per real host) and every interval
@@ -8,10 +9,14 @@ divided by --scale, so 24 h / scale of wall time is one simulated day; per-host 
 scaled the same way (`[http] min_interval = 1 s / scale`). After a warm-up (the service's
 first polls come within its first minute; urlwatch runs each job list once), each tool is
 measured for that window: CPU (process and reaped children), peak RSS, database or cache growth
-and the requests the web answered, multiplied back to a day. urlwatch 2.29 (bench/.venv-urlwatch,
-installed by bench/vs_urlwatch.py on first use) watches the same GET URLs trialwatch fetched,
-one cron line per interval, a run skipped while the previous one of its line still runs.
-Writes bench/results/<date>-day-of-service.md. Loopback only; bounded; stops what it starts.
+and the requests the web answered, multiplied back to a day. What the service costs per second
+of wall time whatever its intervals (scheduler, the minute's flush, the HTTP server) is
+measured apart, with the real intervals and nothing due, and counted for a real 24 h
+(bench/day_report.py). urlwatch 2.29 (bench/.venv-urlwatch, installed by bench/vs_urlwatch.py
+on first use) watches the same GET URLs trialwatch fetched, one cron line per interval, a run
+skipped while the previous one of its line still runs. --runs alternating runs of both tools.
+Writes bench/results/<date>-day-of-service.md (or --out). Loopback only; bounded; stops what
+it starts, also on an error, Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -19,25 +24,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import tomllib
-import urllib.request
-from contextlib import closing
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from subprocess import Popen
 
 try:
+    from bench.day_config import DEFAULTS, cron_lines, day_config, source_intervals
+    from bench.day_processes import (
+        DayWebProcess,
+        cpu_seconds,
+        peak_rss_mb,
+        raise_on_sigterm,
+        started,
+        stop,
+        wait_alive,
+        wait_listening,
+        wait_quiet,
+    )
+    from bench.day_report import DAY, Idle, Window, idle_note, load_table, table
     from bench.vs_urlwatch import (
         BENCH,
-        CONTROL,
-        ROOT,
         TRIALWATCH,
         compile_trialwatch,
         ensure_urlwatch,
@@ -45,10 +59,26 @@ try:
         urlwatch_setup,
     )
 except ModuleNotFoundError:  # run as `python bench/day_of_service.py`: bench/ is on sys.path
+    from day_config import (  # type: ignore[no-redef]
+        DEFAULTS,
+        cron_lines,
+        day_config,
+        source_intervals,
+    )
+    from day_processes import (  # type: ignore[no-redef]
+        DayWebProcess,
+        cpu_seconds,
+        peak_rss_mb,
+        raise_on_sigterm,
+        started,
+        stop,
+        wait_alive,
+        wait_listening,
+        wait_quiet,
+    )
+    from day_report import DAY, Idle, Window, idle_note, load_table, table  # type: ignore[no-redef]
     from vs_urlwatch import (  # type: ignore[no-redef]
         BENCH,
-        CONTROL,
-        ROOT,
         TRIALWATCH,
         compile_trialwatch,
         ensure_urlwatch,
@@ -56,143 +86,9 @@ except ModuleNotFoundError:  # run as `python bench/day_of_service.py`: bench/ i
         urlwatch_setup,
     )
 
-DAY = 86400.0
-DEFAULTS = ROOT / "bot" / "default_config.toml"
 WARM_UP = 60.0  # wall seconds: the service's first polls all start within its first 50
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-@dataclass(frozen=True)
-class Window:
-    """What one tool did in one measured window of wall time."""
-
-    tool: str
-    wall: float  # seconds measured
-    cpu: float  # CPU-seconds in the window
-    peak_rss_mb: float
-    db_growth: int  # bytes the database (or urlwatch's caches) grew in the window
-    requests: int
-    not_modified: int
-    bytes_out: int
-    polls: int  # source polls (trialwatch: poll_run rows; urlwatch: URL jobs run)
-    polls_due: float  # per simulated day, had every interval been kept
-
-
-def per_day(amount: float, wall: float, scale: float) -> float:
-    """`amount` seen in `wall` seconds at `scale` times real speed, as per simulated day."""
-    return amount * DAY / (wall * scale)
-
-
-def seconds(text: str) -> float:
-    """A configured interval ("15m", "1h", "90") in seconds."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", text.strip())
-    if match is None:
-        raise ValueError(f"not an interval: {text!r}")
-    return float(match[1]) * UNITS[match[2] or "s"]
-
-
-def day_config(
-    defaults: str, *, web_port: int, scale: float, topics: int, db: Path, server_port: int
-) -> str:
-    """The embedded defaults on loopback: each real host one 127.0.0.x address, plain HTTP,
-    intervals and pacing divided by `scale`, `topics` topics (the default one first)."""
-    hosts: dict[str, str] = {}
-
-    def scaled(interval: str) -> str:
-        # The service schedules in whole seconds of grace: it refuses a job under one second.
-        if (wall := seconds(interval) / scale) < 1:
-            raise ValueError(f"--scale {scale:g} makes {interval} {wall:.2f} s: under 1 s")
-        return f"{wall:.3f}"
-
-    def loopback(match: re.Match[str]) -> str:
-        address = hosts.setdefault(match[1], f"127.0.0.{2 + len(hosts)}")
-        return f"http://{address}:{web_port}"
-
-    text = re.sub(r"https://([^/\"]+)", loopback, defaults)
-    text = re.sub(
-        r'^interval = "([^"]+)"', lambda m: f"interval = {scaled(m[1])}", text, flags=re.MULTILINE
-    )
-    text = text.replace('url = "sqlite:///trialwatch.db"', f'url = "sqlite:///{db}"')
-    text = text.replace("port = 8080", f"port = {server_port}")
-    more = "".join(f'[[topics]]\nname = "drug-{n:02d}"\n\n' for n in range(2, topics + 1))
-    text = text.replace("[sources.clinicaltrials]", f"{more}[sources.clinicaltrials]", 1)
-    return f"{text}\n[http]\nmin_interval = {1 / scale:.4f}\n"
-
-
-def source_intervals(config: str, scale: float) -> dict[str, float]:
-    """Each configured source URL and its simulated interval in seconds (a `day_config` text)."""
-    sources = tomllib.loads(config)["sources"]
-    out: dict[str, float] = {}
-    for entry in [s for v in sources.values() for s in (v if isinstance(v, list) else [v])]:
-        url = entry.get("base_url") or entry.get("url")
-        if url and entry.get("enabled", True):
-            out[str(url)] = round(float(entry["interval"]) * scale)
-    return out
-
-
-def cron_lines(urls: list[str], intervals: dict[str, float]) -> dict[float, list[str]]:
-    """Fetched URLs grouped by the interval of the source whose URL is their longest prefix."""
-    lines: dict[float, list[str]] = {}
-    for url in sorted(urls):
-        owners = [source for source in intervals if url.startswith(source)]
-        if owners:
-            lines.setdefault(intervals[max(owners, key=len)], []).append(url)
-    return dict(sorted(lines.items()))
-
-
-def table(windows: list[Window], scale: float) -> list[str]:
-    """The per-day table: one row per tool, figures multiplied back to a simulated day."""
-    rows = [
-        "| tool | CPU-s per day | peak RSS | database growth per day | requests per day "
-        "| 304s per day | bytes served per day | polls per day (due) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for w in windows:
-        day = [per_day(x, w.wall, scale) for x in (w.cpu, w.db_growth, w.requests)]
-        extra = [per_day(x, w.wall, scale) for x in (w.not_modified, w.bytes_out, w.polls)]
-        rows.append(
-            f"| {w.tool} | {day[0]:.0f} s | {w.peak_rss_mb:.0f} MB | {day[1] / 1e6:.2f} MB "
-            f"| {day[2]:,.0f} | {extra[0]:,.0f} | {extra[1] / 1e6:.1f} MB "
-            f"| {extra[2]:,.0f} ({w.polls_due:,.0f}) |"
-        )
-    return rows
-
-
-class DayWebProcess:
-    """bench/day_web.py in its own process (its CPU is nobody's)."""
-
-    def __init__(self, hosts: int, scale: float) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, str(BENCH / "day_web.py"), "--port", str(self.port),
-             "--hosts", str(hosts), "--scale", str(scale)],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        if self.process.stdout.readline().strip() != "ready":
-            raise RuntimeError("day web did not start")
-
-    def call(self, path: str) -> dict[str, object]:
-        with urllib.request.urlopen(f"http://{CONTROL}:{self.port}{path}", timeout=10) as answer:
-            result: dict[str, object] = json.loads(answer.read())
-            return result
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
-def _cpu(pid: int) -> float:
-    """utime + stime + reaped children's, of a live process, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+START_UP = 60.0  # wall seconds the restarted service gets to answer on its port
+QUIET, QUIET_LIMIT = 10.0, 120.0  # idle once the web saw no request for 10 s (within 2 min)
 
 
 def _poll_runs(db: Path) -> int:
@@ -204,51 +100,70 @@ def _size(*paths: Path) -> int:
     return sum(p.stat().st_size for p in paths if p.exists())
 
 
-def _wait_alive(child: subprocess.Popen[bytes], until: float, log: Path) -> None:
-    while time.monotonic() < until:
-        if child.poll() is not None:
-            raise RuntimeError(f"trialwatch run exited: {log.read_text()[-2000:]}")
-        time.sleep(0.5)
-
-
-def measure_trialwatch(web: DayWebProcess, work: Path, scale: float, topics: int) -> Window:
-    """`trialwatch run` with the defaults on loopback: warm-up, then one measured window."""
-    db = work / "tw.db"
-    config = work / "trialwatch.toml"
-    config.write_text(
-        day_config(DEFAULTS.read_text(encoding="utf-8"), web_port=web.port, scale=scale,
-                   topics=topics, db=db, server_port=free_port()),
-        encoding="utf-8",
-    )  # fmt: skip
+@contextmanager
+def _service(config: Path, work: Path, log: Path) -> Iterator[Popen[bytes]]:
+    """`trialwatch run` on `config`, its output in `log`, stopped when the block ends."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMTP_"))}
-    log = work / "run.log"
-    with log.open("wb") as out:
-        child = subprocess.Popen(
-            [str(TRIALWATCH), "run", "--config", str(config)], cwd=work, env=env,
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            _wait_alive(child, time.monotonic() + WARM_UP, log)
-            web.call("/_reset")
-            cpu0, size0, started = _cpu(child.pid), _size(db, work / "tw.db-wal"), time.monotonic()
-            polls0 = _poll_runs(db)
-            _wait_alive(child, started + DAY / scale, log)
-            wall = time.monotonic() - started
-            cpu, rss = _cpu(child.pid) - cpu0, _peak_rss_mb(child.pid)
-            growth = _size(db, work / "tw.db-wal") - size0
-            polls = _poll_runs(db) - polls0
-            stats = web.call("/_stats")
-        finally:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait(10)
+    command = [str(TRIALWATCH), "run", "--config", str(config)]
+    with (
+        log.open("wb") as out,
+        started(command, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT) as child,
+    ):
+        yield child
+
+
+def measure_trialwatch(
+    web: DayWebProcess, work: Path, scale: float, topics: int, idle_seconds: float
+) -> Window:
+    """`trialwatch run` with the defaults on loopback: warm-up, one measured window of a
+    simulated day, then the service at its real intervals for `idle_seconds` with nothing due."""
+    load_start = os.getloadavg()
+    db, config, log = work / "tw.db", work / "trialwatch.toml", work / "run.log"
+    text = day_config(DEFAULTS.read_text(encoding="utf-8"), web_port=web.port, scale=scale,
+                      topics=topics, db=db, server_port=free_port())  # fmt: skip
+    config.write_text(text, encoding="utf-8")
+    with _service(config, work, log) as child:
+        wait_alive(child, time.monotonic() + WARM_UP, log)
+        web.call("/_reset")
+        cpu0, size0, started_at = (
+            cpu_seconds(child.pid),
+            _size(db, work / "tw.db-wal"),
+            time.monotonic(),
+        )
+        polls0 = _poll_runs(db)
+        wait_alive(child, started_at + DAY / scale, log)
+        wall = time.monotonic() - started_at
+        cpu, rss = cpu_seconds(child.pid) - cpu0, peak_rss_mb(child.pid)
+        growth = _size(db, work / "tw.db-wal") - size0
+        polls = _poll_runs(db) - polls0
+        stats = web.call("/_stats")
     (work / "urls.json").write_text(json.dumps(stats["urls"]), encoding="utf-8")
-    intervals = source_intervals(config.read_text(encoding="utf-8"), scale).values()
+    idle = measure_idle(web, work, scale, topics, idle_seconds)
+    intervals = source_intervals(text, scale).values()
     due = topics * sum(DAY / interval for interval in intervals)
-    return _window("trialwatch run", (wall, cpu, rss, growth), stats, (polls, due))
+    window = _window("trialwatch run", (wall, cpu, rss, growth), stats, (polls, due))
+    return replace(window, idle=idle, load=(load_start, os.getloadavg()))
+
+
+def measure_idle(
+    web: DayWebProcess, work: Path, scale: float, topics: int, seconds_idle: float
+) -> Idle:
+    """The service restarted on the window's database at the real intervals: every source was
+    just polled, so none is due for at least 13 minutes; its CPU then is what idling costs."""
+    db, config, log = work / "tw.db", work / "idle.toml", work / "idle.log"
+    port = free_port()
+    # Pacing stays scaled: it only matters to a poll, and none is due.
+    text = day_config(DEFAULTS.read_text(encoding="utf-8"), web_port=web.port, scale=1.0,
+                      topics=topics, db=db, server_port=port, pace=scale)  # fmt: skip
+    config.write_text(text, encoding="utf-8")
+    with _service(config, work, log) as child:
+        wait_listening(child, port, log, limit=START_UP)
+        # A source whose last poll failed is due at once: let those polls and the first flush end.
+        wait_quiet(child, web, log, quiet=QUIET, limit=QUIET_LIMIT)
+        requests0, cpu0, started_at = web.requests(), cpu_seconds(child.pid), time.monotonic()
+        wait_alive(child, started_at + seconds_idle, log)
+        cpu, wall = cpu_seconds(child.pid) - cpu0, time.monotonic() - started_at
+        return Idle(wall, cpu, web.requests() - requests0)
 
 
 def _window(
@@ -271,6 +186,7 @@ def measure_urlwatch(
     web: DayWebProcess, work: Path, scale: float, lines: dict[float, list[str]], version: str
 ) -> Window:
     """urlwatch from cron: one job list per interval, each run every interval / scale."""
+    load_start = os.getloadavg()
     commands = {}
     for interval, urls in lines.items():
         (work / f"{interval:.0f}").mkdir()
@@ -279,87 +195,136 @@ def measure_urlwatch(
     for command in commands.values():  # warm-up: the first run fills each cache
         subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     web.call("/_reset")
-    size0, started = _size(*caches), time.monotonic()
-    due = dict.fromkeys(lines, started)
-    running: dict[float, subprocess.Popen[bytes]] = {}  # held: else subprocess reaps them
+    size0, started_at = _size(*caches), time.monotonic()
+    due = dict.fromkeys(lines, started_at)
+    running: dict[float, Popen[bytes]] = {}  # held: else subprocess reaps them
     cpu = rss = 0.0
     polls = 0
-    while running or time.monotonic() < started + DAY / scale:
-        now = time.monotonic()
-        for interval, command in commands.items():
-            if now < started + DAY / scale and interval not in running and now >= due[interval]:
-                polls += len(lines[interval])
-                running[interval] = subprocess.Popen(
-                    command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                )
-                while due[interval] <= now:  # like `flock -n`: a tick missed while busy is gone
-                    due[interval] += interval / scale
-        for interval, child in list(running.items()):
-            done, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if done:
-                child.returncode = os.waitstatus_to_exitcode(status)
-                cpu += usage.ru_utime + usage.ru_stime
-                rss = max(rss, usage.ru_maxrss / 1024)
-                del running[interval]
-        time.sleep(0.02)
-    wall = time.monotonic() - started
-    due = sum(len(urls) * DAY / interval for interval, urls in lines.items())
+    try:
+        while running or time.monotonic() < started_at + DAY / scale:
+            now = time.monotonic()
+            for interval, command in commands.items():
+                if (
+                    now < started_at + DAY / scale
+                    and interval not in running
+                    and now >= due[interval]
+                ):
+                    polls += len(lines[interval])
+                    running[interval] = subprocess.Popen(
+                        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    )
+                    while due[interval] <= now:  # like `flock -n`: a tick missed while busy is gone
+                        due[interval] += interval / scale
+            for interval, child in list(running.items()):
+                done, status, usage = os.wait4(child.pid, os.WNOHANG)
+                if done:
+                    child.returncode = os.waitstatus_to_exitcode(status)
+                    cpu += usage.ru_utime + usage.ru_stime
+                    rss = max(rss, usage.ru_maxrss / 1024)
+                    del running[interval]
+            time.sleep(0.02)
+    finally:
+        for child in running.values():  # only on an error or Ctrl-C: else the loop waited
+            stop(child)
+    wall = time.monotonic() - started_at
+    due_per_day = sum(len(urls) * DAY / interval for interval, urls in lines.items())
     figures = (wall, cpu, rss, _size(*caches) - size0)
-    return _window(version, figures, web.call("/_stats"), (polls, due))
+    window = _window(version, figures, web.call("/_stats"), (polls, due_per_day))
+    return replace(window, load=(load_start, os.getloadavg()))
+
+
+def one_run(
+    web: DayWebProcess, work: Path, args: argparse.Namespace, scale: float, version: str
+) -> tuple[Window, Window, dict[float, list[str]], int]:
+    """trialwatch, then urlwatch on the URLs it fetched: the two windows, cron lines, URLs."""
+    (work / "tw").mkdir()
+    tw = measure_trialwatch(web, work / "tw", scale, args.topics, args.idle)
+    config = (work / "tw" / "trialwatch.toml").read_text(encoding="utf-8")
+    urls = json.loads((work / "tw" / "urls.json").read_text(encoding="utf-8"))
+    lines = cron_lines(urls, source_intervals(config, scale))
+    (work / "uw").mkdir()
+    uw = measure_urlwatch(web, work / "uw", scale, lines, version)
+    return tw, uw, lines, len(urls)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=480.0, help="simulated / real time")
     parser.add_argument("--topics", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3, help="alternating runs of each tool")
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle measured")
     parser.add_argument("--quick", action="store_true", help="--scale 900: 96 s per tool")
+    parser.add_argument("--out", type=Path, help="default bench/results/<date>-day-of-service.md")
     args = parser.parse_args()
+    if args.runs < 1 or args.idle <= 0:
+        parser.error("--runs must be at least 1 and --idle positive")
     scale = 900.0 if args.quick else args.scale
+    raise_on_sigterm()
     compile_trialwatch()
     version = ensure_urlwatch()
-    load_start = os.getloadavg()
+    runs: list[tuple[Window, Window]] = []
     web = DayWebProcess(hosts=12, scale=scale)
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-day-") as tmp:
-            work = Path(tmp)
-            (work / "tw").mkdir()
-            tw = measure_trialwatch(web, work / "tw", scale, args.topics)
-            config = (work / "tw" / "trialwatch.toml").read_text(encoding="utf-8")
-            urls = json.loads((work / "tw" / "urls.json").read_text(encoding="utf-8"))
-            lines = cron_lines(urls, source_intervals(config, scale))
-            (work / "uw").mkdir()
-            uw = measure_urlwatch(web, work / "uw", scale, lines, version)
+        for _ in range(args.runs):
+            with tempfile.TemporaryDirectory(prefix="bench-day-") as tmp:
+                tw, uw, lines, n_urls = one_run(web, Path(tmp), args, scale, version)
+            runs.append((tw, uw))
     finally:
         web.stop()
-    load_end = os.getloadavg()
-    command = " ".join(["bench/day_of_service.py", *sys.argv[1:]])
-    out = [
-        f"# A day of service: trialwatch run vs {version}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        "",
-        f"Command: `.venv/bin/python {command}`. Scale factor {scale:g}: every interval and the "
-        f"per-host pacing divided by {scale:g}, one simulated day = {DAY / scale:.0f} s of wall "
-        f"time per tool, after a {WARM_UP:.0f} s warm-up; {args.topics} topics; the embedded "
-        "defaults' sources on bench/day_web.py (50 ms per request). Figures are the measured "
-        f"window multiplied back to 24 h. Machine: {os.cpu_count()} cores, shared; load "
-        f"average (1, 5, 15 min) {_load(load_start)} at the start, {_load(load_end)} at the end.",
-        "",
-        *table([tw, uw], scale),
-        "",
-        f"urlwatch watches the {len(urls)} GET URLs trialwatch fetched (CTIS's POST search has "
-        "no urlwatch equivalent), one cron line per interval: "
-        + ", ".join(f"{len(u)} every {i / 60:g} min" for i, u in lines.items())
-        + ". Peak RSS: the service's VmHWM; for urlwatch the largest single run.",
-    ]
-    results = BENCH / "results"
-    results.mkdir(exist_ok=True)
-    path = results / f"{datetime.now(UTC):%Y-%m-%d}-day-of-service.md"
+    out = report(runs, args, scale, version, lines, n_urls)
+    path = args.out or BENCH / "results" / f"{datetime.now(UTC):%Y-%m-%d}-day-of-service.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     print("\n".join(out))
-    print(f"wrote {path.relative_to(ROOT)}")
+    print(f"wrote {path}")
 
 
-def _load(load: tuple[float, float, float]) -> str:
-    return ", ".join(f"{n:.1f}" for n in load)
+def report(
+    runs: list[tuple[Window, Window]],
+    args: argparse.Namespace,
+    scale: float,
+    version: str,
+    lines: dict[float, list[str]],
+    n_urls: int,
+) -> list[str]:
+    """The result file: the command, how it was measured, the tables."""
+    command = " ".join(["bench/day_of_service.py", *sys.argv[1:]])
+    return [
+        f"# A day of service: trialwatch run vs {version}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Command: `.venv/bin/python {command}`. {_runs(len(runs))} Scale factor {scale:g}: "
+        f"every poll interval and the per-host pacing divided by {scale:g}, one simulated day = "
+        f"{DAY / scale:.0f} s of wall time per tool, after a {WARM_UP:.0f} s warm-up; "
+        f"{args.topics} topics; the embedded defaults' sources on bench/day_web.py (50 ms per "
+        f"request). Machine: {os.cpu_count()} cores; load averages below. The defaults are "
+        "kept but for their URLs, intervals and pacing: the database is a temporary file, the "
+        "HTTP server a free port, SLACK_*/SMTP_* are unset (alerts go to the console log).",
+        "",
+        *table(runs, scale),
+        "",
+        "CPU per day = idle CPU per real second x 86,400 + (window CPU - idle rate x window "
+        "wall), scaled from the window to a day. The idle rate: after each window the service "
+        "restarts on the same database at the real (unscaled) intervals, so every source was "
+        f"just polled and none is due; once it answers and the web has been quiet {QUIET:.0f} s, "
+        f"its CPU over {args.idle:.0f} s is idling (the scheduler, the minute's outbox flush, "
+        f"the HTTP server's tick). {idle_note(runs)} urlwatch from cron has no process between "
+        "runs: no idle cost. Not in either: housekeeping (every 30 real minutes) and the "
+        "digest (off in the defaults).",
+        "",
+        f"urlwatch watches the {n_urls} GET URLs trialwatch fetched (CTIS's POST search has "
+        "no urlwatch equivalent), one cron line per interval: "
+        + ", ".join(f"{len(u)} every {i / 60:g} min" for i, u in lines.items())
+        + ", a run skipped while the previous one of its line still runs. Peak RSS: the "
+        "service's VmHWM in the window; for urlwatch the largest single run.",
+        "",
+        *load_table(runs),
+    ]
+
+
+def _runs(n: int) -> str:
+    if n == 1:
+        return "One run of each tool."
+    return f"{n} alternating runs (trialwatch, urlwatch, ...), each cell the median [min-max]."
 
 
 if __name__ == "__main__":
