@@ -1,4 +1,5 @@
-"""uvicorn's Server without its 0.1 s polling: a stop request ends it as soon as it is drained."""
+"""uvicorn's Server without its 0.1 s polling: a stop request ends it as soon as it is drained,
+and an idle service wakes once a second, not ten times."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from asyncio import wait_for
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +17,9 @@ __all__ = ["PromptServer"]
 
 log = logging.getLogger(__name__)
 
-TICK = 0.1  # uvicorn's: the Date header and the request limit are checked this often
+# uvicorn ticks every 0.1 s and refreshes the Date header on every tenth tick; ticking once a
+# second keeps the header's one-second freshness and wakes an idle service 10x less often.
+TICK = 1.0
 DRAIN_POLL = 0.005  # how often shutdown looks for connections and tasks that are still running
 
 
@@ -58,13 +62,11 @@ class PromptServer(uvicorn.Server):
         """uvicorn's loop of ticks, woken early by `request_exit`."""
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
-        counter = 0
-        should_exit = await self.on_tick(counter)
+        should_exit = await self.on_tick(0)
         while not should_exit:
-            counter = (counter + 1) % 864000
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), TICK)
-            should_exit = await self.on_tick(counter)
+                await wait_for(self._wake.wait(), TICK)
+            should_exit = await self.on_tick(0)  # 0: uvicorn's "a second has passed" tick
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """uvicorn's shutdown, looking for what is still in flight every 5 ms instead of 0.1 s."""
