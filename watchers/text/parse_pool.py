@@ -4,12 +4,13 @@ When hundreds of feeds change, feedparser is most of a cycle's CPU and one proce
 bounds it. Once `threshold` bodies arrive within `window` seconds, the next ones go to a
 process pool on the machine's other cores; a cycle with fewer changed feeds starts nothing.
 Workers come from a `forkserver` (a fork of a process whose poll threads hold locks can
-deadlock); a worker re-imports the caller's main script, which the console script guards
-(`python -m bot.cli` is never re-imported: multiprocessing skips `*.__main__` modules). A
-worker runs the same `parse_feed`: the same items, the same ParseError. A worker that dies
-fails the feeds it held, clearly and transiently, and the next body gets a new pool; a parse
-still running after `timeout` (a parse takes milliseconds) is stopped in the worker by an
-alarm, so a hostile body cannot hold a worker, and the bodies queued behind it, for ever.
+deadlock) that imports the caller's main script once, which the console script guards
+(`python -m bot.cli` is never re-imported: multiprocessing skips `*.__main__` modules), and
+this module. A worker runs the same `parse_feed`: the same items, the same ParseError. A
+worker that dies fails the feeds it held, clearly and transiently, and the next body gets a
+new pool; a parse still running after `timeout` (a parse takes milliseconds) is stopped in
+the worker by an alarm, so a hostile body cannot hold a worker, and the bodies queued behind
+it, for ever.
 """
 
 from __future__ import annotations
@@ -158,6 +159,9 @@ class ParsePool:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
+        # The server imports the caller's main script (guarded, as the console script is) and
+        # the parser once; each worker is forked from it with both loaded, so none re-imports.
+        context.set_forkserver_preload(["__main__", __name__])
         self._executor = ProcessPoolExecutor(max(1, self.workers), mp_context=context)
         self.started += 1
         return self._executor
