@@ -315,7 +315,9 @@ def report(
         "no urlwatch equivalent), one cron line per interval: "
         + ", ".join(f"{len(u)} every {i / 60:g} min" for i, u in lines.items())
         + ", a run skipped while the previous one of its line still runs. Peak RSS: the "
-        "service's VmHWM in the window; for urlwatch the largest single run.",
+        "service's VmHWM in the window, summed with its live descendants' (its feed parse worker, "
+        "the worker's forkserver and multiprocessing's resource tracker); for urlwatch the largest "
+        "single run.",
         "",
         *load_table(runs),
     ]
