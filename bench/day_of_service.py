@@ -36,55 +36,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from subprocess import Popen
 
-try:
-    from bench.day_config import DEFAULTS, cron_lines, day_config, source_intervals
-    from bench.day_processes import (
-        DayWebProcess,
-        cpu_seconds,
-        peak_rss_mb,
-        raise_on_sigterm,
-        started,
-        stop,
-        wait_alive,
-        wait_listening,
-        wait_quiet,
-    )
-    from bench.day_report import DAY, Idle, Window, idle_note, load_table, table
-    from bench.vs_urlwatch import (
-        BENCH,
-        TRIALWATCH,
-        compile_trialwatch,
-        ensure_urlwatch,
-        free_port,
-        urlwatch_setup,
-    )
-except ModuleNotFoundError:  # run as `python bench/day_of_service.py`: bench/ is on sys.path
-    from day_config import (  # type: ignore[no-redef]
-        DEFAULTS,
-        cron_lines,
-        day_config,
-        source_intervals,
-    )
-    from day_processes import (  # type: ignore[no-redef]
-        DayWebProcess,
-        cpu_seconds,
-        peak_rss_mb,
-        raise_on_sigterm,
-        started,
-        stop,
-        wait_alive,
-        wait_listening,
-        wait_quiet,
-    )
-    from day_report import DAY, Idle, Window, idle_note, load_table, table  # type: ignore[no-redef]
-    from vs_urlwatch import (  # type: ignore[no-redef]
-        BENCH,
-        TRIALWATCH,
-        compile_trialwatch,
-        ensure_urlwatch,
-        free_port,
-        urlwatch_setup,
-    )
+# Run as `python bench/day_of_service.py`, bench/ is on sys.path but the repository is not.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.day_config import DEFAULTS, cron_lines, day_config, source_intervals
+from bench.day_processes import (
+    DayWebProcess,
+    cpu_seconds,
+    peak_rss_mb,
+    raise_on_sigterm,
+    started,
+    stop,
+    wait_alive,
+    wait_listening,
+    wait_quiet,
+)
+from bench.day_report import DAY, Idle, Window, idle_note, load_table, table
+from bench.vs_urlwatch import (
+    BENCH,
+    TRIALWATCH,
+    compile_trialwatch,
+    ensure_urlwatch,
+    free_port,
+    urlwatch_setup,
+)
 
 WARM_UP = 60.0  # wall seconds: the service's first polls all start within its first 50
 START_UP = 60.0  # wall seconds the restarted service gets to answer on its port
