@@ -167,9 +167,7 @@ def urlwatch_setup(work: Path, urls: list[str]) -> list[str]:
 def ensure_urlwatch() -> str:
     binary = URLWATCH_VENV / "bin" / "urlwatch"
     if not binary.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(URLWATCH_VENV)], check=True)
-        pip = [str(URLWATCH_VENV / "bin" / "pip"), "install", "-q", "urlwatch==2.29"]
-        subprocess.run(pip, check=True)
+        install_into(URLWATCH_VENV, "urlwatch==2.29")
     done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
@@ -363,10 +361,14 @@ def ensure_trialwatch() -> None:
     pyproject = (ROOT / "pyproject.toml").read_bytes()
     if TRIALWATCH.exists() and stamp.exists() and stamp.read_bytes() == pyproject:
         return
-    subprocess.run([sys.executable, "-m", "venv", str(TRIALWATCH_VENV)], check=True)
-    pip = [str(TRIALWATCH_VENV / "bin" / "pip"), "install", "-q", "-e", str(ROOT)]
-    subprocess.run(pip, check=True)
+    install_into(TRIALWATCH_VENV, "-e", str(ROOT))
     stamp.write_bytes(pyproject)
+
+
+def install_into(venv: Path, *requirements: str) -> None:
+    """A virtualenv at `venv` (made if missing) with `pip install requirements` run in it."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *requirements], check=True)
 
 
 def compile_trialwatch() -> None:
