@@ -104,13 +104,12 @@ def _read_prolog(body: bytes) -> None:
     # Well-formedness is feedparser's to judge (and ours, through its bozo flag).
     try:
         defusedxml.sax.parseString(body, _StopAtRoot())
-    except (_PrologRead, xml.sax.SAXException):
-        pass
-    except DefusedXmlException:
+    except DefusedXmlException:  # a ValueError too: the one outcome that refuses the feed
         raise
-    except (ValueError, LookupError):
-        # expat reads no multi-byte (Big5, Shift_JIS) or unknown encoding: feedparser converts
-        # the document to UTF-8 first and its own defusedxml reader refuses entities there.
+    except (_PrologRead, xml.sax.SAXException, ValueError, LookupError):
+        # ValueError, LookupError: expat reads no multi-byte (Big5, Shift_JIS) or unknown
+        # encoding; feedparser converts the document to UTF-8 first and its own defusedxml
+        # reader refuses entities there.
         pass
 
 
